@@ -1,0 +1,66 @@
+# PortSign — two commands matter: `make run` and `make test` (see README.md).
+# Both install what is missing on a fresh Debian machine (as root) and are safe to repeat.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PORTSIGN_DATA_DIR ?= $(CURDIR)/data
+export PORTSIGN_PORT ?= 8000
+export PORTSIGN_PUBLIC_URL ?= http://127.0.0.1:$(PORTSIGN_PORT)
+
+RUN_DEBS := fonts-noto-cjk gettext
+TEST_DEBS := $(RUN_DEBS) chromium postgresql poppler-utils
+
+.PHONY: run test test-sqlite test-postgres lint typecheck deps debs-run debs-test assets messages bench clean
+
+run: debs-run deps assets messages
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py demo
+	$(BIN)/gunicorn portsign.wsgi --bind 127.0.0.1:$(PORTSIGN_PORT) --workers 2 --threads 4 \
+		--access-logfile - --graceful-timeout 5
+
+test: debs-test deps assets messages lint typecheck test-sqlite test-postgres
+
+test-sqlite:
+	PORTSIGN_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -p no:cacheprovider
+
+test-postgres:
+	scripts/with-postgres.sh env PORTSIGN_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -p no:cacheprovider
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	PORTSIGN_DATA_DIR=$$(mktemp -d) $(BIN)/mypy
+
+debs-run:
+	@scripts/ensure-debs.sh $(RUN_DEBS)
+
+debs-test:
+	@scripts/ensure-debs.sh $(TEST_DEBS)
+
+deps: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+assets: src/portsign/static/vendor/htmx.min.js
+
+src/portsign/static/vendor/htmx.min.js: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	mkdir -p src/portsign/static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+messages:
+	cd src/portsign && ../../$(BIN)/django-admin compilemessages --ignore=.venv -v 0
+
+bench: deps
+	@echo "no benchmarks yet"
+
+clean:
+	rm -rf $(VENV) node_modules src/portsign/static/vendor

@@ -1,0 +1,110 @@
+"""Sign-in by one-time code or by password + image captcha (SPEC A2, A6).
+
+Password failures are counted on the user row: after PASSWORD_MAX_FAILURES the password
+route is locked for PASSWORD_LOCK_SECONDS (sign-in by code still works, so a locked-out
+person is never stranded). Unknown accounts and wrong passwords get the same message.
+Run outside any transaction: a failure must be recorded even though sign-in fails.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portsign.accounts.domain.captcha import check_captcha
+from portsign.accounts.domain.codes import consume_code, find_user, mask_address
+from portsign.accounts.enums import CodePurpose
+from portsign.accounts.models import User
+from portsign.accounts.validators import parse_account
+from portsign.common.audit import record_event
+from portsign.common.errors import Invalid, RateLimited
+
+
+def login_with_code(*, account: str, code: str) -> User:
+    parsed = parse_account(account)
+    user = find_user(parsed)
+    try:
+        consume_code(account=parsed, purpose=CodePurpose.LOGIN, code=code)
+    except Invalid as exc:
+        _audit_failure(user, parsed.address, "code", exc.code)
+        raise
+    if user is None or not user.is_active:
+        raise Invalid(_("This account cannot sign in."), code="account_disabled")
+    _audit_success(user, "code")
+    return user
+
+
+def captcha_required(user: User | None) -> bool:
+    if settings.CAPTCHA_AFTER_FAILURES == 0:
+        return True
+    return user is not None and user.password_failures >= settings.CAPTCHA_AFTER_FAILURES
+
+
+def login_with_password(*, account: str, password: str, captcha_id: str = "",
+                        captcha: str = "") -> User:
+    parsed = parse_account(account)
+    user = find_user(parsed)
+    _refuse_if_locked(user)
+    if captcha_required(user) or captcha_id:
+        try:
+            check_captcha(captcha_id=captcha_id, answer=captcha)
+        except Invalid as exc:
+            _audit_failure(user, parsed.address, "password", exc.code)
+            raise
+    if user is None or not user.is_active or not user.check_password(password or ""):
+        _count_failure(user, parsed.address)
+        raise Invalid(_("The account or password is wrong."), code="credentials_wrong",
+                      fields={"password": _("The account or password is wrong.")})
+    if user.password_failures or user.password_locked_until:
+        User.objects.filter(pk=user.pk).update(password_failures=0, password_locked_until=None)
+    _audit_success(user, "password")
+    return user
+
+
+def _refuse_if_locked(user: User | None) -> None:
+    if user is None or user.password_locked_until is None:
+        return
+    wait = int((user.password_locked_until - timezone.now()).total_seconds())
+    if wait > 0:
+        raise RateLimited(
+            _("Too many wrong passwords. Password sign-in is locked for %(minutes)d more "
+              "minutes; you can sign in with an SMS or e-mail code instead.")
+            % {"minutes": (wait + 59) // 60},
+            retry_after=wait, code="password_locked",
+        )
+
+
+def _count_failure(user: User | None, address: str) -> None:
+    with transaction.atomic():
+        if user is None:
+            _audit_failure(None, address, "password", "credentials_wrong")
+            return
+        User.objects.filter(pk=user.pk).update(password_failures=F("password_failures") + 1)
+        user.refresh_from_db(fields=["password_failures"])
+        _audit_failure(user, address, "password", "credentials_wrong")
+        if user.password_failures >= settings.PASSWORD_MAX_FAILURES:
+            until = timezone.now() + timedelta(seconds=settings.PASSWORD_LOCK_SECONDS)
+            User.objects.filter(pk=user.pk).update(password_locked_until=until,
+                                                   password_failures=0)
+            record_event(action="login.locked", actor_id=user.id, object_type="user",
+                         object_id=user.id, data={"until": until.isoformat()})
+
+
+def _audit_failure(user: User | None, address: str, method: str, reason: str) -> None:
+    record_event(action="login.failed", actor_id=user.id if user else "", object_type="user",
+                 object_id=user.id if user else "",
+                 data={"account": mask_address(address), "method": method, "reason": reason})
+
+
+def _audit_success(user: User, method: str) -> None:
+    record_event(action="login.succeeded", actor_id=user.id, object_type="user",
+                 object_id=user.id, data={"method": method})
+
+
+def record_logout(*, user: User) -> None:
+    record_event(action="logout", actor_id=user.id, object_type="user", object_id=user.id)

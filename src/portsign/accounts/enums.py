@@ -1,0 +1,25 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+
+
+class CodePurpose(models.TextChoices):
+    """What a one-time code may be used for; a code is only ever valid for its purpose."""
+
+    REGISTER = "register", _("Registration")
+    LOGIN = "login", _("Sign-in")
+    RESET = "reset", _("Password reset")
+    CHANGE_PHONE = "change_phone", _("Change mobile number")
+    CHANGE_EMAIL = "change_email", _("Change e-mail")
+    CERTIFICATE = "certificate", _("Certificate application")
+    SIGN = "sign", _("Signing confirmation")
+
+
+# Purposes whose code goes to an account that must already exist.
+EXISTING_ACCOUNT_PURPOSES = {CodePurpose.LOGIN, CodePurpose.RESET, CodePurpose.CERTIFICATE}
+# Purposes whose code goes to an address that must not belong to anyone yet.
+NEW_ADDRESS_PURPOSES = {CodePurpose.REGISTER, CodePurpose.CHANGE_PHONE, CodePurpose.CHANGE_EMAIL}

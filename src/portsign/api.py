@@ -1,0 +1,130 @@
+"""The open API v1 (API.md): one NinjaAPI, one error format, bearer-token or session auth."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from portsign.accounts.domain.tokens import user_for_token
+from portsign.common.errors import DomainError, RateLimited, error_body
+from portsign.common.middleware import activate_user_language
+
+log = logging.getLogger(__name__)
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        found = user_for_token(token)
+        if found is None:
+            return None
+        request.user, request.api_token = found  # type: ignore[attr-defined]
+        activate_user_language(request, found[0].language)
+        return found[0]
+
+
+class SessionUser(SessionAuth):
+    """The web console calls the same API with its session cookie (CSRF checked)."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        request.api_token = None  # type: ignore[attr-defined]
+        return user
+
+
+AUTH = [BearerAuth(), SessionUser()]
+
+
+def optional_user(request: HttpRequest) -> Any:
+    """The caller's user on endpoints that work signed in or not, else None."""
+    for method in AUTH:
+        try:
+            user = method(request)
+        except HttpError:
+            user = None
+        if user:
+            return user
+    return None
+
+
+api = NinjaAPI(
+    title="PortSign API",
+    version="1.0.0",
+    description="Open API v1 of PortSign: accounts, enterprises, seals, certificates, contracts.",
+    urls_namespace="api",
+    docs_url="/docs",
+)
+
+
+def _json(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    response = _json(request, exc.status, error_body(exc.code, exc.message, exc.fields))
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _field_errors(errors: list[dict[str, Any]]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
+        fields[".".join(loc[-2:] if len(loc) > 1 and loc[0] in ("query", "path") else loc)
+               or "body"] = str(error.get("msg", ""))
+    return fields
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return _json(request, 422, error_body(
+        "validation_failed", _("Some fields are missing or invalid."), _field_errors(exc.errors)))
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _json(request, 401, error_body(
+        "unauthorized", _("Sign in first, or send a valid bearer token.")))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _json(request, 404, error_body("not_found", _("Not found.")))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:  # ninja's only 400: a body that is not valid JSON
+        return _json(request, 400, error_body(
+            "malformed_body", _("The request body is not valid JSON.")))
+    return _json(request, exc.status_code, error_body("http_error", str(exc)))
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    if settings.DEBUG:
+        raise exc
+    return _json(request, 500, error_body(
+        "internal_error", _("Something went wrong on our side. Please try again.")))
+
+
+def _register_routers() -> None:
+    from portsign.accounts.api import auth_router, me_router
+    from portsign.common.api import sandbox_router
+
+    api.add_router("/auth", auth_router)
+    api.add_router("/me", me_router)
+    if settings.SANDBOX:
+        api.add_router("/sandbox", sandbox_router)
+
+
+_register_routers()

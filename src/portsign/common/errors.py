@@ -1,0 +1,74 @@
+"""Domain errors. Domain functions raise these; one handler turns them into API.md's format.
+
+Messages are lazy translations so they come out in the requester's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+class DomainError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(
+        self,
+        message: str | Promise,
+        *,
+        code: str | None = None,
+        fields: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(str(message))
+        self.message = message
+        if code:
+            self.code = code
+        self.fields = fields or {}
+
+
+class Invalid(DomainError):
+    status = 400
+    code = "invalid"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class NotFound(DomainError):
+    """Absent or not yours: tenants must not learn that another tenant's object exists."""
+
+    status = 404
+    code = "not_found"
+
+    def __init__(self, message: str | Promise | None = None, **kwargs: Any) -> None:
+        super().__init__(message or _("Not found."), **kwargs)
+
+
+class Conflict(DomainError):
+    """An illegal state transition or a duplicate."""
+
+    status = 409
+    code = "conflict"
+
+
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str | Promise, *, retry_after: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = max(1, int(retry_after))
+
+
+def error_body(code: str, message: str | Promise, fields: dict[str, Any] | None = None) -> dict:
+    return {"error": {"code": code, "message": str(message), "fields": fields or {}}}

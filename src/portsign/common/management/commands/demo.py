@@ -1,0 +1,28 @@
+"""`manage.py demo`: load demo data (idempotent) and print how to sign in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from portsign.accounts.demo import DEMO_PASSWORD, seed_accounts
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (safe to repeat) and print the demo accounts."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            self.stderr.write("demo data is not loaded in production mode")
+            return
+        accounts = seed_accounts()
+        port = settings.PUBLIC_URL
+        self.stdout.write("")
+        self.stdout.write(f"PortSign is starting on {port}/  (sandbox outbox: {port}/sandbox/outbox/)")
+        self.stdout.write(f"Demo accounts (password {DEMO_PASSWORD}):")
+        for demo in accounts:
+            role = " [back-office staff]" if demo.staff else ""
+            self.stdout.write(f"  {demo.account:32} {demo.name}{role}")
+        self.stdout.write("")

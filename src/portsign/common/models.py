@@ -1,0 +1,81 @@
+"""Cross-cutting tables: the hash-chained audit log and the notification outbox."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from portsign.common.ids import new_id
+
+
+class AuditEvent(models.Model):
+    """One state change. Append-only: each row carries the SHA-256 of its predecessor."""
+
+    seq = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField()
+    actor_id = models.CharField(max_length=64, blank=True)
+    acting_as = models.CharField(max_length=64, blank=True)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    ip = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["actor_id", "at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
+
+class AuditHead(models.Model):
+    """A single row naming the newest event; locking it serialises appends to the chain
+    and lets `audit verify` notice a deleted tail."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64)
+
+
+class Notification(models.Model):
+    """Outbox row: written inside the business transaction, delivered after commit."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    channel = models.CharField(max_length=8)
+    to = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+    # Template parameters. May hold a one-time code: masked in every API that lists rows.
+    data = models.JSONField(default=dict)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    provider_id = models.CharField(max_length=100, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+
+class SandboxMessage(models.Model):
+    """What the outside world received from a sandbox gateway (SMS inbox, mailbox, bank)."""
+
+    id = models.BigAutoField(primary_key=True)
+    to = models.CharField(max_length=254, db_index=True)
+    channel = models.CharField(max_length=16)
+    subject = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+    data = models.JSONField(default=dict)
+    sent_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,75 @@
+"""The notification outbox (DESIGN rule 5).
+
+`queue_message` writes a row inside the caller's transaction and schedules delivery after
+commit, so a rolled-back change never sends an SMS and a slow gateway never holds a lock.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from portsign.common.models import Notification
+from portsign.common.notify.base import DeliveryError, Gateway, OutgoingMessage
+
+MAX_ATTEMPTS = 5
+
+
+@cache
+def gateway_for(channel: str) -> Gateway:
+    """The configured gateway of a channel, built once per process."""
+    if channel == "sms":
+        if settings.SMS_GATEWAY == "aliyun":
+            from portsign.common.notify.aliyun import AliyunSmsGateway
+
+            return AliyunSmsGateway(**settings.ALIYUN_SMS)
+        from portsign.common.notify.sandbox import SandboxSmsGateway
+
+        return SandboxSmsGateway()
+    if channel == "email":
+        if settings.EMAIL_GATEWAY == "smtp":
+            from portsign.common.notify.smtp import SmtpEmailGateway
+
+            return SmtpEmailGateway()
+        from portsign.common.notify.sandbox import SandboxEmailGateway
+
+        return SandboxEmailGateway()
+    raise ValueError(f"unknown channel {channel!r}")
+
+
+def queue_message(
+    *, to: str, channel: str, subject: str, text: str, data: dict[str, str] | None = None
+) -> Notification:
+    note = Notification.objects.create(
+        to=to, channel=channel, subject=subject, text=text, data=data or {}
+    )
+    from portsign.common.tasks import task_deliver_notification
+
+    transaction.on_commit(lambda: task_deliver_notification.delay(notification_id=note.id))
+    return note
+
+
+def deliver_notification(*, notification_id: str) -> bool:
+    """Try to deliver one pending notification. Returns True when a retry may help."""
+    note = Notification.objects.filter(pk=notification_id).first()
+    if note is None or note.status != Notification.Status.PENDING:
+        return False  # already delivered or given up: delivery is idempotent
+    message = OutgoingMessage(
+        to=note.to, channel=note.channel, subject=note.subject, text=note.text, data=note.data
+    )
+    note.attempts += 1
+    try:
+        note.provider_id = gateway_for(note.channel).send(message)[:100]
+    except DeliveryError as exc:
+        note.last_error = f"{exc.provider_code} {exc}".strip()[:300]
+        give_up = exc.permanent or note.attempts >= MAX_ATTEMPTS
+        if give_up:
+            note.status = Notification.Status.FAILED
+        note.save(update_fields=["attempts", "last_error", "status"])
+        return not give_up
+    note.status, note.sent_at = Notification.Status.SENT, timezone.now()
+    note.save(update_fields=["attempts", "provider_id", "status", "sent_at"])
+    return False

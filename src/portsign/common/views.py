@@ -1,0 +1,65 @@
+"""Console shell pages and the sandbox mail catcher."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from portsign.common.models import SandboxMessage
+
+# Sections that later releases fill in. Each says plainly that it is not there yet.
+SECTIONS = {
+    "enterprise": (_("Enterprise console"), _(
+        "Enterprise authentication, members and roles, seals and certificates will be managed "
+        "here. This section is not available yet.")),
+    "contracts": (_("Contracts"), _(
+        "Sending, approving, signing and archiving contracts will happen here. This section is "
+        "not available yet.")),
+    "verify": (_("Verify a PDF"), _(
+        "Upload a signed PDF to see who signed it and whether it is intact. This section is "
+        "not available yet.")),
+    "backoffice": (_("Back-office review"), _(
+        "PortSign reviewers will work the queue of manual reviews here. This section is not "
+        "available yet.")),
+}
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("console" if request.user.is_authenticated else "accounts:login")
+
+
+@login_required
+@require_GET
+def console(request: HttpRequest) -> HttpResponse:
+    return render(request, "console/home.html", {"active": "home"})
+
+
+def section(key: str):  # type: ignore[no-untyped-def]
+    @login_required
+    @require_GET
+    def view(request: HttpRequest) -> HttpResponse:
+        if key == "backoffice" and not request.user.is_staff:
+            raise Http404
+        title, text = SECTIONS[key]
+        return render(request, "console/section.html",
+                      {"active": key, "title": title, "text": text})
+
+    return view
+
+
+@require_GET
+def sandbox_outbox(request: HttpRequest) -> HttpResponse:
+    if not settings.SANDBOX:
+        raise Http404
+    to = request.GET.get("to", "").strip()
+    rows = SandboxMessage.objects.order_by("-id")
+    if to:
+        from portsign.common.api import normalize_target
+
+        rows = rows.filter(to=normalize_target(to))
+    return render(request, "sandbox/outbox.html", {"rows": rows[:200], "to": to})

@@ -1,0 +1,260 @@
+"""PortSign settings: one file, every knob a PORTSIGN_* environment variable.
+
+Embedded defaults (no variables set) give a complete product on one machine: SQLite in WAL
+mode inside DATA_DIR, local files, eager in-process tasks and sandbox providers.
+`PORTSIGN_MODE=production` refuses sandbox providers and insecure settings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from django.utils.translation import gettext_lazy as _
+
+from portsign.common.env import (
+    SettingError,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_str,
+    secret_from_file,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+BASE_DIR = PACKAGE_DIR.parent.parent
+DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "data"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+MODE = env_choice("MODE", "embedded", ("embedded", "production"))
+PRODUCTION = MODE == "production"
+SANDBOX = env_bool("SANDBOX", not PRODUCTION)
+if PRODUCTION and SANDBOX:
+    raise SettingError("PORTSIGN_MODE=production refuses sandbox providers (PORTSIGN_SANDBOX)")
+# Test-only hooks (e.g. reading a captcha answer) exist only when explicitly asked for and
+# never in production mode.
+TEST_HOOKS = env_bool("TEST_HOOKS", False) and not PRODUCTION
+
+SECRET_KEY = env_str("SECRET_KEY") or secret_from_file(DATA_DIR / ".secret")
+if PRODUCTION and len(SECRET_KEY) < 50:
+    raise SettingError("PORTSIGN_SECRET_KEY must be at least 50 characters in production")
+DEBUG = env_bool("DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise SettingError("PORTSIGN_DEBUG cannot be on in production mode")
+
+PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Behind a reverse proxy, take the client address from X-Forwarded-For.
+TRUST_PROXY = env_bool("TRUST_PROXY", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_URL])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+    "portsign.common",
+    "portsign.accounts",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portsign.common.middleware.OriginMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portsign.common.middleware.UserLanguageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portsign.urls"
+WSGI_APPLICATION = "portsign.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portsign.common.context.shell",
+            ],
+        },
+    },
+]
+
+
+def _database(url: str) -> dict[str, object]:
+    if not url:
+        # IMMEDIATE transactions take SQLite's write lock at BEGIN, so two requests never
+        # both read-then-write and fail with "database is locked" half way.
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "portsign.sqlite3",
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+            "TEST": {"NAME": None},
+        }
+    parsed = urlparse(url)
+    if parsed.scheme not in ("postgres", "postgresql"):
+        raise SettingError("PORTSIGN_DATABASE_URL must be a postgresql:// URL")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parsed.path.lstrip("/")),
+        "USER": unquote(parsed.username or ""),
+        "PASSWORD": unquote(parsed.password or ""),
+        "HOST": parsed.hostname or "",
+        "PORT": str(parsed.port or ""),
+        "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
+    }
+
+
+DATABASES = {"default": _database(env_str("DATABASE_URL"))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL", REDIS_URL)
+# Eager mode never talks to a broker; "memory://" keeps kombu from probing localhost.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL) or "memory://"
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TIMEZONE = "Asia/Shanghai"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["portsign.accounts.backends.AccountBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "console"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+SESSION_COOKIE_AGE = env_int("SESSION_HOURS", 12, minimum=1) * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE = PUBLIC_URL.startswith("https://")
+SESSION_COOKIE_SECURE = SECURE or PRODUCTION
+CSRF_COOKIE_SECURE = SECURE or PRODUCTION
+SECURE_SSL_REDIRECT = env_bool("SSL_REDIRECT", PRODUCTION)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "portsign_language"
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+MEDIA_ROOT = DATA_DIR / "files"
+S3_BUCKET = env_str("S3_BUCKET")
+STORAGES = {
+    "default": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": S3_BUCKET,
+                "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+                "access_key": env_str("S3_ACCESS_KEY") or None,
+                "secret_key": env_str("S3_SECRET_KEY") or None,
+                "region_name": env_str("S3_REGION") or None,
+                "default_acl": "private",
+                "querystring_auth": True,
+            },
+        }
+        if S3_BUCKET
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# Notification gateways. The sandbox keeps every message readable in the outbox.
+SMS_GATEWAY = env_choice("SMS_GATEWAY", "sandbox" if SANDBOX else "aliyun", ("sandbox", "aliyun"))
+EMAIL_GATEWAY = env_choice("EMAIL_GATEWAY", "sandbox" if SANDBOX else "smtp", ("sandbox", "smtp"))
+if PRODUCTION and "sandbox" in (SMS_GATEWAY, EMAIL_GATEWAY):
+    raise SettingError("PORTSIGN_MODE=production refuses the sandbox SMS/e-mail gateways")
+ALIYUN_SMS = {
+    "endpoint": env_str("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
+    "access_key_id": env_str("ALIYUN_ACCESS_KEY_ID"),
+    "access_key_secret": env_str("ALIYUN_ACCESS_KEY_SECRET"),
+    "sign_name": env_str("ALIYUN_SMS_SIGN_NAME", "PortSign"),
+    "template_code": env_str("ALIYUN_SMS_TEMPLATE_CODE"),
+    "timeout": env_int("ALIYUN_SMS_TIMEOUT", 10, minimum=1),
+}
+if SMS_GATEWAY == "aliyun" and not (
+    ALIYUN_SMS["access_key_id"] and ALIYUN_SMS["access_key_secret"] and ALIYUN_SMS["template_code"]
+):
+    raise SettingError(
+        "the Aliyun SMS gateway needs PORTSIGN_ALIYUN_ACCESS_KEY_ID, "
+        "PORTSIGN_ALIYUN_ACCESS_KEY_SECRET and PORTSIGN_ALIYUN_SMS_TEMPLATE_CODE"
+    )
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "PortSign <noreply@portsign.local>")
+
+# Abuse limits (SPEC A6). Every number is a setting so an operator can tune it.
+CODE_TTL_SECONDS = env_int("CODE_TTL_SECONDS", 300, minimum=30)
+CODE_RESEND_SECONDS = env_int("CODE_RESEND_SECONDS", 60, minimum=0)
+CODE_DAILY_LIMIT = env_int("CODE_DAILY_LIMIT", 10, minimum=1)
+CODE_MAX_ATTEMPTS = env_int("CODE_MAX_ATTEMPTS", 5, minimum=1)
+CODE_IP_HOURLY_LIMIT = env_int("CODE_IP_HOURLY_LIMIT", 30, minimum=1)
+PASSWORD_MAX_FAILURES = env_int("PASSWORD_MAX_FAILURES", 5, minimum=1)
+PASSWORD_LOCK_SECONDS = env_int("PASSWORD_LOCK_SECONDS", 900, minimum=1)
+# Failures after which the captcha is demanded; 0 = on every password sign-in.
+CAPTCHA_AFTER_FAILURES = env_int("CAPTCHA_AFTER_FAILURES", 0)
+CAPTCHA_TTL_SECONDS = env_int("CAPTCHA_TTL_SECONDS", 300, minimum=30)
+TOKEN_TTL_DAYS = env_int("TOKEN_TTL_DAYS", 30, minimum=1)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

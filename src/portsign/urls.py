@@ -1,0 +1,16 @@
+from django.urls import include, path
+
+from portsign.api import api
+from portsign.common import views as common_views
+
+urlpatterns = [
+    path("", common_views.home, name="home"),
+    path("console/", common_views.console, name="console"),
+    path("console/enterprise/", common_views.section("enterprise"), name="section_enterprise"),
+    path("console/contracts/", common_views.section("contracts"), name="section_contracts"),
+    path("console/verify/", common_views.section("verify"), name="section_verify"),
+    path("console/backoffice/", common_views.section("backoffice"), name="section_backoffice"),
+    path("sandbox/outbox/", common_views.sandbox_outbox, name="sandbox_outbox"),
+    path("account/", include("portsign.accounts.urls")),
+    path("api/v1/", api.urls),
+]

@@ -1,0 +1,90 @@
+"""Test helpers: a JSON API client, people with tokens, sandbox outbox readers, isolation."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.test import Client
+
+from portsign.accounts.domain.tokens import issue_token
+from portsign.accounts.models import User
+from portsign.common.models import SandboxMessage
+
+PASSWORD = "Portsign#2026"
+
+
+class Api:
+    """JSON client for /api/v1 with an optional bearer token."""
+
+    def __init__(self, token: str | None = None, language: str = "zh-hans") -> None:
+        self.client = Client(enforce_csrf_checks=True)
+        self.token = token
+        self.language = language
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        headers = {"Accept-Language": self.language}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        headers.update(extra or {})
+        return headers
+
+    def request(self, method: str, path: str, body: Any = None, *,
+                headers: dict[str, str] | None = None, raw: str | None = None):
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        return self.client.generic(method.upper(), "/api/v1" + path, data=data or "",
+                                   content_type="application/json",
+                                   headers=self._headers(headers))
+
+    def get(self, path: str, **kw: Any):
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any):
+        return self.request("POST", path, body, **kw)
+
+    def patch(self, path: str, body: Any = None, **kw: Any):
+        return self.request("PATCH", path, body, **kw)
+
+    def delete(self, path: str, **kw: Any):
+        return self.request("DELETE", path, **kw)
+
+
+@dataclass
+class Person:
+    user: User
+    token: str
+    api: Api
+    account: str
+
+
+def make_person(account: str, name: str) -> Person:
+    address = {"email": account} if "@" in account else {"phone": account}
+    user = User.objects.create_user(password=PASSWORD, name=name, **address)
+    _token, raw = issue_token(user=user, name="test")
+    return Person(user=user, token=raw, api=Api(raw), account=account)
+
+
+def outbox(to: str) -> list[SandboxMessage]:
+    return list(SandboxMessage.objects.filter(to=to).order_by("id"))
+
+
+def last_code(to: str) -> str:
+    """The one-time code most recently delivered to *to* (E.164 phone or e-mail)."""
+    messages = outbox(to)
+    assert messages, f"nothing was delivered to {to}"
+    return messages[-1].data["code"]
+
+
+def error_code(response) -> str:
+    return response.json()["error"]["code"]
+
+
+def assert_isolated(owner: Person, intruder: Person, method: str, path: str,
+                    body: Any = None, *, owner_status: int = 200) -> None:
+    """The owner reaches *path*; anyone else gets 404, exactly as for a missing object."""
+    theirs = intruder.api.request(method, path, body)
+    assert theirs.status_code == 404, theirs.content
+    assert error_code(theirs) == "not_found"
+    mine = owner.api.request(method, path, body)
+    assert mine.status_code == owner_status, mine.content
