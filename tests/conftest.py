@@ -12,7 +12,7 @@ from tests.helpers import Api, Person, make_person
 
 
 @pytest.fixture(autouse=True)
-def _database(transactional_db: None, settings) -> None:  # noqa: PT004
+def _database(transactional_db: None, settings) -> None:
     settings.TEST_HOOKS = True
 
 

@@ -30,12 +30,23 @@ class Api:
         headers.update(extra or {})
         return headers
 
-    def request(self, method: str, path: str, body: Any = None, *,
-                headers: dict[str, str] | None = None, raw: str | None = None):
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        raw: str | None = None,
+    ):
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        return self.client.generic(method.upper(), "/api/v1" + path, data=data or "",
-                                   content_type="application/json",
-                                   headers=self._headers(headers))
+        return self.client.generic(
+            method.upper(),
+            "/api/v1" + path,
+            data=data or "",
+            content_type="application/json",
+            headers=self._headers(headers),
+        )
 
     def get(self, path: str, **kw: Any):
         return self.request("GET", path, **kw)
@@ -80,8 +91,15 @@ def error_code(response) -> str:
     return response.json()["error"]["code"]
 
 
-def assert_isolated(owner: Person, intruder: Person, method: str, path: str,
-                    body: Any = None, *, owner_status: int = 200) -> None:
+def assert_isolated(
+    owner: Person,
+    intruder: Person,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    owner_status: int = 200,
+) -> None:
     """The owner reaches *path*; anyone else gets 404, exactly as for a missing object."""
     theirs = intruder.api.request(method, path, body)
     assert theirs.status_code == 404, theirs.content

@@ -78,21 +78,28 @@ def _field_errors(errors: list[dict[str, Any]]) -> dict[str, str]:
     fields: dict[str, str] = {}
     for error in errors:
         loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
-        fields[".".join(loc[-2:] if len(loc) > 1 and loc[0] in ("query", "path") else loc)
-               or "body"] = str(error.get("msg", ""))
+        fields[
+            ".".join(loc[-2:] if len(loc) > 1 and loc[0] in ("query", "path") else loc) or "body"
+        ] = str(error.get("msg", ""))
     return fields
 
 
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    return _json(request, 422, error_body(
-        "validation_failed", _("Some fields are missing or invalid."), _field_errors(exc.errors)))
+    return _json(
+        request,
+        422,
+        error_body(
+            "validation_failed", _("Some fields are missing or invalid."), _field_errors(exc.errors)
+        ),
+    )
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _json(request, 401, error_body(
-        "unauthorized", _("Sign in first, or send a valid bearer token.")))
+    return _json(
+        request, 401, error_body("unauthorized", _("Sign in first, or send a valid bearer token."))
+    )
 
 
 @api.exception_handler(Http404)
@@ -103,8 +110,9 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400:  # ninja's only 400: a body that is not valid JSON
-        return _json(request, 400, error_body(
-            "malformed_body", _("The request body is not valid JSON.")))
+        return _json(
+            request, 400, error_body("malformed_body", _("The request body is not valid JSON."))
+        )
     return _json(request, exc.status_code, error_body("http_error", str(exc)))
 
 
@@ -113,8 +121,11 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     log.exception("unhandled error on %s %s", request.method, request.path)
     if settings.DEBUG:
         raise exc
-    return _json(request, 500, error_body(
-        "internal_error", _("Something went wrong on our side. Please try again.")))
+    return _json(
+        request,
+        500,
+        error_body("internal_error", _("Something went wrong on our side. Please try again.")),
+    )
 
 
 def _register_routers() -> None:

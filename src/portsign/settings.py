@@ -8,6 +8,7 @@ mode inside DATA_DIR, local files, eager in-process tasks and sandbox providers.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from django.utils.translation import gettext_lazy as _
@@ -178,6 +179,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "files"
@@ -214,7 +216,7 @@ SMS_GATEWAY = env_choice("SMS_GATEWAY", "sandbox" if SANDBOX else "aliyun", ("sa
 EMAIL_GATEWAY = env_choice("EMAIL_GATEWAY", "sandbox" if SANDBOX else "smtp", ("sandbox", "smtp"))
 if PRODUCTION and "sandbox" in (SMS_GATEWAY, EMAIL_GATEWAY):
     raise SettingError("PORTSIGN_MODE=production refuses the sandbox SMS/e-mail gateways")
-ALIYUN_SMS = {
+ALIYUN_SMS: dict[str, Any] = {
     "endpoint": env_str("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
     "access_key_id": env_str("ALIYUN_ACCESS_KEY_ID"),
     "access_key_secret": env_str("ALIYUN_ACCESS_KEY_SECRET"),

@@ -229,8 +229,9 @@ def test_certificate_code_to_own_number_as_typed_without_country_code(alice):
     assert len(outbox(alice.account)) == 1
 
 
-def test_certificate_code_to_own_email_in_other_case(charlie):
-    response = send(charlie.api, "Charlie@EXAMPLE.cn", "certificate")
+def test_certificate_code_to_own_email_with_upper_case_domain(charlie):
+    # Domains are case-insensitive and parse_account lower-cases them: this is charlie's mailbox.
+    response = send(charlie.api, "charlie@EXAMPLE.CN", "certificate")
     assert response.status_code == 202, response.content
 
 
@@ -283,3 +284,156 @@ def test_missing_to_is_422(api):
     assert response.status_code == 422
     assert error_code(response) == "validation_failed"
     assert list(response.json()["error"]["fields"]) == ["to"]
+
+
+# -- using a code (via registration and code sign-in) -------------------------------------------
+
+REGISTER_PASSWORD = "Harbour#2026"
+
+
+def other_code(code: str) -> str:
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
+def register(api: Api, code: str, account: str = NEW_PHONE):
+    return api.post(
+        "/auth/register",
+        {"account": account, "code": code, "name": "Dave Test", "password": REGISTER_PASSWORD},
+    )
+
+
+def test_wrong_code_counts_down_remaining_attempts():
+    api = Api(language="en")
+    send(api, NEW_PHONE)
+    code = last_code(NEW_PHONE)
+    response = register(api, other_code(code))
+    assert response.status_code == 400
+    assert error_code(response) == "code_wrong"
+    assert response.json()["error"]["message"] == "The code is wrong. 4 attempts left."
+    assert response.json()["error"]["fields"] == {"code": "The code is wrong. 4 attempts left."}
+    response = register(api, other_code(code))
+    assert response.json()["error"]["message"] == "The code is wrong. 3 attempts left."
+    assert VerificationCode.objects.get().attempts == 2
+
+
+def test_wrong_code_message_in_chinese_names_remaining_attempts(api):
+    send(api, NEW_PHONE)
+    response = register(api, other_code(last_code(NEW_PHONE)))
+    assert error_code(response) == "code_wrong"
+    message = response.json()["error"]["message"]
+    assert re.search(r"[\u4e00-\u9fff]", message)
+    assert re.findall(r"\d+", message) == ["4"]
+
+
+def test_fifth_wrong_code_burns_it_and_then_the_right_code_fails(api):
+    send(api, NEW_PHONE)
+    code = last_code(NEW_PHONE)
+    codes = [error_code(register(api, other_code(code))) for _ in range(5)]
+    assert codes == ["code_wrong"] * 4 + ["code_burned"]
+    response = register(api, code)
+    assert response.status_code == 400
+    assert error_code(response) == "code_burned"
+    assert not AuditEvent.objects.filter(action="user.registered").exists()
+
+
+def test_burned_code_is_not_counted_further(api):
+    send(api, NEW_PHONE)
+    code = last_code(NEW_PHONE)
+    for _ in range(7):
+        register(api, other_code(code))
+    assert VerificationCode.objects.get().attempts == 5
+
+
+def test_code_max_attempts_is_a_setting(api, settings):
+    settings.CODE_MAX_ATTEMPTS = 2
+    send(api, NEW_PHONE)
+    code = last_code(NEW_PHONE)
+    assert error_code(register(api, other_code(code))) == "code_wrong"
+    assert error_code(register(api, other_code(code))) == "code_burned"
+
+
+def test_new_code_after_burning_works(api):
+    send(api, NEW_PHONE)
+    code = last_code(NEW_PHONE)
+    for _ in range(5):
+        register(api, other_code(code))
+    age_codes(NEW_PHONE, 61)
+    send(api, NEW_PHONE)
+    assert register(api, last_code(NEW_PHONE)).status_code == 201
+
+
+def test_expired_code_is_refused(api):
+    send(api, NEW_PHONE)
+    code = last_code(NEW_PHONE)
+    VerificationCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    response = register(api, code)
+    assert response.status_code == 400
+    assert error_code(response) == "code_expired"
+
+
+def test_code_just_before_expiry_still_works(api):
+    send(api, NEW_PHONE)
+    code = last_code(NEW_PHONE)
+    age_codes(NEW_PHONE, 290)
+    assert register(api, code).status_code == 201
+
+
+def test_code_is_single_use(api, alice):
+    send(api, alice.account, "login")
+    code = last_code(alice.account)
+    body = {"account": alice.account, "code": code}
+    assert api.post("/auth/login", body).status_code == 200
+    response = api.post("/auth/login", body)
+    assert response.status_code == 400
+    assert error_code(response) == "code_used"
+
+
+def test_wrong_code_after_use_is_code_wrong(api, alice):
+    send(api, alice.account, "login")
+    code = last_code(alice.account)
+    api.post("/auth/login", {"account": alice.account, "code": code})
+    response = api.post("/auth/login", {"account": alice.account, "code": other_code(code)})
+    assert error_code(response) == "code_wrong"
+
+
+def test_registration_code_is_not_a_sign_in_code(api):
+    send(api, NEW_PHONE)
+    code = last_code(NEW_PHONE)
+    assert register(api, code).status_code == 201
+    response = api.post("/auth/login", {"account": NEW_PHONE, "code": code})
+    assert response.status_code == 400
+    assert error_code(response) == "code_not_requested"
+
+
+def test_registering_twice_with_the_same_code_is_409(api):
+    send(api, NEW_PHONE)
+    code = last_code(NEW_PHONE)
+    assert register(api, code).status_code == 201
+    response = register(api, code)
+    assert response.status_code == 409
+    assert error_code(response) == "account_exists"
+
+
+def test_only_the_newest_code_counts(api):
+    send(api, NEW_PHONE)
+    first = last_code(NEW_PHONE)
+    age_codes(NEW_PHONE, 61)
+    send(api, NEW_PHONE)
+    second = last_code(NEW_PHONE)
+    if first != second:
+        assert error_code(register(api, first)) == "code_wrong"
+    assert register(api, second).status_code == 201
+
+
+def test_code_without_request_is_refused(api):
+    response = register(api, "123456")
+    assert response.status_code == 400
+    assert error_code(response) == "code_not_requested"
+
+
+def test_code_of_wrong_shape_is_refused_without_counting(api):
+    send(api, NEW_PHONE)
+    response = register(api, "12345")
+    assert response.status_code == 400
+    assert error_code(response) == "code_format"
+    assert VerificationCode.objects.get().attempts == 0

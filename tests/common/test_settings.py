@@ -28,8 +28,14 @@ PRODUCTION_ENV = {
 def _run(tmp_path: Path, extra: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTSIGN_")}
     env.update(PORTSIGN_DATA_DIR=str(tmp_path), **extra)
-    return subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_production_passes_check_deploy(tmp_path):
@@ -77,9 +83,19 @@ def test_sandbox_outbox_absent_in_production(tmp_path):
         " c.get('/api/v1/openapi.json', secure=True).status_code)"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTSIGN_")}
-    env.update(PORTSIGN_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="portsign.settings",
-               PYTHONPATH=str(ROOT / "src"), **PRODUCTION_ENV)
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                            text=True, timeout=120, check=False)
+    env.update(
+        PORTSIGN_DATA_DIR=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="portsign.settings",
+        PYTHONPATH=str(ROOT / "src"),
+        **PRODUCTION_ENV,
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["404", "200"]

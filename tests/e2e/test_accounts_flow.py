@@ -24,7 +24,7 @@ def _captcha_answer(page) -> str:
 
 def test_register_sign_out_sign_in(page):
     page.goto("/account/register/")
-    expect(page.locator("h1")).to_have_text("注册港签账号")
+    expect(page.locator("h1")).to_have_text("注册港签 PortSign 账号")
     page.get_by_test_id("account").fill(PHONE)
     page.get_by_test_id("send-code").click()
     expect(page.locator(".code-status .ok")).to_be_visible()
@@ -38,7 +38,7 @@ def test_register_sign_out_sign_in(page):
 
     expect(page).to_have_url(re.compile(r"/console/$"))
     expect(page.get_by_test_id("console-title")).to_contain_text("测试经办人")
-    page.get_by_role("button", name="退出").click()
+    page.get_by_role("button", name="退出登录").click()
     expect(page).to_have_url(re.compile(r"/account/login/"))
 
     page.get_by_test_id("account").fill(PHONE)
@@ -61,4 +61,4 @@ def test_language_switch_to_english(page):
     page.get_by_role("button", name="English").click()
     expect(page.locator("h1")).to_have_text("Sign in to PortSign")
     page.get_by_role("button", name="中文").click()
-    expect(page.locator("h1")).to_have_text("登录港签")
+    expect(page.locator("h1")).to_have_text("登录港签 PortSign")

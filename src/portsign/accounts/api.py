@@ -6,12 +6,12 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
+from portsign.accounts.backends import signed_in_user
 from portsign.accounts.domain import captcha as captchas
 from portsign.accounts.domain import login as logins
 from portsign.accounts.domain import tokens, users
 from portsign.accounts.domain.codes import issue_code
 from portsign.accounts.enums import CodePurpose
-from portsign.accounts.models import User
 from portsign.accounts.schemas import (
     CaptchaOut,
     CodeRequest,
@@ -37,16 +37,18 @@ me_router = Router(tags=["me"], auth=AUTH)
 
 # Purposes that only make sense for a signed-in user; the code goes to their own address
 # (certificate) or to the new address they are moving to (change_*).
-_SIGNED_IN_PURPOSES = {CodePurpose.CHANGE_PHONE, CodePurpose.CHANGE_EMAIL,
-                       CodePurpose.CERTIFICATE}
+_SIGNED_IN_PURPOSES = {CodePurpose.CHANGE_PHONE, CodePurpose.CHANGE_EMAIL, CodePurpose.CERTIFICATE}
 _PUBLIC_PURPOSES = {CodePurpose.REGISTER, CodePurpose.LOGIN, CodePurpose.RESET}
 
 
 def _purpose(raw: str) -> CodePurpose:
     if raw not in _SIGNED_IN_PURPOSES | _PUBLIC_PURPOSES:
         choices = ", ".join(sorted(p.value for p in _SIGNED_IN_PURPOSES | _PUBLIC_PURPOSES))
-        raise Invalid(_("Unknown purpose. Use one of: %(choices)s.") % {"choices": choices},
-                      code="purpose_invalid", fields={"purpose": _("Unknown purpose.")})
+        raise Invalid(
+            _("Unknown purpose. Use one of: %(choices)s.") % {"choices": choices},
+            code="purpose_invalid",
+            fields={"purpose": _("Unknown purpose.")},
+        )
     return CodePurpose(raw)
 
 
@@ -57,16 +59,24 @@ def send_code(request: HttpRequest, payload: CodeRequest) -> Status[CodeSent]:
     if purpose in _SIGNED_IN_PURPOSES and actor is None:
         raise Unauthorized(_("Sign in first."))
     if purpose == CodePurpose.CERTIFICATE and payload.to.strip() not in (actor.phone, actor.email):
-        raise Invalid(_("A certificate code goes to your own mobile number or e-mail."),
-                      code="not_your_account", fields={"to": _("Not your account.")})
+        raise Invalid(
+            _("A certificate code goes to your own mobile number or e-mail."),
+            code="not_your_account",
+            fields={"to": _("Not your account.")},
+        )
     issued = issue_code(to=payload.to, purpose=purpose, actor_id=actor.id if actor else "")
     return Status(202, CodeSent(expires_in=issued.expires_in, resend_after=issued.resend_after))
 
 
 @auth_router.post("/register", response={201: RegisteredOut}, summary="Register an account")
 def register(request: HttpRequest, payload: RegisterIn) -> Status[RegisteredOut]:
-    user = users.register_user(account=payload.account, code=payload.code, name=payload.name,
-                               password=payload.password, accept_terms=payload.accept_terms)
+    user = users.register_user(
+        account=payload.account,
+        code=payload.code,
+        name=payload.name,
+        password=payload.password,
+        accept_terms=payload.accept_terms,
+    )
     _token, raw = tokens.issue_token(user=user, name="register")
     return Status(201, RegisteredOut(user=UserOut.of(user), token=raw))
 
@@ -77,12 +87,17 @@ def login(request: HttpRequest, payload: LoginIn) -> TokenOut:
         user = logins.login_with_code(account=payload.account, code=payload.code)
     elif payload.password:
         user = logins.login_with_password(
-            account=payload.account, password=payload.password,
-            captcha_id=payload.captcha_id or "", captcha=payload.captcha or "")
+            account=payload.account,
+            password=payload.password,
+            captcha_id=payload.captcha_id or "",
+            captcha=payload.captcha or "",
+        )
     else:
-        raise Invalid(_("Send either a code, or a password with the image code."),
-                      code="credentials_missing",
-                      fields={"code": _("Required."), "password": _("Required.")})
+        raise Invalid(
+            _("Send either a code, or a password with the image code."),
+            code="credentials_missing",
+            fields={"code": _("Required."), "password": _("Required.")},
+        )
     token, raw = tokens.issue_token(user=user, name="login")
     return TokenOut(token=raw, expires_at=token.expires_at, user=UserOut.of(user))
 
@@ -95,8 +110,9 @@ def captcha(request: HttpRequest) -> CaptchaOut:
 
 @auth_router.post("/reset", response={200: UserOut}, summary="Reset the password with a code")
 def reset(request: HttpRequest, payload: ResetIn) -> UserOut:
-    user = users.reset_password(account=payload.account, code=payload.code,
-                                password=payload.password)
+    user = users.reset_password(
+        account=payload.account, code=payload.code, password=payload.password
+    )
     return UserOut.of(user)
 
 
@@ -104,40 +120,41 @@ def reset(request: HttpRequest, payload: ResetIn) -> UserOut:
 def logout(request: HttpRequest) -> Status[None]:
     token = getattr(request, "api_token", None)
     if token is not None:
-        tokens.revoke_token(user=request.user, token_id=token.id)  # type: ignore[arg-type]
-    logins.record_logout(user=request.user)  # type: ignore[arg-type]
+        tokens.revoke_token(user=signed_in_user(request), token_id=token.id)
+    logins.record_logout(user=signed_in_user(request))
     return Status(204, None)
 
 
 @auth_router.get("/tokens", response=list[TokenInfo], auth=AUTH, summary="My API tokens")
 def list_tokens(request: HttpRequest) -> list[TokenInfo]:
     current = getattr(request, "api_token", None)
-    user: User = request.user  # type: ignore[assignment]
+    user = signed_in_user(request)
     return [TokenInfo.of(t, current.id if current else None) for t in tokens.tokens_of(user=user)]
 
 
 @auth_router.post("/tokens", response={201: TokenOut}, auth=AUTH, summary="Create an API token")
 def create_token(request: HttpRequest, payload: NewTokenIn) -> Status[TokenOut]:
-    user: User = request.user  # type: ignore[assignment]
+    user = signed_in_user(request)
     token, raw = tokens.issue_token(user=user, name=payload.name)
     return Status(201, TokenOut(token=raw, expires_at=token.expires_at, user=UserOut.of(user)))
 
 
-@auth_router.delete("/tokens/{token_id}", response={204: None}, auth=AUTH,
-                    summary="Revoke one of my tokens")
+@auth_router.delete(
+    "/tokens/{token_id}", response={204: None}, auth=AUTH, summary="Revoke one of my tokens"
+)
 def revoke_token(request: HttpRequest, token_id: str) -> Status[None]:
-    tokens.revoke_token(user=request.user, token_id=token_id)  # type: ignore[arg-type]
+    tokens.revoke_token(user=signed_in_user(request), token_id=token_id)
     return Status(204, None)
 
 
 @me_router.get("", response=UserOut, summary="Who am I")
 def me(request: HttpRequest) -> UserOut:
-    return UserOut.of(request.user)  # type: ignore[arg-type]
+    return UserOut.of(signed_in_user(request))
 
 
 @me_router.patch("", response=UserOut, summary="Update my name or language")
 def update_me(request: HttpRequest, payload: ProfileIn) -> UserOut:
-    user: User = request.user  # type: ignore[assignment]
+    user = signed_in_user(request)
     if payload.language is not None:
         users.set_language(user=user, language=payload.language)
     if payload.name is not None:
@@ -147,23 +164,33 @@ def update_me(request: HttpRequest, payload: ProfileIn) -> UserOut:
 
 @me_router.post("/password", response=UserOut, summary="Change my password")
 def change_password(request: HttpRequest, payload: PasswordIn) -> UserOut:
-    user = users.change_password(user=request.user,  # type: ignore[arg-type]
-                                 current_password=payload.current_password,
-                                 new_password=payload.new_password)
+    user = users.change_password(
+        user=signed_in_user(request),
+        current_password=payload.current_password,
+        new_password=payload.new_password,
+    )
     return UserOut.of(user)
 
 
 @me_router.post("/phone", response=UserOut, summary="Change my mobile number")
 def change_phone(request: HttpRequest, payload: PhoneIn) -> UserOut:
-    return UserOut.of(users.change_phone(
-        user=request.user, current_password=payload.current_password,  # type: ignore[arg-type]
-        new_phone=payload.new_phone, code=payload.code))
+    return UserOut.of(
+        users.change_phone(
+            user=signed_in_user(request),
+            current_password=payload.current_password,
+            new_phone=payload.new_phone,
+            code=payload.code,
+        )
+    )
 
 
 @me_router.post("/email", response=UserOut, summary="Change my e-mail address")
 def change_email(request: HttpRequest, payload: EmailIn) -> UserOut:
-    return UserOut.of(users.change_email(
-        user=request.user, current_password=payload.current_password,  # type: ignore[arg-type]
-        new_email=payload.new_email, code=payload.code))
-
-
+    return UserOut.of(
+        users.change_email(
+            user=signed_in_user(request),
+            current_password=payload.current_password,
+            new_email=payload.new_email,
+            code=payload.code,
+        )
+    )

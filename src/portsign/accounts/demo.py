@@ -9,7 +9,7 @@ from django.db import transaction
 from portsign.accounts.models import User
 from portsign.common.audit import record_event
 
-DEMO_PASSWORD = "Demo#2026port"
+DEMO_PASSWORD = "Demo#2026port"  # noqa: S105 - printed on start; demo data only
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,8 @@ def seed_accounts() -> list[DemoAccount]:
         if User.objects.filter(**{field: demo.account}).exists():
             continue
         with transaction.atomic():
-            user = User.objects.create_user(password=DEMO_PASSWORD, name=demo.name,
-                                            is_staff=demo.staff, **{field: demo.account})
+            user = User.objects.create_user(
+                password=DEMO_PASSWORD, name=demo.name, is_staff=demo.staff, **{field: demo.account}
+            )
             record_event(action="demo.user_created", object_type="user", object_id=user.id)
     return DEMO_ACCOUNTS

@@ -12,8 +12,9 @@ from portsign.accounts.models import ApiToken, User
 
 class CodeRequest(Schema):
     to: str = Field(description="Mobile number (+8613800000000) or e-mail address")
-    purpose: str = Field(description="register | login | reset | change_phone | change_email | "
-                                     "certificate")
+    purpose: str = Field(
+        description="register | login | reset | change_phone | change_email | certificate"
+    )
 
 
 class CodeSent(Schema):
@@ -63,9 +64,15 @@ class UserOut(Schema):
 
     @staticmethod
     def of(user: User) -> UserOut:
-        return UserOut(id=user.id, name=user.name, phone=user.phone, email=user.email,
-                       language=user.language, real_name=RealNameOut(status="unverified"),
-                       enterprises=[])
+        return UserOut(
+            id=user.id,
+            name=user.name,
+            phone=user.phone,
+            email=user.email,
+            language=user.language,
+            real_name=RealNameOut(status="unverified"),
+            enterprises=[],
+        )
 
 
 class TokenOut(Schema):
@@ -91,10 +98,16 @@ class TokenInfo(Schema):
 
     @staticmethod
     def of(token: ApiToken, current_id: str | None) -> TokenInfo:
-        return TokenInfo(id=token.id, name=token.name, prefix=token.prefix,
-                         created_at=token.created_at, expires_at=token.expires_at,
-                         last_used_at=token.last_used_at, revoked_at=token.revoked_at,
-                         current=token.id == current_id)
+        return TokenInfo(
+            id=token.id,
+            name=token.name,
+            prefix=token.prefix,
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            last_used_at=token.last_used_at,
+            revoked_at=token.revoked_at,
+            current=token.id == current_id,
+        )
 
 
 class NewTokenIn(Schema):

@@ -97,8 +97,10 @@ def _password_problem(password: str) -> str | None:
     ]
     if sum(classes) < 3:
         return str(
-            _("The password needs at least 3 of: upper-case letters, lower-case letters, "
-              "digits, symbols.")
+            _(
+                "The password needs at least 3 of: upper-case letters, lower-case letters, "
+                "digits, symbols."
+            )
         )
     return None
 

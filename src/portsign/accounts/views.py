@@ -18,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from portsign.accounts.backends import signed_in_user
 from portsign.accounts.domain import captcha as captchas
 from portsign.accounts.domain import login as logins
 from portsign.accounts.domain import tokens, users
@@ -59,18 +60,25 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
         return redirect("console")
     method = request.POST.get("method") or request.GET.get("method") or "password"
-    context: dict[str, Any] = {"method": method, "values": request.POST,
-                               "next": _next_url(request)}
+    context: dict[str, Any] = {"method": method, "values": request.POST, "next": _next_url(request)}
     exc: DomainError | None = None
     if request.method == "POST":
         data = request.POST
         if method == "code":
-            user, exc = _attempt(lambda: logins.login_with_code(
-                account=data.get("account", ""), code=data.get("code", "")))
+            user, exc = _attempt(
+                lambda: logins.login_with_code(
+                    account=data.get("account", ""), code=data.get("code", "")
+                )
+            )
         else:
-            user, exc = _attempt(lambda: logins.login_with_password(
-                account=data.get("account", ""), password=data.get("password", ""),
-                captcha_id=data.get("captcha_id", ""), captcha=data.get("captcha", "")))
+            user, exc = _attempt(
+                lambda: logins.login_with_password(
+                    account=data.get("account", ""),
+                    password=data.get("password", ""),
+                    captcha_id=data.get("captcha_id", ""),
+                    captcha=data.get("captcha", ""),
+                )
+            )
         if user is not None:
             return _sign_in(request, user)
         context.update(_errors(exc))
@@ -84,16 +92,22 @@ def register_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         data = request.POST
         if data.get("password", "") != data.get("password2", ""):
-            context.update(error=_("The two passwords differ."),
-                           field_errors={"password2": _("The two passwords differ.")})
+            context.update(
+                error=_("The two passwords differ."),
+                field_errors={"password2": _("The two passwords differ.")},
+            )
         else:
-            user, exc = _attempt(lambda: users.register_user(
-                account=data.get("account", ""), code=data.get("code", ""),
-                name=data.get("name", ""), password=data.get("password", ""),
-                accept_terms=data.get("accept_terms") == "on"))
+            user, exc = _attempt(
+                lambda: users.register_user(
+                    account=data.get("account", ""),
+                    code=data.get("code", ""),
+                    name=data.get("name", ""),
+                    password=data.get("password", ""),
+                    accept_terms=data.get("accept_terms") == "on",
+                )
+            )
             if user is not None:
-                messages.success(request, _("Welcome to PortSign, %(name)s.") % {
-                    "name": user.name})
+                messages.success(request, _("Welcome to PortSign, %(name)s.") % {"name": user.name})
                 return _sign_in(request, user)
             context.update(_errors(exc))
     return render(request, "accounts/register.html", context)
@@ -103,9 +117,13 @@ def reset_view(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"values": request.POST}
     if request.method == "POST":
         data = request.POST
-        user, exc = _attempt(lambda: users.reset_password(
-            account=data.get("account", ""), code=data.get("code", ""),
-            password=data.get("password", "")))
+        user, exc = _attempt(
+            lambda: users.reset_password(
+                account=data.get("account", ""),
+                code=data.get("code", ""),
+                password=data.get("password", ""),
+            )
+        )
         if user is not None:
             messages.success(request, _("Your password was reset. Sign in with it now."))
             return redirect("accounts:login")
@@ -116,7 +134,7 @@ def reset_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        logins.record_logout(user=request.user)  # type: ignore[arg-type]
+        logins.record_logout(user=signed_in_user(request))
     django_logout(request)
     return redirect("accounts:login")
 
@@ -131,10 +149,12 @@ def send_code_view(request: HttpRequest) -> HttpResponse:
     ):
         return HttpResponse(status=400)
     actor = request.user.id if request.user.is_authenticated else ""
-    issued, exc = _attempt(lambda: issue_code(to=to, purpose=CodePurpose(purpose),
-                                              actor_id=actor))
-    context = {"issued": issued, "error": exc.message if exc else "",
-               "wait": exc.retry_after if isinstance(exc, RateLimited) else 0}
+    issued, exc = _attempt(lambda: issue_code(to=to, purpose=CodePurpose(purpose), actor_id=actor))
+    context = {
+        "issued": issued,
+        "error": exc.message if exc else "",
+        "wait": exc.retry_after if isinstance(exc, RateLimited) else 0,
+    }
     return render(request, "accounts/_code_status.html", context)
 
 
@@ -161,16 +181,17 @@ def language_view(request: HttpRequest) -> HttpResponse:
     if language not in dict(settings.LANGUAGES):
         language = settings.LANGUAGE_CODE
     if request.user.is_authenticated:
-        users.set_language(user=request.user, language=language)  # type: ignore[arg-type]
+        users.set_language(user=signed_in_user(request), language=language)
     translation.activate(language)
     response = redirect(_next_url(request))
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 86400,
-                        samesite="Lax")
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 86400, samesite="Lax"
+    )
     return response
 
 
 def _profile(request: HttpRequest, **extra: Any) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = signed_in_user(request)
     context = {"active": "me", "tokens": tokens.tokens_of(user=user)[:50], **extra}
     return render(request, "accounts/profile.html", context)
 
@@ -181,9 +202,10 @@ def profile_view(request: HttpRequest) -> HttpResponse:
     return _profile(request)
 
 
-def _profile_action(request: HttpRequest, form: str, call: Callable[[], Any],
-                    done: str) -> HttpResponse:
-    result, exc = _attempt(call)
+def _profile_action(
+    request: HttpRequest, form: str, call: Callable[[], Any], done: str
+) -> HttpResponse:
+    _result, exc = _attempt(call)
     if exc is not None:
         return _profile(request, form=form, values=request.POST, **_errors(exc))
     messages.success(request, done)
@@ -194,9 +216,11 @@ def _profile_action(request: HttpRequest, form: str, call: Callable[[], Any],
 @require_POST
 def password_view(request: HttpRequest) -> HttpResponse:
     def call() -> User:
-        user = users.change_password(user=request.user,  # type: ignore[arg-type]
-                                     current_password=request.POST.get("current_password", ""),
-                                     new_password=request.POST.get("new_password", ""))
+        user = users.change_password(
+            user=signed_in_user(request),
+            current_password=request.POST.get("current_password", ""),
+            new_password=request.POST.get("new_password", ""),
+        )
         update_session_auth_hash(request, user)  # keep this session, end the others
         return user
 
@@ -206,25 +230,39 @@ def password_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def phone_view(request: HttpRequest) -> HttpResponse:
-    return _profile_action(request, "phone", lambda: users.change_phone(
-        user=request.user, current_password=request.POST.get("current_password", ""),  # type: ignore[arg-type]
-        new_phone=request.POST.get("new_phone", ""), code=request.POST.get("code", "")),
-        _("Your mobile number was changed."))
+    return _profile_action(
+        request,
+        "phone",
+        lambda: users.change_phone(
+            user=signed_in_user(request),
+            current_password=request.POST.get("current_password", ""),
+            new_phone=request.POST.get("new_phone", ""),
+            code=request.POST.get("code", ""),
+        ),
+        _("Your mobile number was changed."),
+    )
 
 
 @login_required
 @require_POST
 def email_view(request: HttpRequest) -> HttpResponse:
-    return _profile_action(request, "email", lambda: users.change_email(
-        user=request.user, current_password=request.POST.get("current_password", ""),  # type: ignore[arg-type]
-        new_email=request.POST.get("new_email", ""), code=request.POST.get("code", "")),
-        _("Your e-mail address was changed."))
+    return _profile_action(
+        request,
+        "email",
+        lambda: users.change_email(
+            user=signed_in_user(request),
+            current_password=request.POST.get("current_password", ""),
+            new_email=request.POST.get("new_email", ""),
+            code=request.POST.get("code", ""),
+        ),
+        _("Your e-mail address was changed."),
+    )
 
 
 @login_required
 @require_POST
 def token_create_view(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = signed_in_user(request)
     _token, raw = tokens.issue_token(user=user, name=request.POST.get("name", "").strip() or "api")
     return _profile(request, new_token=raw)
 
@@ -232,8 +270,9 @@ def token_create_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke_view(request: HttpRequest, token_id: str) -> HttpResponse:
-    _result, exc = _attempt(lambda: tokens.revoke_token(
-        user=request.user, token_id=token_id))  # type: ignore[arg-type]
+    _result, exc = _attempt(
+        lambda: tokens.revoke_token(user=signed_in_user(request), token_id=token_id)
+    )
     if exc is not None:
         return HttpResponse(status=404)
     messages.success(request, _("The token was revoked."))

@@ -22,7 +22,15 @@ from portsign.common.request_context import current_origin
 GENESIS = "0" * 64
 MASK = "***"
 _SECRET_KEYS = {
-    "password", "code", "pin", "token", "secret", "captcha", "answer", "private_key", "key",
+    "password",
+    "code",
+    "pin",
+    "token",
+    "secret",
+    "captcha",
+    "answer",
+    "private_key",
+    "key",
 }
 _SECRET_SUFFIXES = ("_password", "_code_value", "_pin", "_token", "_secret", "_key")
 
@@ -123,7 +131,9 @@ def verify_chain() -> ChainReport:
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         if event.prev_hash != prev_hash:
             return ChainReport(
-                False, checked, event.seq,
+                False,
+                checked,
+                event.seq,
                 f"row {event.seq} does not link to row {prev_seq}: a row between was deleted "
                 "or edited",
             )
@@ -134,7 +144,9 @@ def verify_chain() -> ChainReport:
     expected = (head.last_seq, head.last_hash) if head else (0, GENESIS)
     if expected != (prev_seq, prev_hash):
         return ChainReport(
-            False, checked, expected[0],
+            False,
+            checked,
+            expected[0],
             f"the log ends at row {prev_seq} but the head names row {expected[0]}: "
             "rows at the end were deleted",
         )

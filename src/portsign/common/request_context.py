@@ -17,7 +17,7 @@ class Origin:
     user_agent: str = ""
 
 
-_origin: ContextVar[Origin] = ContextVar("portsign_origin", default=Origin())
+_origin: ContextVar[Origin] = ContextVar("portsign_origin", default=Origin())  # noqa: B039 - frozen
 
 
 def current_origin() -> Origin:

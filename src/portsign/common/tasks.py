@@ -18,4 +18,4 @@ def task_deliver_notification(self: Any, *, notification_id: str) -> None:
             # Embedded mode: no broker to wait with; retry at once, bounded by MAX_ATTEMPTS.
             task_deliver_notification.apply(kwargs={"notification_id": notification_id})
             return
-        raise self.retry(countdown=2 ** self.request.retries * 5)
+        raise self.retry(countdown=2**self.request.retries * 5)

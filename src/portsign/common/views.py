@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,18 +15,34 @@ from portsign.common.models import SandboxMessage
 
 # Sections that later releases fill in. Each says plainly that it is not there yet.
 SECTIONS = {
-    "enterprise": (_("Enterprise console"), _(
-        "Enterprise authentication, members and roles, seals and certificates will be managed "
-        "here. This section is not available yet.")),
-    "contracts": (_("Contracts"), _(
-        "Sending, approving, signing and archiving contracts will happen here. This section is "
-        "not available yet.")),
-    "verify": (_("Verify a PDF"), _(
-        "Upload a signed PDF to see who signed it and whether it is intact. This section is "
-        "not available yet.")),
-    "backoffice": (_("Back-office review"), _(
-        "PortSign reviewers will work the queue of manual reviews here. This section is not "
-        "available yet.")),
+    "enterprise": (
+        _("Enterprise console"),
+        _(
+            "Enterprise authentication, members and roles, seals and certificates will be managed "
+            "here. This section is not available yet."
+        ),
+    ),
+    "contracts": (
+        _("Contracts"),
+        _(
+            "Sending, approving, signing and archiving contracts will happen here. This section is "
+            "not available yet."
+        ),
+    ),
+    "verify": (
+        _("Verify a PDF"),
+        _(
+            "Upload a signed PDF to see who signed it and whether it is intact. This section is "
+            "not available yet."
+        ),
+    ),
+    "backoffice": (
+        _("Back-office review"),
+        _(
+            "PortSign reviewers will work the queue of manual reviews here. This section is not "
+            "available yet."
+        ),
+    ),
 }
 
 
@@ -39,15 +57,16 @@ def console(request: HttpRequest) -> HttpResponse:
     return render(request, "console/home.html", {"active": "home"})
 
 
-def section(key: str):  # type: ignore[no-untyped-def]
+def section(key: str) -> Callable[[HttpRequest], HttpResponse]:
     @login_required
     @require_GET
     def view(request: HttpRequest) -> HttpResponse:
         if key == "backoffice" and not request.user.is_staff:
             raise Http404
         title, text = SECTIONS[key]
-        return render(request, "console/section.html",
-                      {"active": key, "title": title, "text": text})
+        return render(
+            request, "console/section.html", {"active": key, "title": title, "text": text}
+        )
 
     return view
 

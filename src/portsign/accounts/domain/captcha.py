@@ -27,7 +27,8 @@ def new_captcha() -> Captcha:
     now = timezone.now()
     answer = "".join(_rng.choice(ALPHABET) for _ in range(LENGTH))
     return Captcha.objects.create(
-        answer=answer, created_at=now,
+        answer=answer,
+        created_at=now,
         expires_at=now + timedelta(seconds=settings.CAPTCHA_TTL_SECONDS),
     )
 
@@ -66,14 +67,22 @@ def check_captcha(*, captcha_id: str, answer: str) -> None:
     with transaction.atomic():
         row = Captcha.objects.select_for_update().filter(pk=captcha_id or "").first()
         if row is None or row.used:
-            raise Invalid(_("The image code is no longer valid. Load a new one."),
-                          code="captcha_invalid",
-                          fields={"captcha": _("Load a new image code.")})
+            raise Invalid(
+                _("The image code is no longer valid. Load a new one."),
+                code="captcha_invalid",
+                fields={"captcha": _("Load a new image code.")},
+            )
         row.used = True
         row.save(update_fields=["used"])
     if row.expires_at <= timezone.now():
-        raise Invalid(_("The image code has expired. Load a new one."), code="captcha_expired",
-                      fields={"captcha": _("Load a new image code.")})
+        raise Invalid(
+            _("The image code has expired. Load a new one."),
+            code="captcha_expired",
+            fields={"captcha": _("Load a new image code.")},
+        )
     if (answer or "").strip().upper() != row.answer:
-        raise Invalid(_("The image code is wrong."), code="captcha_wrong",
-                      fields={"captcha": _("The image code is wrong.")})
+        raise Invalid(
+            _("The image code is wrong."),
+            code="captcha_wrong",
+            fields={"captcha": _("The image code is wrong.")},
+        )

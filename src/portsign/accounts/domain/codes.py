@@ -40,6 +40,10 @@ class IssuedCode:
     expires_in: int
     resend_after: int
 
+    @property
+    def minutes(self) -> int:
+        return self.expires_in // 60
+
 
 def hash_code(code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), code.encode(), hashlib.sha256).hexdigest()
@@ -54,23 +58,36 @@ def mask_address(address: str) -> str:
 
 
 def find_user(account: Account) -> User | None:
-    lookup = {"phone": account.address} if account.channel == Channel.SMS else {
-        "email__iexact": account.address
-    }
+    lookup = (
+        {"phone": account.address}
+        if account.channel == Channel.SMS
+        else {"email__iexact": account.address}
+    )
     return User.objects.filter(**lookup).first()
 
 
 def _check_purpose(account: Account, purpose: CodePurpose) -> None:
     if purpose in EXISTING_ACCOUNT_PURPOSES and find_user(account) is None:
-        raise NotFound(_("No account is registered with this number or address."),
-                       code="account_not_registered", fields={"to": _("Not registered.")})
+        raise NotFound(
+            _("No account is registered with this number or address."),
+            code="account_not_registered",
+            fields={"to": _("Not registered.")},
+        )
     if purpose in NEW_ADDRESS_PURPOSES and find_user(account) is not None:
-        raise Conflict(_("This number or address is already registered."),
-                       code="account_exists", fields={"to": _("Already registered.")})
+        raise Conflict(
+            _("This number or address is already registered."),
+            code="account_exists",
+            fields={"to": _("Already registered.")},
+        )
     wanted = {CodePurpose.CHANGE_PHONE: Channel.SMS, CodePurpose.CHANGE_EMAIL: Channel.EMAIL}
     if purpose in wanted and account.channel != wanted[purpose]:
-        raise Invalid(_("This code must go to a mobile number for a new number, or to a "
-                        "mailbox for a new e-mail address."), code="wrong_channel")
+        raise Invalid(
+            _(
+                "This code must go to a mobile number for a new number, or to a "
+                "mailbox for a new e-mail address."
+            ),
+            code="wrong_channel",
+        )
 
 
 def _check_limits(account: Account, ip: str) -> None:
@@ -79,36 +96,48 @@ def _check_limits(account: Account, ip: str) -> None:
     if last is not None:
         wait = settings.CODE_RESEND_SECONDS - int((now - last.created_at).total_seconds())
         if wait > 0:
-            raise RateLimited(_("Please wait %(seconds)d seconds before asking for a new code.")
-                              % {"seconds": wait}, retry_after=wait, code="code_resend_too_soon")
+            raise RateLimited(
+                _("Please wait %(seconds)d seconds before asking for a new code.")
+                % {"seconds": wait},
+                retry_after=wait,
+                code="code_resend_too_soon",
+            )
     midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     sent_today = VerificationCode.objects.filter(
         target=account.address, created_at__gte=midnight
     ).count()
     if sent_today >= settings.CODE_DAILY_LIMIT:
         tomorrow = midnight + timedelta(days=1)
-        raise RateLimited(_("Too many codes were sent to this number or address today. "
-                            "Try again tomorrow."),
-                          retry_after=int((tomorrow - now).total_seconds()),
-                          code="code_daily_limit")
-    if ip and VerificationCode.objects.filter(
-        ip=ip, created_at__gte=now - timedelta(hours=1)
-    ).count() >= settings.CODE_IP_HOURLY_LIMIT:
-        raise RateLimited(_("Too many codes were requested from your network. Try again later."),
-                          retry_after=3600, code="code_ip_limit")
+        raise RateLimited(
+            _("Too many codes were sent to this number or address today. Try again tomorrow."),
+            retry_after=int((tomorrow - now).total_seconds()),
+            code="code_daily_limit",
+        )
+    if (
+        ip
+        and VerificationCode.objects.filter(ip=ip, created_at__gte=now - timedelta(hours=1)).count()
+        >= settings.CODE_IP_HOURLY_LIMIT
+    ):
+        raise RateLimited(
+            _("Too many codes were requested from your network. Try again later."),
+            retry_after=3600,
+            code="code_ip_limit",
+        )
 
 
 def _message_text(purpose: CodePurpose, code: str) -> tuple[str, str]:
     minutes = settings.CODE_TTL_SECONDS // 60
     subject = _("PortSign verification code")
-    text = _("[PortSign] Your code for %(purpose)s is %(code)s, valid for %(minutes)d minutes. "
-             "Never tell anyone this code.") % {
-        "purpose": purpose.label, "code": code, "minutes": minutes}
+    text = _(
+        "[PortSign] Your code for %(purpose)s is %(code)s, valid for %(minutes)d minutes. "
+        "Never tell anyone this code."
+    ) % {"purpose": purpose.label, "code": code, "minutes": minutes}
     return str(subject), text
 
 
-def issue_code(*, to: str, purpose: CodePurpose, binding: str = "",
-               actor_id: str = "") -> IssuedCode:
+def issue_code(
+    *, to: str, purpose: CodePurpose, binding: str = "", actor_id: str = ""
+) -> IssuedCode:
     """Send a fresh 6-digit code to *to* for *purpose*; retire older ones."""
     account = parse_account(to, field="to")
     _check_purpose(account, purpose)
@@ -121,15 +150,30 @@ def issue_code(*, to: str, purpose: CodePurpose, binding: str = "",
             target=account.address, purpose=purpose, used_at__isnull=True, burned=False
         ).update(burned=True)
         row = VerificationCode.objects.create(
-            target=account.address, channel=account.channel, purpose=purpose, binding=binding,
-            code_hash=hash_code(code), created_at=now,
-            expires_at=now + timedelta(seconds=settings.CODE_TTL_SECONDS), ip=ip,
+            target=account.address,
+            channel=account.channel,
+            purpose=purpose,
+            binding=binding,
+            code_hash=hash_code(code),
+            created_at=now,
+            expires_at=now + timedelta(seconds=settings.CODE_TTL_SECONDS),
+            ip=ip,
         )
         subject, text = _message_text(purpose, code)
-        queue_message(to=account.address, channel=account.channel, subject=subject, text=text,
-                      data={"code": code, "purpose": str(purpose.value)})
-        record_event(action="code.sent", actor_id=actor_id, object_type="code", object_id=row.id,
-                     data={"to": mask_address(account.address), "purpose": purpose.value})
+        queue_message(
+            to=account.address,
+            channel=account.channel,
+            subject=subject,
+            text=text,
+            data={"code": code, "purpose": str(purpose.value)},
+        )
+        record_event(
+            action="code.sent",
+            actor_id=actor_id,
+            object_type="code",
+            object_id=row.id,
+            data={"to": mask_address(account.address), "purpose": purpose.value},
+        )
     return IssuedCode(account, settings.CODE_TTL_SECONDS, settings.CODE_RESEND_SECONDS)
 
 
@@ -137,15 +181,17 @@ def _code_error(message: str, code: str) -> Invalid:
     return Invalid(message, code=code, fields={"code": message})
 
 
-def consume_code(*, account: Account, purpose: CodePurpose, code: str,
-                 binding: str = "") -> None:
+def consume_code(*, account: Account, purpose: CodePurpose, code: str, binding: str = "") -> None:
     """Accept *code* once, or raise a clear error and count the failed attempt."""
     if not (code or "").isdigit() or len(code) != 6:
         raise _code_error(_("The code has 6 digits."), "code_format")
     with transaction.atomic():
-        row = (VerificationCode.objects.select_for_update()
-               .filter(target=account.address, purpose=purpose)
-               .order_by("-created_at").first())
+        row = (
+            VerificationCode.objects.select_for_update()
+            .filter(target=account.address, purpose=purpose)
+            .order_by("-created_at")
+            .first()
+        )
         failure = _judge(row, code, binding)
         if failure is None and row is not None:
             row.used_at = timezone.now()
@@ -156,17 +202,21 @@ def consume_code(*, account: Account, purpose: CodePurpose, code: str,
 
 def _judge(row: VerificationCode | None, code: str, binding: str) -> Invalid | None:
     if row is None:
-        return _code_error(_("No code was requested for this purpose. Ask for a code first."),
-                           "code_not_requested")
+        return _code_error(
+            _("No code was requested for this purpose. Ask for a code first."), "code_not_requested"
+        )
     matches = hmac.compare_digest(row.code_hash, hash_code(code)) and row.binding == binding
     if row.used_at is not None:
         if matches:
-            return _code_error(_("This code has already been used. Ask for a new code."),
-                               "code_used")
+            return _code_error(
+                _("This code has already been used. Ask for a new code."), "code_used"
+            )
         return _code_error(_("The code is wrong. Ask for a new code."), "code_wrong")
     if row.burned:
-        return _code_error(_("Too many wrong attempts: this code no longer works. Ask for a "
-                             "new code."), "code_burned")
+        return _code_error(
+            _("Too many wrong attempts: this code no longer works. Ask for a new code."),
+            "code_burned",
+        )
     if row.expires_at <= timezone.now():
         return _code_error(_("The code has expired. Ask for a new code."), "code_expired")
     if matches:
@@ -175,8 +225,11 @@ def _judge(row: VerificationCode | None, code: str, binding: str) -> Invalid | N
     row.burned = row.attempts >= settings.CODE_MAX_ATTEMPTS
     row.save(update_fields=["attempts", "burned"])
     if row.burned:
-        return _code_error(_("Too many wrong attempts: this code no longer works. Ask for a "
-                             "new code."), "code_burned")
+        return _code_error(
+            _("Too many wrong attempts: this code no longer works. Ask for a new code."),
+            "code_burned",
+        )
     left = settings.CODE_MAX_ATTEMPTS - row.attempts
-    return _code_error(_("The code is wrong. %(left)d attempts left.") % {"left": left},
-                       "code_wrong")
+    return _code_error(
+        _("The code is wrong. %(left)d attempts left.") % {"left": left}, "code_wrong"
+    )

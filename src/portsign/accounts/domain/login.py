@@ -45,8 +45,9 @@ def captcha_required(user: User | None) -> bool:
     return user is not None and user.password_failures >= settings.CAPTCHA_AFTER_FAILURES
 
 
-def login_with_password(*, account: str, password: str, captcha_id: str = "",
-                        captcha: str = "") -> User:
+def login_with_password(
+    *, account: str, password: str, captcha_id: str = "", captcha: str = ""
+) -> User:
     parsed = parse_account(account)
     user = find_user(parsed)
     _refuse_if_locked(user)
@@ -58,8 +59,11 @@ def login_with_password(*, account: str, password: str, captcha_id: str = "",
             raise
     if user is None or not user.is_active or not user.check_password(password or ""):
         _count_failure(user, parsed.address)
-        raise Invalid(_("The account or password is wrong."), code="credentials_wrong",
-                      fields={"password": _("The account or password is wrong.")})
+        raise Invalid(
+            _("The account or password is wrong."),
+            code="credentials_wrong",
+            fields={"password": _("The account or password is wrong.")},
+        )
     if user.password_failures or user.password_locked_until:
         User.objects.filter(pk=user.pk).update(password_failures=0, password_locked_until=None)
     _audit_success(user, "password")
@@ -72,10 +76,13 @@ def _refuse_if_locked(user: User | None) -> None:
     wait = int((user.password_locked_until - timezone.now()).total_seconds())
     if wait > 0:
         raise RateLimited(
-            _("Too many wrong passwords. Password sign-in is locked for %(minutes)d more "
-              "minutes; you can sign in with an SMS or e-mail code instead.")
+            _(
+                "Too many wrong passwords. Password sign-in is locked for %(minutes)d more "
+                "minutes; you can sign in with an SMS or e-mail code instead."
+            )
             % {"minutes": (wait + 59) // 60},
-            retry_after=wait, code="password_locked",
+            retry_after=wait,
+            code="password_locked",
         )
 
 
@@ -89,21 +96,34 @@ def _count_failure(user: User | None, address: str) -> None:
         _audit_failure(user, address, "password", "credentials_wrong")
         if user.password_failures >= settings.PASSWORD_MAX_FAILURES:
             until = timezone.now() + timedelta(seconds=settings.PASSWORD_LOCK_SECONDS)
-            User.objects.filter(pk=user.pk).update(password_locked_until=until,
-                                                   password_failures=0)
-            record_event(action="login.locked", actor_id=user.id, object_type="user",
-                         object_id=user.id, data={"until": until.isoformat()})
+            User.objects.filter(pk=user.pk).update(password_locked_until=until, password_failures=0)
+            record_event(
+                action="login.locked",
+                actor_id=user.id,
+                object_type="user",
+                object_id=user.id,
+                data={"until": until.isoformat()},
+            )
 
 
 def _audit_failure(user: User | None, address: str, method: str, reason: str) -> None:
-    record_event(action="login.failed", actor_id=user.id if user else "", object_type="user",
-                 object_id=user.id if user else "",
-                 data={"account": mask_address(address), "method": method, "reason": reason})
+    record_event(
+        action="login.failed",
+        actor_id=user.id if user else "",
+        object_type="user",
+        object_id=user.id if user else "",
+        data={"account": mask_address(address), "method": method, "reason": reason},
+    )
 
 
 def _audit_success(user: User, method: str) -> None:
-    record_event(action="login.succeeded", actor_id=user.id, object_type="user",
-                 object_id=user.id, data={"method": method})
+    record_event(
+        action="login.succeeded",
+        actor_id=user.id,
+        object_type="user",
+        object_id=user.id,
+        data={"method": method},
+    )
 
 
 def record_logout(*, user: User) -> None:

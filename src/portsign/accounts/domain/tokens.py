@@ -16,7 +16,7 @@ from portsign.common.audit import record_event
 from portsign.common.errors import NotFound
 from portsign.common.request_context import current_origin
 
-TOKEN_PREFIX = "pst_"
+TOKEN_PREFIX = "pst_"  # noqa: S105 - a public marker, not a secret
 # last_used_at is written at most this often per token, not on every request.
 _TOUCH_INTERVAL = timedelta(minutes=5)
 
@@ -31,20 +31,32 @@ def issue_token(*, user: User, name: str = "api") -> tuple[ApiToken, str]:
     now = timezone.now()
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name[:100] or "api", token_hash=_digest(raw), prefix=raw[:12],
-            created_at=now, expires_at=now + timedelta(days=settings.TOKEN_TTL_DAYS),
+            user=user,
+            name=name[:100] or "api",
+            token_hash=_digest(raw),
+            prefix=raw[:12],
+            created_at=now,
+            expires_at=now + timedelta(days=settings.TOKEN_TTL_DAYS),
             created_ip=current_origin().ip,
         )
-        record_event(action="token.issued", actor_id=user.id, object_type="token",
-                     object_id=token.id, data={"name": token.name})
+        record_event(
+            action="token.issued",
+            actor_id=user.id,
+            object_type="token",
+            object_id=token.id,
+            data={"name": token.name},
+        )
     return token, raw
 
 
 def user_for_token(raw: str) -> tuple[User, ApiToken] | None:
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    token = (ApiToken.objects.select_related("user")
-             .filter(token_hash=_digest(raw), revoked_at__isnull=True).first())
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=_digest(raw), revoked_at__isnull=True)
+        .first()
+    )
     now = timezone.now()
     if token is None or token.expires_at <= now or not token.user.is_active:
         return None
@@ -65,8 +77,9 @@ def revoke_token(*, user: User, token_id: str) -> ApiToken:
         if token.revoked_at is None:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
-            record_event(action="token.revoked", actor_id=user.id, object_type="token",
-                         object_id=token.id)
+            record_event(
+                action="token.revoked", actor_id=user.id, object_type="token", object_id=token.id
+            )
     return token
 
 
@@ -75,6 +88,11 @@ def revoke_all_tokens(*, user: User, reason: str) -> int:
         revoked_at=timezone.now()
     )
     if count:
-        record_event(action="token.revoked_all", actor_id=user.id, object_type="user",
-                     object_id=user.id, data={"count": count, "reason": reason})
+        record_event(
+            action="token.revoked_all",
+            actor_id=user.id,
+            object_type="user",
+            object_id=user.id,
+            data={"count": count, "reason": reason},
+        )
     return count

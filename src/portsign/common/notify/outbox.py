@@ -7,6 +7,7 @@ commit, so a rolled-back change never sends an SMS and a slow gateway never hold
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -25,7 +26,8 @@ def gateway_for(channel: str) -> Gateway:
         if settings.SMS_GATEWAY == "aliyun":
             from portsign.common.notify.aliyun import AliyunSmsGateway
 
-            return AliyunSmsGateway(**settings.ALIYUN_SMS)
+            config: dict[str, Any] = dict(settings.ALIYUN_SMS)
+            return AliyunSmsGateway(**config)
         from portsign.common.notify.sandbox import SandboxSmsGateway
 
         return SandboxSmsGateway()

@@ -18,9 +18,11 @@ class Command(BaseCommand):
             self.stderr.write("demo data is not loaded in production mode")
             return
         accounts = seed_accounts()
-        port = settings.PUBLIC_URL
+        url = settings.PUBLIC_URL
         self.stdout.write("")
-        self.stdout.write(f"PortSign is starting on {port}/  (sandbox outbox: {port}/sandbox/outbox/)")
+        self.stdout.write(
+            f"PortSign is starting on {url}/  (sandbox outbox: {url}/sandbox/outbox/)"
+        )
         self.stdout.write(f"Demo accounts (password {DEMO_PASSWORD}):")
         for demo in accounts:
             role = " [back-office staff]" if demo.staff else ""
