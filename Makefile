@@ -23,10 +23,10 @@ run: debs-run deps assets messages
 test: debs-test deps assets messages lint typecheck test-sqlite test-postgres
 
 test-sqlite:
-	PORTSIGN_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -p no:cacheprovider
+	PORTSIGN_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -p no:cacheprovider -n 2
 
 test-postgres:
-	scripts/with-postgres.sh env PORTSIGN_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -p no:cacheprovider
+	scripts/with-postgres.sh env PORTSIGN_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -p no:cacheprovider -n 2
 
 lint:
 	$(BIN)/ruff check .

@@ -30,7 +30,16 @@ class BearerAuth(HttpBearer):
 
 
 class SessionUser(SessionAuth):
-    """The web console calls the same API with its session cookie (CSRF checked)."""
+    """The web console calls the same API with its session cookie (CSRF checked).
+
+    Without a session cookie there is nothing to protect, so the caller gets a plain 401
+    rather than a CSRF complaint.
+    """
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.COOKIES.get(settings.SESSION_COOKIE_NAME):
+            return None
+        return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
@@ -74,13 +83,30 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return response
 
 
+# Pydantic's messages are English only; the common ones get a translated sentence.
+_PYDANTIC_MESSAGES = {
+    "missing": _("This field is required."),
+    "string_type": _("Must be text."),
+    "int_type": _("Must be a whole number."),
+    "int_parsing": _("Must be a whole number."),
+    "bool_type": _("Must be true or false."),
+    "bool_parsing": _("Must be true or false."),
+    "string_too_long": _("Too long."),
+    "string_too_short": _("Too short."),
+    "model_attributes_type": _("Must be a JSON object."),
+    "dict_type": _("Must be a JSON object."),
+    "list_type": _("Must be a list."),
+}
+
+
 def _field_errors(errors: list[dict[str, Any]]) -> dict[str, str]:
     fields: dict[str, str] = {}
     for error in errors:
         loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
-        fields[
-            ".".join(loc[-2:] if len(loc) > 1 and loc[0] in ("query", "path") else loc) or "body"
-        ] = str(error.get("msg", ""))
+        if len(loc) > 1 and loc[0] in ("query", "path"):
+            loc = loc[1:]
+        message = _PYDANTIC_MESSAGES.get(str(error.get("type")), error.get("msg", ""))
+        fields[".".join(loc) or "body"] = str(message)
     return fields
 
 
@@ -112,6 +138,14 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400:  # ninja's only 400: a body that is not valid JSON
         return _json(
             request, 400, error_body("malformed_body", _("The request body is not valid JSON."))
+        )
+    if exc.status_code == 403:  # ninja's only 403: session auth without a valid CSRF token
+        return _json(
+            request,
+            403,
+            error_body(
+                "csrf_failed", _("The security token (CSRF) is missing or wrong. Reload the page.")
+            ),
         )
     return _json(request, exc.status_code, error_body("http_error", str(exc)))
 

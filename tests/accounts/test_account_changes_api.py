@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from portsign.accounts.models import ApiToken, User
+from portsign.accounts.models import ApiToken, SignInThrottle, User
 from portsign.common.audit import verify_chain
 from portsign.common.models import AuditEvent
 from tests.helpers import PASSWORD, Api, error_code, last_code
@@ -24,19 +24,24 @@ def send(api: Api, to: str, purpose: str):
 
 
 def register(api: Api, account: str, password: str = NEW_PASSWORD, code: str = "000000"):
-    return api.post("/auth/register", {"account": account, "code": code, "name": "Dave Test",
-                                       "password": password})
+    return api.post(
+        "/auth/register",
+        {"account": account, "code": code, "name": "Dave Test", "password": password},
+    )
 
 
 def password_login(account: str, password: str):
     api = Api()
     captcha_id = api.get("/auth/captcha").json()["captcha_id"]
     answer = api.get(f"/sandbox/captcha/{captcha_id}").json()["answer"]
-    return api.post("/auth/login", {"account": account, "password": password,
-                                    "captcha_id": captcha_id, "captcha": answer})
+    return api.post(
+        "/auth/login",
+        {"account": account, "password": password, "captcha_id": captcha_id, "captcha": answer},
+    )
 
 
 # -- registration -------------------------------------------------------------------------------
+
 
 def test_register_returns_user_and_working_token(api):
     code = send(api, NEW_PHONE, "register")
@@ -79,16 +84,26 @@ def test_registered_password_signs_in(api):
 
 def test_register_without_accepting_terms_is_refused(api):
     code = send(api, NEW_PHONE, "register")
-    response = api.post("/auth/register", {"account": NEW_PHONE, "code": code, "name": "Dave",
-                                           "password": NEW_PASSWORD, "accept_terms": False})
+    response = api.post(
+        "/auth/register",
+        {
+            "account": NEW_PHONE,
+            "code": code,
+            "name": "Dave",
+            "password": NEW_PASSWORD,
+            "accept_terms": False,
+        },
+    )
     assert response.status_code == 400
     assert error_code(response) == "terms_required"
     assert not User.objects.filter(phone=NEW_PHONE).exists()
 
 
 def test_register_with_blank_name_is_refused(api):
-    response = api.post("/auth/register", {"account": NEW_PHONE, "code": "000000", "name": "  ",
-                                           "password": NEW_PASSWORD})
+    response = api.post(
+        "/auth/register",
+        {"account": NEW_PHONE, "code": "000000", "name": "  ", "password": NEW_PASSWORD},
+    )
     assert response.status_code == 400
     assert error_code(response) == "name_invalid"
 
@@ -127,9 +142,11 @@ def test_boundary_passwords_are_accepted(api, password):
 
 # -- change password ----------------------------------------------------------------------------
 
+
 def test_change_password_with_wrong_current_is_refused(alice):
-    response = alice.api.post("/me/password", {"current_password": "Wrong#Pass1",
-                                               "new_password": NEW_PASSWORD})
+    response = alice.api.post(
+        "/me/password", {"current_password": "Wrong#Pass1", "new_password": NEW_PASSWORD}
+    )
     assert response.status_code == 400
     assert error_code(response) == "password_wrong"
     assert list(response.json()["error"]["fields"]) == ["current_password"]
@@ -140,8 +157,9 @@ def test_change_password_with_wrong_current_is_refused(alice):
 
 def test_change_password_revokes_all_tokens(alice, bob):
     other = password_login(alice.account, PASSWORD).json()["token"]
-    response = alice.api.post("/me/password", {"current_password": PASSWORD,
-                                               "new_password": NEW_PASSWORD})
+    response = alice.api.post(
+        "/me/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
     assert response.status_code == 200, response.content
     assert response.json()["id"] == alice.user.id
     assert alice.api.get("/me").status_code == 401
@@ -152,8 +170,10 @@ def test_change_password_revokes_all_tokens(alice, bob):
 
 def test_change_password_is_audited_and_new_password_works(alice):
     alice.api.post("/me/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
-    assert AuditEvent.objects.filter(action="user.password_changed",
-                                     actor_id=alice.user.id).count() == 1
+    assert (
+        AuditEvent.objects.filter(action="user.password_changed", actor_id=alice.user.id).count()
+        == 1
+    )
     revoked = AuditEvent.objects.get(action="token.revoked_all")
     assert revoked.data == {"count": 1, "reason": "password_changed"}
     assert error_code(password_login(alice.account, PASSWORD)) == "credentials_wrong"
@@ -161,26 +181,30 @@ def test_change_password_is_audited_and_new_password_works(alice):
 
 
 def test_change_password_to_weak_is_refused(alice):
-    response = alice.api.post("/me/password", {"current_password": PASSWORD,
-                                               "new_password": "short1A"})
+    response = alice.api.post(
+        "/me/password", {"current_password": PASSWORD, "new_password": "short1A"}
+    )
     assert response.status_code == 400
     assert error_code(response) == "password_weak"
     assert list(response.json()["error"]["fields"]) == ["new_password"]
 
 
 def test_change_password_to_same_is_refused(alice):
-    response = alice.api.post("/me/password", {"current_password": PASSWORD,
-                                               "new_password": PASSWORD})
+    response = alice.api.post(
+        "/me/password", {"current_password": PASSWORD, "new_password": PASSWORD}
+    )
     assert response.status_code == 400
     assert error_code(response) == "password_unchanged"
 
 
 # -- change phone -------------------------------------------------------------------------------
 
+
 def test_change_phone_with_code_sent_to_new_number(alice):
     code = send(alice.api, NEW_PHONE, "change_phone")
-    response = alice.api.post("/me/phone", {"current_password": PASSWORD,
-                                            "new_phone": "13800000030", "code": code})
+    response = alice.api.post(
+        "/me/phone", {"current_password": PASSWORD, "new_phone": "13800000030", "code": code}
+    )
     assert response.status_code == 200, response.content
     assert response.json()["phone"] == NEW_PHONE
     alice.user.refresh_from_db()
@@ -191,16 +215,18 @@ def test_change_phone_with_code_sent_to_new_number(alice):
 
 def test_changed_phone_is_the_new_sign_in_account(alice):
     code = send(alice.api, NEW_PHONE, "change_phone")
-    alice.api.post("/me/phone", {"current_password": PASSWORD, "new_phone": NEW_PHONE,
-                                 "code": code})
+    alice.api.post(
+        "/me/phone", {"current_password": PASSWORD, "new_phone": NEW_PHONE, "code": code}
+    )
     assert password_login(NEW_PHONE, PASSWORD).status_code == 200
     assert error_code(password_login(alice.account, PASSWORD)) == "credentials_wrong"
 
 
 def test_change_phone_needs_the_current_password(alice):
     code = send(alice.api, NEW_PHONE, "change_phone")
-    response = alice.api.post("/me/phone", {"current_password": "Wrong#Pass1",
-                                            "new_phone": NEW_PHONE, "code": code})
+    response = alice.api.post(
+        "/me/phone", {"current_password": "Wrong#Pass1", "new_phone": NEW_PHONE, "code": code}
+    )
     assert response.status_code == 400
     assert error_code(response) == "password_wrong"
     alice.user.refresh_from_db()
@@ -210,8 +236,9 @@ def test_change_phone_needs_the_current_password(alice):
 def test_change_phone_with_wrong_code_is_refused(alice):
     code = send(alice.api, NEW_PHONE, "change_phone")
     wrong = f"{(int(code) + 1) % 10**6:06d}"
-    response = alice.api.post("/me/phone", {"current_password": PASSWORD,
-                                            "new_phone": NEW_PHONE, "code": wrong})
+    response = alice.api.post(
+        "/me/phone", {"current_password": PASSWORD, "new_phone": NEW_PHONE, "code": wrong}
+    )
     assert error_code(response) == "code_wrong"
     alice.user.refresh_from_db()
     assert alice.user.phone == alice.account
@@ -224,8 +251,9 @@ def test_change_phone_code_for_a_taken_number_is_409(alice, bob):
 
 
 def test_change_phone_to_a_taken_number_is_409(alice, bob):
-    response = alice.api.post("/me/phone", {"current_password": PASSWORD,
-                                            "new_phone": bob.account, "code": "123456"})
+    response = alice.api.post(
+        "/me/phone", {"current_password": PASSWORD, "new_phone": bob.account, "code": "123456"}
+    )
     assert response.status_code == 409
     assert error_code(response) == "account_exists"
     alice.user.refresh_from_db()
@@ -235,33 +263,38 @@ def test_change_phone_to_a_taken_number_is_409(alice, bob):
 def test_change_phone_to_number_taken_after_the_code_was_sent_is_409(api, alice):
     code = send(alice.api, NEW_PHONE, "change_phone")
     User.objects.create_user(password=PASSWORD, name="Eve Test", phone=NEW_PHONE)
-    response = alice.api.post("/me/phone", {"current_password": PASSWORD,
-                                            "new_phone": NEW_PHONE, "code": code})
+    response = alice.api.post(
+        "/me/phone", {"current_password": PASSWORD, "new_phone": NEW_PHONE, "code": code}
+    )
     assert response.status_code == 409
     assert error_code(response) == "account_exists"
 
 
 def test_change_phone_with_a_register_code_is_refused(api, alice):
     code = send(api, NEW_PHONE, "register")
-    response = alice.api.post("/me/phone", {"current_password": PASSWORD,
-                                            "new_phone": NEW_PHONE, "code": code})
+    response = alice.api.post(
+        "/me/phone", {"current_password": PASSWORD, "new_phone": NEW_PHONE, "code": code}
+    )
     assert response.status_code == 400
     assert error_code(response) == "code_not_requested"
 
 
 def test_change_phone_without_auth_is_401(api):
-    response = api.post("/me/phone", {"current_password": PASSWORD, "new_phone": NEW_PHONE,
-                                      "code": "123456"})
+    response = api.post(
+        "/me/phone", {"current_password": PASSWORD, "new_phone": NEW_PHONE, "code": "123456"}
+    )
     assert response.status_code == 401
     assert error_code(response) == "unauthorized"
 
 
 # -- change e-mail ------------------------------------------------------------------------------
 
+
 def test_change_email_with_code_sent_to_new_address(alice):
     code = send(alice.api, NEW_EMAIL, "change_email")
-    response = alice.api.post("/me/email", {"current_password": PASSWORD,
-                                            "new_email": NEW_EMAIL, "code": code})
+    response = alice.api.post(
+        "/me/email", {"current_password": PASSWORD, "new_email": NEW_EMAIL, "code": code}
+    )
     assert response.status_code == 200, response.content
     assert response.json()["email"] == NEW_EMAIL
     assert response.json()["phone"] == alice.account
@@ -270,15 +303,18 @@ def test_change_email_with_code_sent_to_new_address(alice):
 
 
 def test_change_email_to_a_taken_address_is_409(alice, charlie):
-    response = alice.api.post("/me/email", {"current_password": PASSWORD,
-                                            "new_email": "CHARLIE@example.cn", "code": "123456"})
+    response = alice.api.post(
+        "/me/email",
+        {"current_password": PASSWORD, "new_email": "CHARLIE@example.cn", "code": "123456"},
+    )
     assert response.status_code == 409
     assert error_code(response) == "account_exists"
 
 
 def test_change_email_to_invalid_address_is_400(alice):
-    response = alice.api.post("/me/email", {"current_password": PASSWORD,
-                                            "new_email": "not-an-address", "code": "123456"})
+    response = alice.api.post(
+        "/me/email", {"current_password": PASSWORD, "new_email": "not-an-address", "code": "123456"}
+    )
     assert response.status_code == 400
     assert error_code(response) == "email_invalid"
     assert list(response.json()["error"]["fields"]) == ["new_email"]
@@ -286,36 +322,42 @@ def test_change_email_to_invalid_address_is_400(alice):
 
 # -- reset password -----------------------------------------------------------------------------
 
+
 def test_reset_password_by_code_revokes_tokens_and_unlocks(api, alice):
-    User.objects.filter(pk=alice.user.pk).update(
-        password_failures=3, password_locked_until=timezone.now() + timedelta(minutes=10))
+    SignInThrottle.objects.create(
+        address=alice.account, failures=3, locked_until=timezone.now() + timedelta(minutes=10)
+    )
     code = send(api, alice.account, "reset")
-    response = api.post("/auth/reset", {"account": alice.account, "code": code,
-                                        "password": NEW_PASSWORD})
+    response = api.post(
+        "/auth/reset", {"account": alice.account, "code": code, "password": NEW_PASSWORD}
+    )
     assert response.status_code == 200, response.content
     assert response.json()["id"] == alice.user.id
     assert alice.api.get("/me").status_code == 401
-    alice.user.refresh_from_db()
-    assert alice.user.password_locked_until is None
-    assert alice.user.password_failures == 0
+    assert not SignInThrottle.objects.filter(address=alice.account).exists()
     assert password_login(alice.account, NEW_PASSWORD).status_code == 200
 
 
 def test_reset_password_is_audited(api, alice):
     code = send(api, alice.account, "reset")
     api.post("/auth/reset", {"account": alice.account, "code": code, "password": NEW_PASSWORD})
-    assert AuditEvent.objects.filter(action="user.password_reset",
-                                     object_id=alice.user.id).count() == 1
+    assert (
+        AuditEvent.objects.filter(action="user.password_reset", object_id=alice.user.id).count()
+        == 1
+    )
     assert AuditEvent.objects.get(action="token.revoked_all").data == {
-        "count": 1, "reason": "password_reset"}
+        "count": 1,
+        "reason": "password_reset",
+    }
     assert verify_chain().ok
 
 
 def test_reset_password_with_wrong_code_changes_nothing(api, alice):
     code = send(api, alice.account, "reset")
     wrong = f"{(int(code) + 1) % 10**6:06d}"
-    response = api.post("/auth/reset", {"account": alice.account, "code": wrong,
-                                        "password": NEW_PASSWORD})
+    response = api.post(
+        "/auth/reset", {"account": alice.account, "code": wrong, "password": NEW_PASSWORD}
+    )
     assert error_code(response) == "code_wrong"
     alice.user.refresh_from_db()
     assert alice.user.check_password(PASSWORD)
@@ -333,6 +375,7 @@ def test_reset_code_is_single_use(api, alice):
 
 def test_reset_with_weak_password_is_refused(api, alice):
     code = send(api, alice.account, "reset")
-    response = api.post("/auth/reset", {"account": alice.account, "code": code,
-                                        "password": "weakpass"})
+    response = api.post(
+        "/auth/reset", {"account": alice.account, "code": code, "password": "weakpass"}
+    )
     assert error_code(response) == "password_weak"

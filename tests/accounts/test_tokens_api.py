@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from portsign.accounts.domain.tokens import issue_token
 from portsign.accounts.models import ApiToken
-from portsign.common.models import AuditEvent
+from portsign.common.models import AuditEvent, IdempotencyRecord
 from tests.helpers import Api, assert_isolated, error_code
 
 
@@ -122,7 +122,8 @@ def test_revoking_unknown_token_is_404(alice):
 
 def test_expired_token_is_401(alice):
     ApiToken.objects.filter(pk=token_id(alice.token)).update(
-        expires_at=timezone.now() - timedelta(seconds=1))
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
     response = alice.api.get("/me")
     assert response.status_code == 401
     assert error_code(response) == "unauthorized"
@@ -150,3 +151,54 @@ def test_tokens_require_auth(api):
     response = api.get("/auth/tokens")
     assert response.status_code == 401
     assert error_code(response) == "unauthorized"
+
+
+def test_expired_token_cannot_revoke_tokens(alice):
+    tid = token_id(create(alice)["token"])
+    ApiToken.objects.filter(pk=token_id(alice.token)).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    response = alice.api.delete(f"/auth/tokens/{tid}")
+    assert response.status_code == 401
+    assert error_code(response) == "unauthorized"
+    assert ApiToken.objects.get(pk=tid).revoked_at is None
+
+
+def test_token_creation_is_never_replayed_so_raw_tokens_are_never_stored(alice):
+    # Credential endpoints are excluded from Idempotency-Key replays: a replay would have to
+    # keep the raw token. Each call mints its own token.
+    headers = {"Idempotency-Key": "edi-retry-1"}
+    first = alice.api.post("/auth/tokens", {"name": "edi"}, headers=headers)
+    again = alice.api.post("/auth/tokens", {"name": "edi"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["token"] != again.json()["token"]
+    assert ApiToken.objects.filter(user=alice.user, name="edi").count() == 2
+
+
+def test_idempotent_replay_needs_a_still_valid_token(alice):
+    headers = {"Idempotency-Key": "edi-retry-2"}
+    first = alice.api.post("/auth/tokens", {"name": "edi"}, headers=headers)
+    assert first.status_code == 201, first.content
+    assert alice.api.delete(f"/auth/tokens/{token_id(alice.token)}").status_code == 204
+    replay = alice.api.post("/auth/tokens", {"name": "edi"}, headers=headers)
+    assert replay.status_code == 401, replay.content
+    assert error_code(replay) == "unauthorized"
+
+
+def test_raw_token_is_never_stored_even_for_idempotent_requests(alice):
+    created = alice.api.post(
+        "/auth/tokens", {"name": "edi"}, headers={"Idempotency-Key": "edi-retry-3"}
+    )
+    raw = created.json()["token"].encode()
+    assert not any(
+        raw in bytes(body) for body in IdempotencyRecord.objects.values_list("body", flat=True)
+    )
+
+
+def test_session_write_without_csrf_token_is_refused(alice):
+    browser = Api()
+    browser.client.force_login(alice.user)
+    assert browser.get("/auth/tokens").status_code == 200
+    response = browser.post("/auth/tokens", {"name": "forged"})
+    assert response.status_code == 403
+    assert not ApiToken.objects.filter(name="forged").exists()

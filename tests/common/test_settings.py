@@ -25,8 +25,17 @@ PRODUCTION_ENV = {
 }
 
 
+def _clean_env() -> dict[str, str]:
+    # Browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a deployment never has it.
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PORTSIGN_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
+
+
 def _run(tmp_path: Path, extra: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTSIGN_")}
+    env = _clean_env()
     env.update(PORTSIGN_DATA_DIR=str(tmp_path), **extra)
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
@@ -82,7 +91,7 @@ def test_sandbox_outbox_absent_in_production(tmp_path):
         "print(c.get('/api/v1/sandbox/outbox', secure=True).status_code,"
         " c.get('/api/v1/openapi.json', secure=True).status_code)"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTSIGN_")}
+    env = _clean_env()
     env.update(
         PORTSIGN_DATA_DIR=str(tmp_path),
         DJANGO_SETTINGS_MODULE="portsign.settings",

@@ -12,6 +12,7 @@ from portsign.accounts.domain import login as logins
 from portsign.accounts.domain import tokens, users
 from portsign.accounts.domain.codes import issue_code
 from portsign.accounts.enums import CodePurpose
+from portsign.accounts.models import User
 from portsign.accounts.schemas import (
     CaptchaOut,
     CodeRequest,
@@ -29,6 +30,7 @@ from portsign.accounts.schemas import (
     TokenOut,
     UserOut,
 )
+from portsign.accounts.validators import parse_account
 from portsign.api import AUTH, optional_user
 from portsign.common.errors import Invalid, Unauthorized
 
@@ -52,13 +54,18 @@ def _purpose(raw: str) -> CodePurpose:
     return CodePurpose(raw)
 
 
+def _is_own_address(user: User, raw: str) -> bool:
+    address = parse_account(raw, field="to").address.lower()
+    return address in ((user.phone or "").lower(), (user.email or "").lower())
+
+
 @auth_router.post("/codes", response={202: CodeSent}, summary="Send a one-time code")
 def send_code(request: HttpRequest, payload: CodeRequest) -> Status[CodeSent]:
     purpose = _purpose(payload.purpose)
     actor = optional_user(request)
     if purpose in _SIGNED_IN_PURPOSES and actor is None:
         raise Unauthorized(_("Sign in first."))
-    if purpose == CodePurpose.CERTIFICATE and payload.to.strip() not in (actor.phone, actor.email):
+    if purpose == CodePurpose.CERTIFICATE and not _is_own_address(actor, payload.to):
         raise Invalid(
             _("A certificate code goes to your own mobile number or e-mail."),
             code="not_your_account",

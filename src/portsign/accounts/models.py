@@ -39,8 +39,6 @@ class User(AbstractBaseUser):
     is_superuser = models.BooleanField(default=False)
     date_joined = models.DateTimeField(auto_now_add=True)
     terms_accepted_at = models.DateTimeField(null=True, blank=True)
-    password_failures = models.PositiveSmallIntegerField(default=0)
-    password_locked_until = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -95,6 +93,15 @@ class Captcha(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     used = models.BooleanField(default=False)
+
+
+class SignInThrottle(models.Model):
+    """Wrong-password count and lock of an *address*, whether or not an account has it, so
+    that lock-outs and captcha demands do not reveal which accounts exist."""
+
+    address = models.CharField(primary_key=True, max_length=254)
+    failures = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
 
 
 class ApiToken(models.Model):

@@ -59,8 +59,9 @@ def normalize_email(raw: str, *, field: str = "account") -> str:
             code="email_invalid",
             fields={field: _("Enter a valid e-mail address.")},
         ) from exc
-    local, _at, domain = value.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    # Lower-cased whole: no mail provider in our market treats the local part by case, and one
+    # spelling per address keeps codes, sign-in and uniqueness consistent.
+    return value.lower()
 
 
 def parse_account(raw: str, *, field: str = "account") -> Account:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from portsign.common.request_context import Origin, reset_origin, set_origin
 
@@ -32,6 +34,24 @@ class OriginMiddleware:
             reset_origin(token)
 
 
+class ConsoleLocaleMiddleware(LocaleMiddleware):
+    """Chinese unless the person chose otherwise.
+
+    The API follows Accept-Language (integrators ask for English explicitly). Web pages do not:
+    a Chinese clerk on an English-language browser still gets the Chinese console, and switches
+    with the language button (cookie, and her saved preference once signed in).
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        if request.path.startswith("/api/"):
+            super().process_request(request)
+            return
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+
+
 def activate_user_language(request: HttpRequest, language: str) -> None:
     """A signed-in user's saved choice wins over the browser's Accept-Language."""
     if language:
@@ -48,3 +68,27 @@ class UserLanguageMiddleware:
         if user is not None and user.is_authenticated:
             activate_user_language(request, user.language)
         return self.get_response(request)
+
+
+class ApiErrorShapeMiddleware:
+    """Answers the router gives before reaching the API (unknown path, wrong method) get the
+    same JSON error shape as everything else under /api/."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith("/api/") or response.status_code not in (404, 405):
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        from portsign.common.errors import error_body
+
+        if response.status_code == 404:
+            return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+        shaped = JsonResponse(
+            error_body("method_not_allowed", _("This method is not allowed here.")), status=405
+        )
+        shaped["Allow"] = response.get("Allow", "")
+        return shaped

@@ -79,3 +79,23 @@ class SandboxMessage(models.Model):
     text = models.TextField()
     data = models.JSONField(default=dict)
     sent_at = models.DateTimeField(auto_now_add=True)
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a write sent with an Idempotency-Key (API.md conventions)."""
+
+    id = models.BigAutoField(primary_key=True)
+    principal = models.CharField(max_length=64)  # who sent it: token hash, user or IP
+    key = models.CharField(max_length=100)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=300)
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of the request body
+    status = models.PositiveSmallIntegerField(null=True)  # null while the first is running
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["principal", "key"], name="idempotency_unique_key")
+        ]

@@ -1,8 +1,10 @@
 """Sign-in by one-time code or by password + image captcha (SPEC A2, A6).
 
-Password failures are counted on the user row: after PASSWORD_MAX_FAILURES the password
-route is locked for PASSWORD_LOCK_SECONDS (sign-in by code still works, so a locked-out
-person is never stranded). Unknown accounts and wrong passwords get the same message.
+Password failures are counted per *address* (SignInThrottle), known or not: after
+PASSWORD_MAX_FAILURES the password route of that address is locked for PASSWORD_LOCK_SECONDS,
+and with CAPTCHA_AFTER_FAILURES > 0 the captcha is demanded after that many failures. Unknown
+accounts behave exactly like known ones, so neither reveals which accounts exist. Sign-in by
+code keeps working while locked, so a person is never stranded by someone guessing.
 Run outside any transaction: a failure must be recorded even though sign-in fails.
 """
 
@@ -12,14 +14,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portsign.accounts.domain.captcha import check_captcha
 from portsign.accounts.domain.codes import consume_code, find_user, mask_address
 from portsign.accounts.enums import CodePurpose
-from portsign.accounts.models import User
+from portsign.accounts.models import SignInThrottle, User
 from portsign.accounts.validators import parse_account
 from portsign.common.audit import record_event
 from portsign.common.errors import Invalid, RateLimited
@@ -39,10 +40,11 @@ def login_with_code(*, account: str, code: str) -> User:
     return user
 
 
-def captcha_required(user: User | None) -> bool:
+def captcha_required(address: str) -> bool:
     if settings.CAPTCHA_AFTER_FAILURES == 0:
         return True
-    return user is not None and user.password_failures >= settings.CAPTCHA_AFTER_FAILURES
+    throttle = SignInThrottle.objects.filter(address=address).first()
+    return throttle is not None and throttle.failures >= settings.CAPTCHA_AFTER_FAILURES
 
 
 def login_with_password(
@@ -50,8 +52,8 @@ def login_with_password(
 ) -> User:
     parsed = parse_account(account)
     user = find_user(parsed)
-    _refuse_if_locked(user)
-    if captcha_required(user) or captcha_id:
+    _refuse_if_locked(parsed.address)
+    if captcha_required(parsed.address) or captcha_id:
         try:
             check_captcha(captcha_id=captcha_id, answer=captcha)
         except Invalid as exc:
@@ -64,16 +66,21 @@ def login_with_password(
             code="credentials_wrong",
             fields={"password": _("The account or password is wrong.")},
         )
-    if user.password_failures or user.password_locked_until:
-        User.objects.filter(pk=user.pk).update(password_failures=0, password_locked_until=None)
+    clear_throttle(user=user)
     _audit_success(user, "password")
     return user
 
 
-def _refuse_if_locked(user: User | None) -> None:
-    if user is None or user.password_locked_until is None:
+def clear_throttle(*, user: User) -> None:
+    """Forget failures and locks of the user's addresses (after sign-in or a reset)."""
+    SignInThrottle.objects.filter(address__in=[a for a in (user.phone, user.email) if a]).delete()
+
+
+def _refuse_if_locked(address: str) -> None:
+    throttle = SignInThrottle.objects.filter(address=address).first()
+    if throttle is None or throttle.locked_until is None:
         return
-    wait = int((user.password_locked_until - timezone.now()).total_seconds())
+    wait = int((throttle.locked_until - timezone.now()).total_seconds())
     if wait > 0:
         raise RateLimited(
             _(
@@ -88,22 +95,22 @@ def _refuse_if_locked(user: User | None) -> None:
 
 def _count_failure(user: User | None, address: str) -> None:
     with transaction.atomic():
-        if user is None:
-            _audit_failure(None, address, "password", "credentials_wrong")
-            return
-        User.objects.filter(pk=user.pk).update(password_failures=F("password_failures") + 1)
-        user.refresh_from_db(fields=["password_failures"])
+        throttle, _created = SignInThrottle.objects.select_for_update().get_or_create(
+            address=address
+        )
+        throttle.failures += 1
         _audit_failure(user, address, "password", "credentials_wrong")
-        if user.password_failures >= settings.PASSWORD_MAX_FAILURES:
+        if throttle.failures >= settings.PASSWORD_MAX_FAILURES:
             until = timezone.now() + timedelta(seconds=settings.PASSWORD_LOCK_SECONDS)
-            User.objects.filter(pk=user.pk).update(password_locked_until=until, password_failures=0)
+            throttle.failures, throttle.locked_until = 0, until
             record_event(
                 action="login.locked",
-                actor_id=user.id,
+                actor_id=user.id if user else "",
                 object_type="user",
-                object_id=user.id,
-                data={"until": until.isoformat()},
+                object_id=user.id if user else "",
+                data={"account": mask_address(address), "until": until.isoformat()},
             )
+        throttle.save()
 
 
 def _audit_failure(user: User | None, address: str, method: str, reason: str) -> None:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portsign.accounts.domain.codes import consume_code, find_user, mask_address
+from portsign.accounts.domain.login import clear_throttle
 from portsign.accounts.domain.tokens import revoke_all_tokens
 from portsign.accounts.enums import Channel, CodePurpose
 from portsign.accounts.models import User
@@ -78,8 +79,8 @@ def reset_password(*, account: str, code: str, password: str) -> User:
         )
     with transaction.atomic():
         user.set_password(password)
-        user.password_failures, user.password_locked_until = 0, None
-        user.save(update_fields=["password", "password_failures", "password_locked_until"])
+        user.save(update_fields=["password"])
+        clear_throttle(user=user)
         revoke_all_tokens(user=user, reason="password_reset")
         record_event(
             action="user.password_reset", actor_id=user.id, object_type="user", object_id=user.id

@@ -1,0 +1,157 @@
+"""The notification outbox and the sandbox gateways (delivery after commit, retries, outbox API)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from portsign.common.models import Notification, SandboxMessage
+from portsign.common.notify.outbox import deliver_notification, queue_message
+from tests.helpers import Api, error_code, outbox
+
+PHONE = "+8613800000000"
+INVALID = "+8613800009990"
+OUTAGE = "+8613800009991"
+
+
+def send(api: Api, to: str, purpose: str = "register"):
+    response = api.post("/auth/codes", {"to": to, "purpose": purpose})
+    assert response.status_code == 202, response.content
+    return response
+
+
+def test_normal_send_is_delivered_once(api):
+    send(api, PHONE)
+    note = Notification.objects.get(to=PHONE)
+    assert note.status == "sent"
+    assert note.attempts == 1
+    assert note.sent_at is not None
+    assert note.last_error == ""
+    stored = SandboxMessage.objects.get(to=PHONE)
+    assert note.provider_id == f"sandbox-{stored.pk}"
+    assert stored.data["code"] == note.data["code"]
+
+
+def test_invalid_number_fails_permanently(api):
+    send(api, INVALID)
+    note = Notification.objects.get(to=INVALID)
+    assert note.status == "failed"
+    assert note.attempts == 1
+    assert note.last_error.startswith("MOBILE_NUMBER_ILLEGAL")
+    assert not SandboxMessage.objects.filter(to=INVALID).exists()
+
+
+def test_outage_is_retried_five_times_then_fails(api):
+    send(api, OUTAGE)
+    note = Notification.objects.get(to=OUTAGE)
+    assert note.attempts == 5
+    assert note.status == "failed"
+    assert note.last_error.startswith("OUTAGE")
+    assert not SandboxMessage.objects.exists()
+
+
+def test_bounced_email_fails_permanently(api):
+    send(api, "dave@bounce.invalid")
+    note = Notification.objects.get(to="dave@bounce.invalid")
+    assert (note.status, note.attempts) == ("failed", 1)
+    assert note.last_error.startswith("550")
+
+
+def test_email_is_delivered(api):
+    send(api, "dave@example.cn")
+    note = Notification.objects.get(to="dave@example.cn")
+    assert (note.channel, note.status, note.attempts) == ("email", "sent", 1)
+    assert SandboxMessage.objects.get().channel == "email"
+
+
+def test_delivery_is_idempotent(api):
+    send(api, PHONE)
+    note = Notification.objects.get(to=PHONE)
+    assert deliver_notification(notification_id=note.pk) is False
+    note.refresh_from_db()
+    assert note.attempts == 1
+    assert SandboxMessage.objects.filter(to=PHONE).count() == 1
+
+
+def test_delivery_of_unknown_notification_is_a_no_op():
+    assert deliver_notification(notification_id="01NOSUCHNOTIFICATION000000") is False
+
+
+def test_rolled_back_message_is_never_sent():
+    class Boom(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            queue_message(to=PHONE, channel="sms", subject="s", text="t", data={"code": "1"})
+            raise Boom
+    except Boom:
+        pass
+    assert not Notification.objects.exists()
+    assert not SandboxMessage.objects.exists()
+
+
+def test_message_is_sent_only_after_commit():
+    with transaction.atomic():
+        note = queue_message(to=PHONE, channel="sms", subject="s", text="t", data={"code": "1"})
+        assert not SandboxMessage.objects.exists()
+    note.refresh_from_db()
+    assert note.status == "sent"
+    assert SandboxMessage.objects.filter(to=PHONE).count() == 1
+
+
+def test_sandbox_flow_control_throttles_after_twenty_per_hour():
+    for i in range(21):
+        queue_message(to=PHONE, channel="sms", subject="s", text=f"t{i}", data={})
+    assert SandboxMessage.objects.filter(to=PHONE).count() == 20
+    last = Notification.objects.order_by("created_at", "id").last()
+    assert last.status == "failed"
+    assert last.attempts == 5
+    assert last.last_error.startswith("BUSINESS_LIMIT_CONTROL")
+
+
+def test_outbox_api_accepts_unnormalised_number(api):
+    send(api, PHONE)
+    response = api.get("/sandbox/outbox?to=13800000000")
+    assert response.status_code == 200
+    items = response.json()
+    assert len(items) == 1
+    assert items[0]["to"] == PHONE
+    assert items[0]["channel"] == "sms"
+    assert items[0]["data"]["code"] == outbox(PHONE)[0].data["code"]
+    assert items[0]["data"]["code"] in items[0]["text"]
+
+
+def test_outbox_api_filters_by_recipient(api):
+    send(api, PHONE)
+    send(api, "+8613800000001")
+    items = api.get("/sandbox/outbox?to=%2B8613800000001").json()
+    assert [item["to"] for item in items] == ["+8613800000001"]
+    assert len(api.get("/sandbox/outbox").json()) == 2
+
+
+def test_outbox_api_finds_email_case_insensitively_by_domain(api):
+    send(api, "dave@example.cn")
+    items = api.get("/sandbox/outbox?to=dave@EXAMPLE.CN").json()
+    assert [item["to"] for item in items] == ["dave@example.cn"]
+
+
+def test_outbox_api_is_newest_first_and_limited(api, settings):
+    settings.CODE_RESEND_SECONDS = 0
+    for _ in range(3):
+        send(api, PHONE)
+    items = api.get("/sandbox/outbox?to=13800000000&limit=2").json()
+    codes = [m.data["code"] for m in outbox(PHONE)]
+    assert [item["data"]["code"] for item in items] == [codes[2], codes[1]]
+
+
+def test_outbox_api_for_unknown_recipient_is_empty(api):
+    response = api.get("/sandbox/outbox?to=13800000099")
+    assert response.status_code == 200
+    assert response.json() == []
+
+
+def test_outbox_api_rejects_bad_limit(api):
+    response = api.get("/sandbox/outbox?limit=many")
+    assert response.status_code == 422
+    assert error_code(response) == "validation_failed"
+    assert list(response.json()["error"]["fields"]) == ["limit"]
