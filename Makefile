@@ -17,6 +17,7 @@ TEST_DEBS := $(RUN_DEBS) chromium postgresql poppler-utils
 run: debs-run deps assets messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo
+	$(BIN)/python manage.py cleanup
 	$(BIN)/gunicorn portsign.wsgi --bind 127.0.0.1:$(PORTSIGN_PORT) --workers 2 --threads 4 \
 		--access-logfile - --graceful-timeout 5
 

@@ -1,0 +1,40 @@
+"""`manage.py cleanup`: delete short-lived rows nobody can use any more.
+
+Expired captchas, one-time codes past the daily-limit window, old idempotency answers and
+finished sign-in locks only grow otherwise. Safe to run at any time; `make run` runs it on
+start, production should schedule it (e.g. hourly).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db.models import Q
+from django.utils import timezone
+
+from portsign.accounts.models import Captcha, SignInThrottle, VerificationCode
+from portsign.common.models import IdempotencyRecord
+
+# Codes are kept two days: the daily limit counts today's codes in Asia/Shanghai time.
+CODE_RETENTION = timedelta(days=2)
+IDEMPOTENCY_RETENTION = timedelta(hours=24)
+
+
+class Command(BaseCommand):
+    help = "Delete expired captchas, old one-time codes, old idempotency answers and stale locks."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        now = timezone.now()
+        counts = {
+            "captchas": Captcha.objects.filter(Q(expires_at__lt=now) | Q(used=True)).delete()[0],
+            "codes": VerificationCode.objects.filter(created_at__lt=now - CODE_RETENTION).delete()[
+                0
+            ],
+            "idempotency": IdempotencyRecord.objects.filter(
+                created_at__lt=now - IDEMPOTENCY_RETENTION
+            ).delete()[0],
+            "locks": SignInThrottle.objects.filter(locked_until__lt=now).delete()[0],
+        }
+        self.stdout.write("cleanup: " + ", ".join(f"{k}={v}" for k, v in counts.items()))

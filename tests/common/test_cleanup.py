@@ -1,0 +1,39 @@
+"""`manage.py cleanup` removes only rows that can no longer be used."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from django.core.management import call_command
+from django.utils import timezone
+
+from portsign.accounts.domain.captcha import new_captcha
+from portsign.accounts.models import Captcha, SignInThrottle, VerificationCode
+
+
+def _code(created_at) -> VerificationCode:
+    return VerificationCode.objects.create(
+        target="+8613800000009",
+        channel="sms",
+        purpose="login",
+        code_hash="x",
+        created_at=created_at,
+        expires_at=created_at + timedelta(minutes=5),
+    )
+
+
+def test_cleanup_keeps_live_rows_and_deletes_dead_ones():
+    now = timezone.now()
+    live_captcha, dead_captcha = new_captcha(), new_captcha()
+    Captcha.objects.filter(pk=dead_captcha.pk).update(expires_at=now - timedelta(seconds=1))
+    recent, old = _code(now - timedelta(hours=20)), _code(now - timedelta(days=3))
+    SignInThrottle.objects.create(address="a", locked_until=now - timedelta(minutes=1))
+    SignInThrottle.objects.create(address="b", locked_until=now + timedelta(minutes=1))
+    out = io.StringIO()
+    call_command("cleanup", stdout=out)
+    assert out.getvalue().strip() == "cleanup: captchas=1, codes=1, idempotency=0, locks=1"
+    assert list(Captcha.objects.values_list("pk", flat=True)) == [live_captcha.pk]
+    assert list(VerificationCode.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert list(SignInThrottle.objects.values_list("address", flat=True)) == ["b"]
+    assert not VerificationCode.objects.filter(pk=old.pk).exists()
