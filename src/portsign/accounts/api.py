@@ -10,9 +10,7 @@ from portsign.accounts.backends import signed_in_user
 from portsign.accounts.domain import captcha as captchas
 from portsign.accounts.domain import login as logins
 from portsign.accounts.domain import tokens, users
-from portsign.accounts.domain.codes import issue_code
-from portsign.accounts.enums import CodePurpose
-from portsign.accounts.models import User
+from portsign.accounts.domain.codes import request_code
 from portsign.accounts.schemas import (
     CaptchaOut,
     CodeRequest,
@@ -30,48 +28,16 @@ from portsign.accounts.schemas import (
     TokenOut,
     UserOut,
 )
-from portsign.accounts.validators import parse_account
 from portsign.api import AUTH, optional_user
-from portsign.common.errors import Invalid, Unauthorized
+from portsign.common.errors import Invalid
 
 auth_router = Router(tags=["auth"])
 me_router = Router(tags=["me"], auth=AUTH)
 
-# Purposes that only make sense for a signed-in user; the code goes to their own address
-# (certificate) or to the new address they are moving to (change_*).
-_SIGNED_IN_PURPOSES = {CodePurpose.CHANGE_PHONE, CodePurpose.CHANGE_EMAIL, CodePurpose.CERTIFICATE}
-_PUBLIC_PURPOSES = {CodePurpose.REGISTER, CodePurpose.LOGIN, CodePurpose.RESET}
-
-
-def _purpose(raw: str) -> CodePurpose:
-    if raw not in _SIGNED_IN_PURPOSES | _PUBLIC_PURPOSES:
-        choices = ", ".join(sorted(p.value for p in _SIGNED_IN_PURPOSES | _PUBLIC_PURPOSES))
-        raise Invalid(
-            _("Unknown purpose. Use one of: %(choices)s.") % {"choices": choices},
-            code="purpose_invalid",
-            fields={"purpose": _("Unknown purpose.")},
-        )
-    return CodePurpose(raw)
-
-
-def _is_own_address(user: User, raw: str) -> bool:
-    address = parse_account(raw, field="to").address.lower()
-    return address in ((user.phone or "").lower(), (user.email or "").lower())
-
 
 @auth_router.post("/codes", response={202: CodeSent}, summary="Send a one-time code")
 def send_code(request: HttpRequest, payload: CodeRequest) -> Status[CodeSent]:
-    purpose = _purpose(payload.purpose)
-    actor = optional_user(request)
-    if purpose in _SIGNED_IN_PURPOSES and actor is None:
-        raise Unauthorized(_("Sign in first."))
-    if purpose == CodePurpose.CERTIFICATE and not _is_own_address(actor, payload.to):
-        raise Invalid(
-            _("A certificate code goes to your own mobile number or e-mail."),
-            code="not_your_account",
-            fields={"to": _("Not your account.")},
-        )
-    issued = issue_code(to=payload.to, purpose=purpose, actor_id=actor.id if actor else "")
+    issued = request_code(to=payload.to, purpose=payload.purpose, actor=optional_user(request))
     return Status(202, CodeSent(expires_in=issued.expires_in, resend_after=issued.resend_after))
 
 

@@ -23,3 +23,9 @@ class CodePurpose(models.TextChoices):
 EXISTING_ACCOUNT_PURPOSES = {CodePurpose.LOGIN, CodePurpose.RESET, CodePurpose.CERTIFICATE}
 # Purposes whose code goes to an address that must not belong to anyone yet.
 NEW_ADDRESS_PURPOSES = {CodePurpose.REGISTER, CodePurpose.CHANGE_PHONE, CodePurpose.CHANGE_EMAIL}
+# Purposes anyone may ask a code for through /auth/codes and the web forms.
+PUBLIC_PURPOSES = {CodePurpose.REGISTER, CodePurpose.LOGIN, CodePurpose.RESET}
+# Purposes only a signed-in user may ask for: the code goes to their own address
+# (certificate) or to the new address they are moving to (change_*).
+SIGNED_IN_PURPOSES = {CodePurpose.CHANGE_PHONE, CodePurpose.CHANGE_EMAIL, CodePurpose.CERTIFICATE}
+# Signing codes are asked for through the contract endpoints, bound to one signing request.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
@@ -22,13 +23,11 @@ from portsign.accounts.backends import signed_in_user
 from portsign.accounts.domain import captcha as captchas
 from portsign.accounts.domain import login as logins
 from portsign.accounts.domain import tokens, users
-from portsign.accounts.domain.codes import issue_code
-from portsign.accounts.enums import CodePurpose
-from portsign.accounts.models import User
+from portsign.accounts.domain.codes import request_code
+from portsign.accounts.models import Captcha, User
 from portsign.common.errors import DomainError, RateLimited
 
 BACKEND = "portsign.accounts.backends.AccountBackend"
-_WEB_CODE_PURPOSES = {"register", "login", "reset", "change_phone", "change_email"}
 
 
 def _attempt(call: Callable[[], Any]) -> tuple[Any, DomainError | None]:
@@ -142,14 +141,11 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def send_code_view(request: HttpRequest) -> HttpResponse:
     """htmx endpoint behind every "send code" button; answers with a status fragment."""
-    purpose = request.POST.get("purpose", "")
     to = request.POST.get(request.POST.get("field", "account"), "")
-    if purpose not in _WEB_CODE_PURPOSES or (
-        purpose.startswith("change_") and not request.user.is_authenticated
-    ):
-        return HttpResponse(status=400)
-    actor = request.user.id if request.user.is_authenticated else ""
-    issued, exc = _attempt(lambda: issue_code(to=to, purpose=CodePurpose(purpose), actor_id=actor))
+    actor = signed_in_user(request) if request.user.is_authenticated else None
+    issued, exc = _attempt(
+        lambda: request_code(to=to, purpose=request.POST.get("purpose", ""), actor=actor)
+    )
     context = {
         "issued": issued,
         "error": exc.message if exc else "",
@@ -165,7 +161,7 @@ def captcha_view(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def captcha_image(request: HttpRequest, captcha_id: str) -> HttpResponse:
-    row = captchas.Captcha.objects.filter(pk=captcha_id, used=False).first()
+    row = Captcha.objects.filter(pk=captcha_id, used=False).first()
     if row is None:
         return HttpResponse(status=404)
     response = HttpResponse(captchas.render_png(row.answer), content_type="image/png")
@@ -175,8 +171,6 @@ def captcha_image(request: HttpRequest, captcha_id: str) -> HttpResponse:
 
 @require_POST
 def language_view(request: HttpRequest) -> HttpResponse:
-    from django.conf import settings
-
     language = request.POST.get("language", "")
     if language not in dict(settings.LANGUAGES):
         language = settings.LANGUAGE_CODE
@@ -230,14 +224,15 @@ def password_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def phone_view(request: HttpRequest) -> HttpResponse:
+    data = request.POST
     return _profile_action(
         request,
         "phone",
         lambda: users.change_phone(
             user=signed_in_user(request),
-            current_password=request.POST.get("current_password", ""),
-            new_phone=request.POST.get("new_phone", ""),
-            code=request.POST.get("code", ""),
+            current_password=data.get("current_password", ""),
+            new_phone=data.get("new_phone", ""),
+            code=data.get("code", ""),
         ),
         _("Your mobile number was changed."),
     )
@@ -246,14 +241,15 @@ def phone_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def email_view(request: HttpRequest) -> HttpResponse:
+    data = request.POST
     return _profile_action(
         request,
         "email",
         lambda: users.change_email(
             user=signed_in_user(request),
-            current_password=request.POST.get("current_password", ""),
-            new_email=request.POST.get("new_email", ""),
-            code=request.POST.get("code", ""),
+            current_password=data.get("current_password", ""),
+            new_email=data.get("new_email", ""),
+            code=data.get("code", ""),
         ),
         _("Your e-mail address was changed."),
     )

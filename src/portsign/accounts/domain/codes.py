@@ -23,13 +23,15 @@ from django.utils.translation import gettext as _
 from portsign.accounts.enums import (
     EXISTING_ACCOUNT_PURPOSES,
     NEW_ADDRESS_PURPOSES,
+    PUBLIC_PURPOSES,
+    SIGNED_IN_PURPOSES,
     Channel,
     CodePurpose,
 )
 from portsign.accounts.models import User, VerificationCode
 from portsign.accounts.validators import Account, parse_account
 from portsign.common.audit import record_event
-from portsign.common.errors import Conflict, Invalid, NotFound, RateLimited
+from portsign.common.errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
 from portsign.common.notify.outbox import queue_message
 from portsign.common.request_context import current_origin
 
@@ -61,7 +63,7 @@ def find_user(account: Account) -> User | None:
     lookup = (
         {"phone": account.address}
         if account.channel == Channel.SMS
-        else {"email__iexact": account.address}
+        else {"email": account.address}  # stored lower-cased, so the unique index serves
     )
     return User.objects.filter(**lookup).first()
 
@@ -177,6 +179,32 @@ def issue_code(
     return IssuedCode(account, settings.CODE_TTL_SECONDS, settings.CODE_RESEND_SECONDS)
 
 
+def request_code(*, to: str, purpose: str, actor: User | None) -> IssuedCode:
+    """A code asked for by a person (API /auth/codes, web "send code" buttons)."""
+    allowed = PUBLIC_PURPOSES | SIGNED_IN_PURPOSES
+    if purpose not in allowed:
+        choices = ", ".join(sorted(p.value for p in allowed))
+        raise Invalid(
+            _("Unknown purpose. Use one of: %(choices)s.") % {"choices": choices},
+            code="purpose_invalid",
+            fields={"purpose": _("Unknown purpose.")},
+        )
+    chosen = CodePurpose(purpose)
+    if chosen in SIGNED_IN_PURPOSES and actor is None:
+        raise Unauthorized(_("Sign in first."))
+    if chosen == CodePurpose.CERTIFICATE and actor is not None and not _is_own(actor, to):
+        raise Invalid(
+            _("A certificate code goes to your own mobile number or e-mail."),
+            code="not_your_account",
+            fields={"to": _("Not your account.")},
+        )
+    return issue_code(to=to, purpose=chosen, actor_id=actor.id if actor else "")
+
+
+def _is_own(user: User, raw: str) -> bool:
+    return parse_account(raw, field="to").address in (user.phone, user.email)
+
+
 def _code_error(message: str, code: str) -> Invalid:
     return Invalid(message, code=code, fields={"code": message})
 
@@ -200,7 +228,15 @@ def consume_code(*, account: Account, purpose: CodePurpose, code: str, binding: 
         raise failure
 
 
+def _burned() -> Invalid:
+    return _code_error(
+        _("Too many wrong attempts: this code no longer works. Ask for a new code."),
+        "code_burned",
+    )
+
+
 def _judge(row: VerificationCode | None, code: str, binding: str) -> Invalid | None:
+    """The error for *code* against the newest *row*, or None; counts a wrong attempt."""
     if row is None:
         return _code_error(
             _("No code was requested for this purpose. Ask for a code first."), "code_not_requested"
@@ -213,10 +249,7 @@ def _judge(row: VerificationCode | None, code: str, binding: str) -> Invalid | N
             )
         return _code_error(_("The code is wrong. Ask for a new code."), "code_wrong")
     if row.burned:
-        return _code_error(
-            _("Too many wrong attempts: this code no longer works. Ask for a new code."),
-            "code_burned",
-        )
+        return _burned()
     if row.expires_at <= timezone.now():
         return _code_error(_("The code has expired. Ask for a new code."), "code_expired")
     if matches:
@@ -225,10 +258,7 @@ def _judge(row: VerificationCode | None, code: str, binding: str) -> Invalid | N
     row.burned = row.attempts >= settings.CODE_MAX_ATTEMPTS
     row.save(update_fields=["attempts", "burned"])
     if row.burned:
-        return _code_error(
-            _("Too many wrong attempts: this code no longer works. Ask for a new code."),
-            "code_burned",
-        )
+        return _burned()
     left = settings.CODE_MAX_ATTEMPTS - row.attempts
     return _code_error(
         _("The code is wrong. %(left)d attempts left.") % {"left": left}, "code_wrong"

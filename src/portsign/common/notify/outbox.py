@@ -62,6 +62,13 @@ def deliver_notification(*, notification_id: str) -> bool:
     message = OutgoingMessage(
         to=note.to, channel=note.channel, subject=note.subject, text=note.text, data=note.data
     )
+    # Claim this attempt with a compare-and-set instead of a row lock: no lock may be held
+    # while the gateway talks to the vendor, and a redelivered task must not send twice.
+    claimed = Notification.objects.filter(
+        pk=note.pk, status=Notification.Status.PENDING, attempts=note.attempts
+    ).update(attempts=note.attempts + 1)
+    if not claimed:
+        return False
     note.attempts += 1
     try:
         note.provider_id = gateway_for(note.channel).send(message)[:100]
