@@ -34,3 +34,19 @@ def bob() -> Person:
 @pytest.fixture
 def charlie() -> Person:
     return make_person("charlie@example.cn", "Charlie Test")
+
+
+@pytest.fixture
+def acme(alice):
+    """A verified enterprise whose main administrator is alice."""
+    from tests.helpers import make_enterprise
+
+    return make_enterprise(alice, "Acme Port Logistics Co., Ltd.", 1)
+
+
+@pytest.fixture
+def globex(bob):
+    """A verified enterprise whose main administrator is bob."""
+    from tests.helpers import make_enterprise
+
+    return make_enterprise(bob, "Globex Tally Co., Ltd.", 2)

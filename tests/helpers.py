@@ -106,3 +106,56 @@ def assert_isolated(
     assert error_code(theirs) == "not_found"
     mine = owner.api.request(method, path, body)
     assert mine.status_code == owner_status, mine.content
+
+
+# -- identities ---------------------------------------------------------------------------------
+
+
+def synthetic_id_number(sequence: int, birth: str = "19900307", region: str = "110101") -> str:
+    """A made-up resident ID number with a correct check character (never a real person's)."""
+    from portsign.common.cn_ids import id_number_check_char
+
+    body = f"{region}{birth}{sequence % 1000:03d}"
+    return body + id_number_check_char(body)
+
+
+def synthetic_uscc(sequence: int, region: str = "310000") -> str:
+    """A made-up unified social credit code passing both the USCC and org-code checks."""
+    from portsign.common.cn_ids import org_code_check_char, uscc_check_char
+
+    org_body = f"MA{sequence:06d}"
+    body = f"91{region}{org_body}{org_code_check_char(org_body)}"
+    return body + uscc_check_char(body)
+
+
+def verify_person(person: Person, sequence: int = 1) -> Person:
+    """Real-name verify *person* through the sandbox provider (carrier 3 elements)."""
+    from portsign.accounts.domain.realname import verify_person as verify
+
+    attempt = verify(user=person.user, method="carrier3", name=person.user.name,
+                     id_number=synthetic_id_number(sequence),
+                     phone=person.user.phone or "+8613800000099")
+    assert attempt.status == "verified", attempt.provider_code
+    person.user.refresh_from_db()
+    return person
+
+
+def make_enterprise(owner: Person, name: str, sequence: int, *, verified: bool = True):
+    """An enterprise created by *owner* (real-name verified first), optionally verified by
+    micro-deposit with the amount read from the sandbox bank."""
+    from portsign.enterprises.domain import deposits, enterprises
+
+    if not owner.user.is_real_name_verified:
+        verify_person(owner, sequence)
+    enterprise = enterprises.create_enterprise(actor=owner.user, name=name,
+                                               uscc=synthetic_uscc(sequence),
+                                               legal_rep_name="Legal Rep")
+    if verified:
+        account = f"62220000{sequence:08d}1"
+        deposits.start_deposit(actor=owner.user, enterprise_id=enterprise.id,
+                               method="micro_deposit", bank_name="Test Bank Branch",
+                               bank_account=account)
+        amount = outbox(account)[-1].data["amount"]
+        deposits.confirm_amount(actor=owner.user, enterprise_id=enterprise.id, amount=amount)
+        enterprise.refresh_from_db()
+    return enterprise

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "ninja",
     "portsign.common",
     "portsign.accounts",
+    "portsign.enterprises",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +234,25 @@ if SMS_GATEWAY == "aliyun" and not (
         "the Aliyun SMS gateway needs PORTSIGN_ALIYUN_ACCESS_KEY_ID, "
         "PORTSIGN_ALIYUN_ACCESS_KEY_SECRET and PORTSIGN_ALIYUN_SMS_TEMPLATE_CODE"
     )
+REALNAME_PROVIDER = env_choice(
+    "REALNAME_PROVIDER", "sandbox" if SANDBOX else "tencent", ("sandbox", "tencent")
+)
+if PRODUCTION and REALNAME_PROVIDER == "sandbox":
+    raise SettingError("PORTSIGN_MODE=production refuses the sandbox real-name provider")
+TENCENT_FACEID: dict[str, Any] = {
+    "endpoint": env_str("TENCENT_FACEID_ENDPOINT", "https://faceid.tencentcloudapi.com"),
+    "secret_id": env_str("TENCENT_SECRET_ID"),
+    "secret_key": env_str("TENCENT_SECRET_KEY"),
+    "region": env_str("TENCENT_REGION", "ap-guangzhou"),
+    "rule_id": env_str("TENCENT_FACEID_RULE_ID"),
+}
+if REALNAME_PROVIDER == "tencent" and not (
+    TENCENT_FACEID["secret_id"] and TENCENT_FACEID["secret_key"]
+):
+    raise SettingError(
+        "the Tencent real-name provider needs PORTSIGN_TENCENT_SECRET_ID and "
+        "PORTSIGN_TENCENT_SECRET_KEY"
+    )
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -252,6 +272,11 @@ PASSWORD_LOCK_SECONDS = env_int("PASSWORD_LOCK_SECONDS", 900, minimum=1)
 # Failures after which the captcha is demanded; 0 = on every password sign-in.
 CAPTCHA_AFTER_FAILURES = env_int("CAPTCHA_AFTER_FAILURES", 0)
 CAPTCHA_TTL_SECONDS = env_int("CAPTCHA_TTL_SECONDS", 300, minimum=30)
+PERSON_VERIFICATION_DAILY_LIMIT = env_int("PERSON_VERIFICATION_DAILY_LIMIT", 5, minimum=1)
+# Days an enterprise has to complete verification before its basic information lapses.
+ENTERPRISE_MATERIALS_DAYS = env_int("ENTERPRISE_MATERIALS_DAYS", 30, minimum=1)
+DEPOSIT_MAX_TRIES = env_int("DEPOSIT_MAX_TRIES", 3, minimum=1)
+DEPOSIT_VALID_DAYS = env_int("DEPOSIT_VALID_DAYS", 7, minimum=1)
 TOKEN_TTL_DAYS = env_int("TOKEN_TTL_DAYS", 30, minimum=1)
 
 LOGGING = {

@@ -11,6 +11,7 @@ urlpatterns = [
     path("console/verify/", common_views.section("verify"), name="section_verify"),
     path("console/backoffice/", common_views.section("backoffice"), name="section_backoffice"),
     path("sandbox/outbox/", common_views.sandbox_outbox, name="sandbox_outbox"),
+    path("sandbox/face/<str:session_id>/", common_views.sandbox_face, name="sandbox_face"),
     path("account/", include("portsign.accounts.urls")),
     path("api/v1/", api.urls),
 ]

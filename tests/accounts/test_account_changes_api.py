@@ -51,7 +51,13 @@ def test_register_returns_user_and_working_token(api):
     assert body["user"]["phone"] == NEW_PHONE
     assert body["user"]["email"] is None
     assert body["user"]["name"] == "Dave Test"
-    assert body["user"]["real_name"] == {"status": "unverified"}
+    assert body["user"]["real_name"] == {
+        "status": "unverified",
+        "name": None,
+        "id_number": None,
+        "method": None,
+        "verified_at": None,
+    }
     me = Api(body["token"]).get("/me")
     assert me.status_code == 200
     assert me.json() == body["user"]

@@ -22,6 +22,8 @@ PRODUCTION_ENV = {
     "PORTSIGN_ALIYUN_ACCESS_KEY_ID": "test-id",
     "PORTSIGN_ALIYUN_ACCESS_KEY_SECRET": "test-secret",
     "PORTSIGN_ALIYUN_SMS_TEMPLATE_CODE": "SMS_000000",
+    "PORTSIGN_TENCENT_SECRET_ID": "test-id",
+    "PORTSIGN_TENCENT_SECRET_KEY": "test-key",
 }
 
 
@@ -61,6 +63,8 @@ def test_production_passes_check_deploy(tmp_path):
         ({"PORTSIGN_DEBUG": "1"}, "PORTSIGN_DEBUG cannot be on"),
         ({"PORTSIGN_SECRET_KEY": "short"}, "at least 50 characters"),
         ({"PORTSIGN_ALIYUN_ACCESS_KEY_SECRET": ""}, "the Aliyun SMS gateway needs"),
+        ({"PORTSIGN_REALNAME_PROVIDER": "sandbox"}, "refuses the sandbox real-name provider"),
+        ({"PORTSIGN_TENCENT_SECRET_KEY": ""}, "the Tencent real-name provider needs"),
     ],
 )
 def test_production_refuses_unsafe_settings(tmp_path, extra, message):

@@ -9,7 +9,7 @@ from ninja import Router, Status
 from portsign.accounts.backends import signed_in_user
 from portsign.accounts.domain import captcha as captchas
 from portsign.accounts.domain import login as logins
-from portsign.accounts.domain import tokens, users
+from portsign.accounts.domain import realname, tokens, users
 from portsign.accounts.domain.codes import request_code
 from portsign.accounts.schemas import (
     CaptchaOut,
@@ -27,9 +27,11 @@ from portsign.accounts.schemas import (
     TokenInfo,
     TokenOut,
     UserOut,
+    VerificationIn,
+    VerificationOut,
 )
 from portsign.api import AUTH, optional_user
-from portsign.common.errors import Invalid
+from portsign.common.errors import Invalid, NotFound
 
 auth_router = Router(tags=["auth"])
 me_router = Router(tags=["me"], auth=AUTH)
@@ -166,4 +168,30 @@ def change_email(request: HttpRequest, payload: EmailIn) -> UserOut:
             new_email=payload.new_email,
             code=payload.code,
         )
+    )
+
+
+@me_router.post("/verification", response={201: VerificationOut}, summary="Verify my real name")
+def start_verification(request: HttpRequest, payload: VerificationIn) -> Status[VerificationOut]:
+    attempt = realname.verify_person(
+        user=signed_in_user(request),
+        method=payload.method,
+        name=payload.name,
+        id_number=payload.id_number,
+        phone=payload.phone,
+        card_number=payload.card_number,
+    )
+    return Status(201, VerificationOut.of(attempt))
+
+
+@me_router.get(
+    "/verification", response=VerificationOut, summary="My latest verification (refreshed)"
+)
+def get_verification(request: HttpRequest) -> VerificationOut:
+    user = signed_in_user(request)
+    attempt = realname.latest_verification(user=user)
+    if attempt is None:
+        raise NotFound(_("No verification has been started."))
+    return VerificationOut.of(
+        realname.refresh_person_verification(user=user, verification_id=attempt.id)
     )

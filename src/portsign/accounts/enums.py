@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Channel(models.TextChoices):
@@ -29,3 +30,15 @@ PUBLIC_PURPOSES = {CodePurpose.REGISTER, CodePurpose.LOGIN, CodePurpose.RESET}
 # (certificate) or to the new address they are moving to (change_*).
 SIGNED_IN_PURPOSES = {CodePurpose.CHANGE_PHONE, CodePurpose.CHANGE_EMAIL, CodePurpose.CERTIFICATE}
 # Signing codes are asked for through the contract endpoints, bound to one signing request.
+
+
+class VerificationMethod(models.TextChoices):
+    CARRIER3 = "carrier3", _("Mobile carrier (name, ID number, phone)")
+    BANK4 = "bank4", _("Bank card (name, ID number, card, reserved phone)")
+    FACE = "face", _("Face recognition")
+
+
+class VerificationStatus(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("verification", "In progress")
+    VERIFIED = "verified", pgettext_lazy("verification", "Verified")
+    FAILED = "failed", pgettext_lazy("verification", "Failed")

@@ -8,7 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portsign.accounts.enums import Channel, CodePurpose
+from portsign.accounts.enums import Channel, CodePurpose, VerificationMethod, VerificationStatus
 from portsign.common.ids import new_id
 
 
@@ -38,6 +38,11 @@ class User(AbstractBaseUser):
     is_staff = models.BooleanField(default=False)
     is_superuser = models.BooleanField(default=False)
     date_joined = models.DateTimeField(auto_now_add=True)
+    # Real-name identity (SPEC A5). Once verified, `name` is the verified legal name and both
+    # are locked: changing them takes a new verification.
+    id_number = models.CharField(max_length=18, blank=True)
+    real_name_verified_at = models.DateTimeField(null=True, blank=True)
+    real_name_method = models.CharField(max_length=16, blank=True)
     terms_accepted_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
@@ -50,6 +55,10 @@ class User(AbstractBaseUser):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_real_name_verified(self) -> bool:
+        return self.real_name_verified_at is not None
 
     @property
     def account(self) -> str:
@@ -117,6 +126,34 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_ip = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+
+class PersonVerification(models.Model):
+    """One attempt at personal real-name verification, kept as evidence whatever its end."""
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="verifications")
+    method = models.CharField(max_length=16, choices=VerificationMethod.choices)
+    status = models.CharField(
+        max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.PENDING
+    )
+    name = models.CharField(max_length=50)
+    id_number = models.CharField(max_length=18)
+    # The other elements are kept masked only: the provider's answer is the evidence.
+    phone_masked = models.CharField(max_length=20, blank=True)
+    card_masked = models.CharField(max_length=24, blank=True)
+    provider = models.CharField(max_length=32)
+    provider_code = models.CharField(max_length=64, blank=True)
+    # Why a failed attempt failed: "mismatch" (the source said no) or "provider_error".
+    failure = models.CharField(max_length=16, blank=True)
+    provider_request_id = models.CharField(max_length=64, blank=True)
+    face_session_id = models.CharField(max_length=100, blank=True)
+    face_url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "created_at"])]

@@ -7,7 +7,8 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import Field
 
-from portsign.accounts.models import ApiToken, User
+from portsign.accounts.models import ApiToken, PersonVerification, User
+from portsign.common.cn_ids import mask_id_number
 
 
 class CodeRequest(Schema):
@@ -50,7 +51,66 @@ class CaptchaOut(Schema):
 
 
 class RealNameOut(Schema):
-    status: str
+    status: str = Field(description="unverified | pending | verified")
+    name: str | None = None
+    id_number: str | None = Field(default=None, description="masked")
+    method: str | None = None
+    verified_at: datetime | None = None
+
+    @staticmethod
+    def of(user: User) -> RealNameOut:
+        if not user.is_real_name_verified:
+            pending = user.verifications.filter(status="pending").exists()
+            return RealNameOut(status="pending" if pending else "unverified")
+        return RealNameOut(
+            status="verified",
+            name=user.name,
+            id_number=mask_id_number(user.id_number),
+            method=user.real_name_method,
+            verified_at=user.real_name_verified_at,
+        )
+
+
+class VerificationIn(Schema):
+    name: str
+    id_number: str
+    method: str = Field(description="carrier3 | bank4 | face")
+    phone: str = Field(
+        "",
+        description="carrier3: defaults to the account's number; "
+        "bank4: the number reserved with the bank",
+    )
+    card_number: str = Field("", description="bank4 only")
+
+
+class VerificationOut(Schema):
+    id: str
+    method: str
+    status: str = Field(description="pending | verified | failed")
+    failure: str = Field(description="mismatch | provider_error, when failed")
+    message: str
+    name: str
+    id_number: str = Field(description="masked")
+    face_url: str = Field(description="face: open on a phone (QR code)")
+    created_at: datetime
+    completed_at: datetime | None
+
+    @staticmethod
+    def of(attempt: PersonVerification) -> VerificationOut:
+        from portsign.accounts.domain.realname import failure_reason
+
+        return VerificationOut(
+            id=attempt.id,
+            method=attempt.method,
+            status=attempt.status,
+            failure=attempt.failure,
+            message=failure_reason(attempt),
+            name=attempt.name,
+            id_number=mask_id_number(attempt.id_number),
+            face_url=attempt.face_url if attempt.status == "pending" else "",
+            created_at=attempt.created_at,
+            completed_at=attempt.completed_at,
+        )
 
 
 class UserOut(Schema):
@@ -70,9 +130,27 @@ class UserOut(Schema):
             phone=user.phone,
             email=user.email,
             language=user.language,
-            real_name=RealNameOut(status="unverified"),
-            enterprises=[],
+            real_name=RealNameOut.of(user),
+            enterprises=_enterprises(user),
         )
+
+
+def _enterprises(user: User) -> list[dict[str, object]]:
+    """The enterprises the user may act for (API.md: acting_as = an enterprise id)."""
+    from portsign.enterprises.domain.enterprises import enterprises_of
+
+    return [
+        {
+            "id": m.enterprise_id,
+            "name": m.enterprise.name,
+            "status": m.enterprise.status,
+            "role": m.role.key,
+            "role_name": m.role.name,
+            "permissions": m.role.permissions,
+            "is_main_admin": m.enterprise.main_admin_id == user.id,
+        }
+        for m in enterprises_of(user=user)
+    ]
 
 
 class TokenOut(Schema):

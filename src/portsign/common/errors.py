@@ -39,6 +39,13 @@ class Unauthorized(DomainError):
     code = "unauthorized"
 
 
+class Forbidden(DomainError):
+    """Inside one's own tenant, but the role does not allow it. (Outside it: NotFound.)"""
+
+    status = 403
+    code = "forbidden"
+
+
 class NotFound(DomainError):
     """Absent or not yours: tenants must not learn that another tenant's object exists."""
 

@@ -99,3 +99,19 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["principal", "key"], name="idempotency_unique_key")
         ]
+
+
+class SandboxFaceSession(models.Model):
+    """A liveness session of the sandbox real-name provider, confirmed on /sandbox/face/."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting for the person")
+        PASSED = "passed", _("Passed")
+        REJECTED = "rejected", _("Not the same person")
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    name = models.CharField(max_length=50)
+    id_number_masked = models.CharField(max_length=18)
+    return_url = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    created_at = models.DateTimeField(auto_now_add=True)

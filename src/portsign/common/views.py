@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from portsign.common.models import SandboxMessage
+from portsign.common.models import SandboxFaceSession, SandboxMessage
 
 # Sections that later releases fill in. Each says plainly that it is not there yet.
 SECTIONS = {
@@ -82,3 +82,19 @@ def sandbox_outbox(request: HttpRequest) -> HttpResponse:
 
         rows = rows.filter(to=normalize_target(to))
     return render(request, "sandbox/outbox.html", {"rows": rows[:200], "to": to})
+
+
+def sandbox_face(request: HttpRequest, session_id: str) -> HttpResponse:
+    """The sandbox's stand-in for a liveness check on the phone: confirm or reject."""
+    if not settings.SANDBOX:
+        raise Http404
+    row = SandboxFaceSession.objects.filter(pk=session_id).first()
+    if row is None:
+        raise Http404
+    if request.method == "POST" and row.status == SandboxFaceSession.Status.WAITING:
+        passed = request.POST.get("result") == "pass"
+        row.status = (
+            SandboxFaceSession.Status.PASSED if passed else SandboxFaceSession.Status.REJECTED
+        )
+        row.save(update_fields=["status"])
+    return render(request, "sandbox/face.html", {"session": row})

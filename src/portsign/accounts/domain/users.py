@@ -198,6 +198,12 @@ def set_language(*, user: User, language: str) -> User:
 
 def rename_user(*, user: User, name: str) -> User:
     clean = check_name(name)
+    if user.is_real_name_verified and clean != user.name:
+        raise Conflict(
+            _("Your name is locked by real-name verification. Verify again to change it."),
+            code="identity_locked",
+            fields={"name": _("Locked by real-name verification.")},
+        )
     if clean != user.name:
         with transaction.atomic():
             old, user.name = user.name, clean

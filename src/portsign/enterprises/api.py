@@ -1,0 +1,315 @@
+"""Enterprises API (API.md "Enterprises"). Handlers translate; rules live in domain/."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+
+from portsign.accounts.backends import signed_in_user
+from portsign.api import AUTH
+from portsign.common.cn_ids import normalize_cny_amount
+from portsign.common.errors import Invalid
+from portsign.enterprises.bank import BankError, bank_gateway
+from portsign.enterprises.domain import deposits, enterprises, members
+from portsign.enterprises.enums import Permission
+from portsign.enterprises.rules import enterprise_for
+from portsign.enterprises.schemas import (
+    AmountIn,
+    DecisionIn,
+    DepositIn,
+    DepositOut,
+    EnterpriseBrief,
+    EnterpriseIn,
+    EnterpriseOut,
+    HandOverIn,
+    JoinIn,
+    JoinOut,
+    MemberOut,
+    MemberPatch,
+    RoleIn,
+    RoleOut,
+    TransferIn,
+)
+
+router = Router(tags=["enterprises"], auth=AUTH)
+join_router = Router(tags=["enterprises"], auth=AUTH)
+
+
+def _deposit(d: deposits.DepositVerification) -> DepositOut:
+    return DepositOut.of(d, settings.DEPOSIT_MAX_TRIES)
+
+
+@router.post("", response={201: EnterpriseOut}, summary="Create an enterprise")
+def create(request: HttpRequest, payload: EnterpriseIn) -> Status[EnterpriseOut]:
+    enterprise = enterprises.create_enterprise(
+        actor=signed_in_user(request),
+        name=payload.name,
+        uscc=payload.uscc,
+        legal_rep_name=payload.legal_rep_name,
+    )
+    return Status(201, EnterpriseOut.of(enterprise))
+
+
+@router.get("/search", response=list[EnterpriseBrief], summary="Find a verified enterprise")
+def search(request: HttpRequest, q: str) -> list[EnterpriseBrief]:
+    return [
+        EnterpriseBrief(id=e.id, name=e.name, uscc=e.uscc) for e in members.find_verified(query=q)
+    ]
+
+
+@router.get("/{enterprise_id}", response=EnterpriseOut, summary="An enterprise I belong to")
+def detail(request: HttpRequest, enterprise_id: str) -> EnterpriseOut:
+    return EnterpriseOut.of(
+        enterprise_for(
+            user=signed_in_user(request),
+            enterprise_id=enterprise_id,
+            permission=Permission.VIEW_CONTRACTS,
+        )
+    )
+
+
+@router.post(
+    "/{enterprise_id}/verification", response=DepositOut, summary="Start transfer verification"
+)
+def start_verification(request: HttpRequest, enterprise_id: str, payload: DepositIn) -> DepositOut:
+    return _deposit(
+        deposits.start_deposit(
+            actor=signed_in_user(request),
+            enterprise_id=enterprise_id,
+            method=payload.method,
+            bank_name=payload.bank_name,
+            bank_account=payload.bank_account,
+        )
+    )
+
+
+@router.get(
+    "/{enterprise_id}/verification",
+    response=DepositOut,
+    summary="The current transfer verification",
+)
+def get_verification(request: HttpRequest, enterprise_id: str) -> DepositOut:
+    return _deposit(
+        deposits.current_deposit(actor=signed_in_user(request), enterprise_id=enterprise_id)
+    )
+
+
+@router.post(
+    "/{enterprise_id}/verification/confirm",
+    response=DepositOut,
+    summary="Enter the micro-deposit amount",
+)
+def confirm(request: HttpRequest, enterprise_id: str, payload: AmountIn) -> DepositOut:
+    return _deposit(
+        deposits.confirm_amount(
+            actor=signed_in_user(request), enterprise_id=enterprise_id, amount=payload.amount
+        )
+    )
+
+
+@router.post(
+    "/{enterprise_id}/verification/check-payment",
+    response=DepositOut,
+    summary="Check for the enterprise's 0.01 CNY payment",
+)
+def check_payment(request: HttpRequest, enterprise_id: str) -> DepositOut:
+    return _deposit(
+        deposits.check_reverse_payment(actor=signed_in_user(request), enterprise_id=enterprise_id)
+    )
+
+
+@router.get("/{enterprise_id}/members", response=list[MemberOut], summary="Members")
+def list_members(request: HttpRequest, enterprise_id: str) -> list[MemberOut]:
+    return [
+        MemberOut.of(m)
+        for m in members.members_of(actor=signed_in_user(request), enterprise_id=enterprise_id)
+    ]
+
+
+@router.patch(
+    "/{enterprise_id}/members/{member_id}",
+    response=MemberOut,
+    summary="Change a member's role or enable/disable them",
+)
+def update_member(
+    request: HttpRequest, enterprise_id: str, member_id: str, payload: MemberPatch
+) -> MemberOut:
+    return MemberOut.of(
+        members.update_member(
+            actor=signed_in_user(request),
+            enterprise_id=enterprise_id,
+            member_id=member_id,
+            role_id=payload.role_id,
+            is_active=payload.is_active,
+        )
+    )
+
+
+@router.delete(
+    "/{enterprise_id}/members/{member_id}",
+    response={204: None},
+    summary="Remove a member (refused while they own items)",
+)
+def remove_member(request: HttpRequest, enterprise_id: str, member_id: str) -> Status[None]:
+    members.remove_member(
+        actor=signed_in_user(request), enterprise_id=enterprise_id, member_id=member_id
+    )
+    return Status(204, None)
+
+
+@router.post(
+    "/{enterprise_id}/members/{member_id}/transfer",
+    response=dict[str, list[str]],
+    summary="One-click transfer of a member's items",
+)
+def transfer(
+    request: HttpRequest, enterprise_id: str, member_id: str, payload: TransferIn
+) -> dict[str, list[str]]:
+    return members.transfer_items(
+        actor=signed_in_user(request),
+        enterprise_id=enterprise_id,
+        member_id=member_id,
+        to_member_id=payload.to_member_id,
+    )
+
+
+@router.post(
+    "/{enterprise_id}/main-admin",
+    response=EnterpriseOut,
+    summary="Hand the main administrator role over",
+)
+def hand_over(request: HttpRequest, enterprise_id: str, payload: HandOverIn) -> EnterpriseOut:
+    return EnterpriseOut.of(
+        members.hand_over_main_admin(
+            actor=signed_in_user(request), enterprise_id=enterprise_id, member_id=payload.member_id
+        )
+    )
+
+
+@router.get("/{enterprise_id}/roles", response=list[RoleOut], summary="Roles")
+def list_roles(request: HttpRequest, enterprise_id: str) -> list[RoleOut]:
+    enterprise = enterprise_for(
+        user=signed_in_user(request),
+        enterprise_id=enterprise_id,
+        permission=Permission.VIEW_CONTRACTS,
+    )
+    return [RoleOut.of(r) for r in enterprise.roles.order_by("-builtin", "name")]
+
+
+@router.post("/{enterprise_id}/roles", response={201: RoleOut}, summary="Create a custom role")
+def create_role(request: HttpRequest, enterprise_id: str, payload: RoleIn) -> Status[RoleOut]:
+    return Status(
+        201,
+        RoleOut.of(
+            members.create_role(
+                actor=signed_in_user(request),
+                enterprise_id=enterprise_id,
+                name=payload.name,
+                permissions=payload.permissions,
+            )
+        ),
+    )
+
+
+@router.delete(
+    "/{enterprise_id}/roles/{role_id}", response={204: None}, summary="Delete an unused custom role"
+)
+def delete_role(request: HttpRequest, enterprise_id: str, role_id: str) -> Status[None]:
+    members.delete_role(actor=signed_in_user(request), enterprise_id=enterprise_id, role_id=role_id)
+    return Status(204, None)
+
+
+@router.post(
+    "/{enterprise_id}/join-requests",
+    response={201: JoinOut},
+    summary="Apply to join a verified enterprise",
+)
+def apply(request: HttpRequest, enterprise_id: str, payload: JoinIn) -> Status[JoinOut]:
+    return Status(
+        201,
+        JoinOut.of(
+            members.apply_to_join(
+                actor=signed_in_user(request), enterprise_id=enterprise_id, reason=payload.reason
+            )
+        ),
+    )
+
+
+@router.get(
+    "/{enterprise_id}/join-requests",
+    response=list[JoinOut],
+    summary="Requests to join (administrators)",
+)
+def list_join_requests(request: HttpRequest, enterprise_id: str) -> list[JoinOut]:
+    return [
+        JoinOut.of(j)
+        for j in members.join_requests_of(
+            actor=signed_in_user(request), enterprise_id=enterprise_id
+        )
+    ]
+
+
+@join_router.get("", response=list[JoinOut], summary="My requests to join enterprises")
+def my_requests(request: HttpRequest) -> list[JoinOut]:
+    return [JoinOut.of(j) for j in members.my_join_requests(actor=signed_in_user(request))]
+
+
+@join_router.post("/{request_id}/approve", response=JoinOut, summary="Approve a join request")
+def approve(request: HttpRequest, request_id: str, payload: DecisionIn) -> JoinOut:
+    return JoinOut.of(
+        members.decide_join_request(
+            actor=signed_in_user(request),
+            request_id=request_id,
+            approve=True,
+            reason=payload.reason,
+        )
+    )
+
+
+@join_router.post("/{request_id}/reject", response=JoinOut, summary="Reject a join request")
+def reject(request: HttpRequest, request_id: str, payload: DecisionIn) -> JoinOut:
+    return JoinOut.of(
+        members.decide_join_request(
+            actor=signed_in_user(request),
+            request_id=request_id,
+            approve=False,
+            reason=payload.reason,
+        )
+    )
+
+
+@join_router.post("/{request_id}/withdraw", response=JoinOut, summary="Withdraw my request")
+def withdraw(request: HttpRequest, request_id: str) -> JoinOut:
+    return JoinOut.of(
+        members.withdraw_join_request(actor=signed_in_user(request), request_id=request_id)
+    )
+
+
+# -- sandbox bank (mounted only with sandbox providers) ---------------------------------------
+
+sandbox_bank_router = Router(tags=["sandbox"])
+
+
+class BankTransferIn(Schema):
+    from_account: str
+    amount: str
+    reference: str
+
+
+@sandbox_bank_router.post(
+    "/transfers",
+    response={201: dict[str, str]},
+    summary="Sandbox bank: pay PortSign from a corporate account",
+)
+def sandbox_transfer(request: HttpRequest, payload: BankTransferIn) -> Status[dict[str, str]]:
+    amount = normalize_cny_amount(payload.amount)
+    try:
+        bank_gateway().receive(
+            from_account=payload.from_account.strip(),
+            amount=amount,
+            reference=payload.reference.strip(),
+        )
+    except BankError as exc:
+        raise Invalid(str(exc), code="bank_" + exc.code) from exc
+    return Status(201, {"status": "received"})

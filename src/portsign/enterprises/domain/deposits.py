@@ -1,0 +1,243 @@
+"""Transfer verification of an enterprise (SPEC B2).
+
+Micro-deposit: PortSign pays a random 0.01–0.99 CNY to the corporate account; a member enters
+the amount (DEPOSIT_MAX_TRIES tries, DEPOSIT_VALID_DAYS days). Reverse deposit: the enterprise
+pays 0.01 CNY from its corporate account to PortSign quoting a reference code. Either way,
+proving control of the corporate account verifies the enterprise.
+
+Bank calls happen outside transactions (DESIGN rule 5). Wrong amounts are counted in their own
+transaction before the error is raised, so callers must not wrap these in one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portsign.accounts.models import User
+from portsign.common.audit import record_event
+from portsign.common.cn_ids import normalize_cny_amount
+from portsign.common.errors import Conflict, Invalid, NotFound
+from portsign.enterprises.bank import BankError, bank_gateway
+from portsign.enterprises.domain.enterprises import refuse_if_lapsed, set_enterprise_status
+from portsign.enterprises.enums import (
+    DepositStatus,
+    EnterpriseStatus,
+    Permission,
+    VerificationMethod,
+)
+from portsign.enterprises.models import DepositVerification, Enterprise
+from portsign.enterprises.rules import enterprise_for
+
+REVERSE_AMOUNT = Decimal("0.01")
+_OPEN = [DepositStatus.AWAITING_AMOUNT, DepositStatus.AWAITING_PAYMENT]
+
+
+def _amount_hash(verification_id: str, amount: Decimal) -> str:
+    message = f"{verification_id}:{amount:.2f}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _clean_account(bank_name: str, bank_account: str) -> tuple[str, str]:
+    name = " ".join((bank_name or "").split())
+    account = "".join((bank_account or "").split()).replace("-", "")
+    errors = {}
+    if not 2 <= len(name) <= 100:
+        errors["bank_name"] = _("Enter the name of the bank and branch.")
+    if not (account.isdigit() and 8 <= len(account) <= 32):
+        errors["bank_account"] = _("A corporate account number has 8 to 32 digits.")
+    if errors:
+        raise Invalid(next(iter(errors.values())), code="bank_account_invalid", fields=errors)
+    return name, account
+
+
+def start_deposit(
+    *, actor: User, enterprise_id: str, method: str, bank_name: str, bank_account: str
+) -> DepositVerification:
+    enterprise = enterprise_for(
+        user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_ENTERPRISE
+    )
+    if method not in VerificationMethod.values:
+        raise Invalid(
+            _("Unknown verification method."),
+            code="method_invalid",
+            fields={"method": _("Unknown method.")},
+        )
+    refuse_if_lapsed(enterprise)
+    if enterprise.status == EnterpriseStatus.VERIFIED:
+        raise Conflict(
+            _("%(enterprise)s is already verified.") % {"enterprise": enterprise.name},
+            code="already_verified",
+        )
+    name, account = _clean_account(bank_name, bank_account)
+    verification = DepositVerification(
+        enterprise=enterprise,
+        method=method,
+        bank_name=name,
+        bank_account=account,
+        created_by=actor,
+        expires_at=timezone.now() + timedelta(days=settings.DEPOSIT_VALID_DAYS),
+    )
+    if method == VerificationMethod.MICRO_DEPOSIT:
+        _pay_micro_deposit(verification, enterprise)
+    else:
+        verification.status = DepositStatus.AWAITING_PAYMENT
+        verification.reference = "".join(secrets.choice("0123456789") for _ in range(8))
+    with transaction.atomic():
+        DepositVerification.objects.filter(enterprise=enterprise, status__in=_OPEN).update(
+            status=DepositStatus.FAILED
+        )  # a new attempt supersedes older ones
+        verification.save(force_insert=True)
+        if enterprise.status == EnterpriseStatus.UNVERIFIED:
+            set_enterprise_status(
+                enterprise_id=enterprise.id, status=EnterpriseStatus.VERIFYING, actor_id=actor.id
+            )
+        _audit(verification, actor, "enterprise.deposit_started")
+    return verification
+
+
+def _pay_micro_deposit(verification: DepositVerification, enterprise: Enterprise) -> None:
+    amount = Decimal(secrets.randbelow(99) + 1) / 100
+    try:
+        bank_gateway().pay(
+            account=verification.bank_account,
+            account_name=enterprise.name,
+            bank_name=verification.bank_name,
+            amount=amount,
+            memo=str(_("PortSign enterprise verification")),
+        )
+    except BankError as exc:
+        raise Invalid(
+            _("The bank refused the transfer: %(reason)s. Check the account number.")
+            % {"reason": exc},
+            code="bank_" + exc.code,
+            fields={"bank_account": _("Check the account number.")},
+        ) from exc
+    verification.status = DepositStatus.AWAITING_AMOUNT
+    verification.amount_hash = _amount_hash(verification.id, amount)
+
+
+def current_deposit(*, actor: User, enterprise_id: str) -> DepositVerification:
+    enterprise = enterprise_for(
+        user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_ENTERPRISE
+    )
+    verification = enterprise.deposit_verifications.order_by("-created_at").first()
+    if verification is None:
+        raise NotFound(_("No transfer verification has been started."))
+    return verification
+
+
+def confirm_amount(*, actor: User, enterprise_id: str, amount: str) -> DepositVerification:
+    """Check the amount the member read on the corporate account statement."""
+    value = normalize_cny_amount(amount)
+    verification = current_deposit(actor=actor, enterprise_id=enterprise_id)
+    refuse_if_lapsed(verification.enterprise)
+    with transaction.atomic():
+        verification = DepositVerification.objects.select_for_update().get(pk=verification.id)
+        failure = _judge_amount(verification, value)
+        if failure is None:
+            _succeed(verification, actor)
+        else:
+            _audit(verification, actor, "enterprise.deposit_failed_try", code=failure.code)
+    if failure is not None:
+        raise failure
+    return verification
+
+
+def _judge_amount(verification: DepositVerification, value: Decimal) -> Conflict | Invalid | None:
+    if verification.status != DepositStatus.AWAITING_AMOUNT:
+        return Conflict(
+            _("This verification is not waiting for an amount. Start a new one."),
+            code="deposit_not_open",
+        )
+    if verification.expires_at <= timezone.now():
+        verification.status = DepositStatus.EXPIRED
+        verification.save(update_fields=["status"])
+        return Conflict(
+            _("The transfer verification expired. Start a new one."), code="deposit_expired"
+        )
+    if hmac.compare_digest(verification.amount_hash, _amount_hash(verification.id, value)):
+        return None
+    verification.tries += 1
+    left = settings.DEPOSIT_MAX_TRIES - verification.tries
+    if left <= 0:
+        verification.status = DepositStatus.FAILED
+    verification.save(update_fields=["tries", "status"])
+    if left <= 0:
+        return Conflict(
+            _("The amount was wrong too many times. Start a new transfer verification."),
+            code="deposit_failed",
+        )
+    return Invalid(
+        _("The amount is wrong. %(left)d tries left.") % {"left": left},
+        code="amount_wrong",
+        fields={"amount": _("Wrong amount.")},
+    )
+
+
+def check_reverse_payment(*, actor: User, enterprise_id: str) -> DepositVerification:
+    """Look for the enterprise's payment quoting the reference; verify when it arrived."""
+    verification = current_deposit(actor=actor, enterprise_id=enterprise_id)
+    if verification.status != DepositStatus.AWAITING_PAYMENT:
+        raise Conflict(
+            _("This verification is not waiting for a payment."), code="deposit_not_open"
+        )
+    refuse_if_lapsed(verification.enterprise)
+    payment = bank_gateway().find_incoming(reference=verification.reference)
+    if payment is None:
+        raise Conflict(
+            _("No payment quoting reference %(ref)s has arrived yet.")
+            % {"ref": verification.reference},
+            code="payment_not_received",
+        )
+    if payment.from_account != verification.bank_account or payment.amount != REVERSE_AMOUNT:
+        raise Conflict(
+            _(
+                "The payment quoting this reference came from another account or "
+                "for another amount."
+            ),
+            code="payment_mismatch",
+        )
+    with transaction.atomic():
+        verification = DepositVerification.objects.select_for_update().get(pk=verification.id)
+        if verification.status == DepositStatus.AWAITING_PAYMENT:
+            _succeed(verification, actor)
+    return verification
+
+
+def _succeed(verification: DepositVerification, actor: User) -> None:
+    now = timezone.now()
+    verification.status, verification.completed_at = DepositStatus.VERIFIED, now
+    verification.save(update_fields=["status", "completed_at"])
+    set_enterprise_status(
+        enterprise_id=verification.enterprise_id,
+        status=EnterpriseStatus.VERIFIED,
+        actor_id=actor.id,
+        verified_at=now,
+        verification_method=verification.method,
+    )
+    _audit(verification, actor, "enterprise.deposit_verified")
+
+
+def _audit(verification: DepositVerification, actor: User, action: str, **extra: str) -> None:
+    record_event(
+        action=action,
+        actor_id=actor.id,
+        acting_as=verification.enterprise_id,
+        object_type="deposit_verification",
+        object_id=verification.id,
+        data={
+            "method": verification.method,
+            "bank_account": "****" + verification.bank_account[-4:],
+            "tries": verification.tries,
+            **extra,
+        },
+    )

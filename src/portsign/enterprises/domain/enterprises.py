@@ -1,0 +1,180 @@
+"""Creating enterprises and moving them through their statuses (SPEC B1, B3)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portsign.accounts.models import User
+from portsign.common.audit import record_event
+from portsign.common.cn_ids import normalize_uscc
+from portsign.common.errors import Conflict, Invalid
+from portsign.enterprises.enums import (
+    BUILTIN_PERMISSIONS,
+    ENTERPRISE_TRANSITIONS,
+    BuiltinRole,
+    EnterpriseStatus,
+)
+from portsign.enterprises.models import Enterprise, Membership, Role
+
+
+def _clean_text(value: str, *, field: str, label: str, max_length: int) -> str:
+    clean = " ".join((value or "").split())
+    if not 2 <= len(clean) <= max_length:
+        raise Invalid(
+            _("%(label)s must be 2 to %(max)d characters.") % {"label": label, "max": max_length},
+            code=f"{field}_invalid",
+            fields={field: _("2 to %(max)d characters.") % {"max": max_length}},
+        )
+    return clean
+
+
+def require_real_name(user: User) -> None:
+    if not user.is_real_name_verified:
+        raise Conflict(
+            _("Verify your real name first: an enterprise is represented by identified people."),
+            code="real_name_required",
+        )
+
+
+def create_enterprise(*, actor: User, name: str, uscc: str, legal_rep_name: str) -> Enterprise:
+    """Record an enterprise's basic information; the creator becomes its main administrator."""
+    require_real_name(actor)
+    clean_name = _clean_text(name, field="name", label=_("The enterprise name"), max_length=100)
+    clean_uscc = normalize_uscc(uscc)
+    legal_rep = _clean_text(
+        legal_rep_name,
+        field="legal_rep_name",
+        label=_("The legal representative's name"),
+        max_length=50,
+    )
+    if Enterprise.objects.filter(uscc=clean_uscc, status=EnterpriseStatus.VERIFIED).exists():
+        raise Conflict(
+            _already_verified(), code="uscc_already_verified", fields={"uscc": _already_verified()}
+        )
+    deadline = timezone.now() + timedelta(days=settings.ENTERPRISE_MATERIALS_DAYS)
+    with transaction.atomic():
+        enterprise = Enterprise.objects.create(
+            name=clean_name,
+            uscc=clean_uscc,
+            legal_rep_name=legal_rep,
+            main_admin=actor,
+            materials_deadline=deadline,
+        )
+        roles = _create_builtin_roles(enterprise)
+        Membership.objects.create(enterprise=enterprise, user=actor, role=roles[BuiltinRole.ADMIN])
+        record_event(
+            action="enterprise.created",
+            actor_id=actor.id,
+            acting_as=enterprise.id,
+            object_type="enterprise",
+            object_id=enterprise.id,
+            data={"name": clean_name, "uscc": clean_uscc},
+        )
+    return enterprise
+
+
+def _already_verified() -> str:
+    return str(
+        _(
+            "An enterprise with this credit code is already verified on PortSign. Ask its "
+            "administrator to add you, or apply to join it."
+        )
+    )
+
+
+def _create_builtin_roles(enterprise: Enterprise) -> dict[str, Role]:
+    return {
+        key: Role.objects.create(
+            enterprise=enterprise,
+            key=key,
+            name=str(BuiltinRole(key).label),
+            builtin=True,
+            permissions=[str(p) for p in BUILTIN_PERMISSIONS[key]],
+        )
+        for key in BuiltinRole.values
+    }
+
+
+def set_enterprise_status(
+    *, enterprise_id: str, status: EnterpriseStatus, actor_id: str = "", **fields: object
+) -> Enterprise:
+    """The one place an enterprise changes status: lock, check, save, audit."""
+    with transaction.atomic():
+        enterprise = Enterprise.objects.select_for_update().get(pk=enterprise_id)
+        if status not in ENTERPRISE_TRANSITIONS[enterprise.status]:
+            raise Conflict(
+                _("The enterprise cannot go from %(old)s to %(new)s.")
+                % {
+                    "old": EnterpriseStatus(enterprise.status).label,
+                    "new": EnterpriseStatus(status).label,
+                },
+                code="illegal_transition",
+            )
+        old = enterprise.status
+        enterprise.status = status
+        for name, value in fields.items():
+            setattr(enterprise, name, value)
+        try:
+            with transaction.atomic():
+                enterprise.save(update_fields=["status", *fields])
+        except IntegrityError as exc:  # uscc_verified_once: someone else verified it first
+            raise Conflict(_already_verified(), code="uscc_already_verified") from exc
+        record_event(
+            action="enterprise.status_changed",
+            actor_id=actor_id,
+            acting_as=enterprise.id,
+            object_type="enterprise",
+            object_id=enterprise.id,
+            data={"from": old, "to": status},
+        )
+    return enterprise
+
+
+def expire_overdue(*, now: object = None) -> int:
+    """Let lapse the basic information of enterprises whose deadline passed unverified."""
+    moment = now or timezone.now()
+    overdue = Enterprise.objects.filter(
+        status__in=[EnterpriseStatus.UNVERIFIED, EnterpriseStatus.VERIFYING],
+        materials_deadline__lt=moment,
+    ).values_list("id", flat=True)
+    count = 0
+    for enterprise_id in list(overdue):
+        try:
+            set_enterprise_status(enterprise_id=enterprise_id, status=EnterpriseStatus.EXPIRED)
+        except Conflict:
+            continue  # verified in the meantime
+        count += 1
+    return count
+
+
+def refuse_if_lapsed(enterprise: Enterprise) -> None:
+    """Expire on access when the deadline passed, so no scheduler is needed to be right."""
+    if enterprise.status == EnterpriseStatus.EXPIRED or (
+        enterprise.status != EnterpriseStatus.VERIFIED
+        and enterprise.materials_deadline < timezone.now()
+    ):
+        if enterprise.status != EnterpriseStatus.EXPIRED:
+            set_enterprise_status(enterprise_id=enterprise.id, status=EnterpriseStatus.EXPIRED)
+        raise Conflict(
+            _(
+                "The basic information of %(enterprise)s lapsed because verification was not "
+                "completed in time. Create the enterprise again."
+            )
+            % {"enterprise": enterprise.name},
+            code="enterprise_expired",
+        )
+
+
+def enterprises_of(*, user: User) -> QuerySet[Membership]:
+    return (
+        Membership.objects.select_related("enterprise", "role")
+        .filter(user=user, is_active=True)
+        .exclude(enterprise__status=EnterpriseStatus.EXPIRED)
+        .order_by("joined_at")
+    )

@@ -1,0 +1,375 @@
+"""Members, roles, join requests, main-admin hand-over and one-click transfer (SPEC B3–B5)."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portsign.accounts.models import User
+from portsign.common.audit import record_event
+from portsign.common.errors import Conflict, Invalid, NotFound
+from portsign.enterprises import transfer
+from portsign.enterprises.domain.enterprises import require_real_name
+from portsign.enterprises.enums import (
+    JOIN_TRANSITIONS,
+    BuiltinRole,
+    EnterpriseStatus,
+    JoinStatus,
+    Permission,
+)
+from portsign.enterprises.models import Enterprise, JoinRequest, Membership, Role
+from portsign.enterprises.rules import enterprise_for, require_main_admin
+
+
+def _audit(
+    action: str, actor: User, enterprise_id: str, obj: str, obj_id: str, **data: object
+) -> None:
+    record_event(
+        action=action,
+        actor_id=actor.id,
+        acting_as=enterprise_id,
+        object_type=obj,
+        object_id=obj_id,
+        data=dict(data),
+    )
+
+
+# -- members ----------------------------------------------------------------------------------
+
+
+def members_of(*, actor: User, enterprise_id: str) -> QuerySet[Membership]:
+    enterprise_for(user=actor, enterprise_id=enterprise_id, permission=Permission.VIEW_CONTRACTS)
+    return (
+        Membership.objects.select_related("user", "role")
+        .filter(enterprise_id=enterprise_id)
+        .order_by("joined_at")
+    )
+
+
+def _member(enterprise: Enterprise, member_id: str) -> Membership:
+    member = (
+        Membership.objects.select_related("user", "role", "enterprise")
+        .filter(pk=member_id, enterprise=enterprise)
+        .first()
+    )
+    if member is None:
+        raise NotFound()
+    return member
+
+
+def _role(enterprise: Enterprise, role_id: str) -> Role:
+    role = Role.objects.filter(pk=role_id, enterprise=enterprise).first()
+    if role is None:
+        raise Invalid(_("Unknown role."), code="role_invalid", fields={"role_id": _("Unknown.")})
+    return role
+
+
+def _protect_main_admin(enterprise: Enterprise, member: Membership) -> None:
+    if member.user_id == enterprise.main_admin_id:
+        raise Conflict(
+            _(
+                "The main administrator cannot be changed or removed. Hand the main "
+                "administrator role over first."
+            ),
+            code="main_admin_protected",
+        )
+
+
+def update_member(
+    *,
+    actor: User,
+    enterprise_id: str,
+    member_id: str,
+    role_id: str | None = None,
+    is_active: bool | None = None,
+) -> Membership:
+    enterprise = enterprise_for(
+        user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_MEMBERS
+    )
+    member = _member(enterprise, member_id)
+    _protect_main_admin(enterprise, member)
+    changes: dict[str, object] = {}
+    if role_id is not None:
+        member.role = _role(enterprise, role_id)
+        changes["role"] = member.role.key
+    if is_active is not None:
+        member.is_active = is_active
+        changes["is_active"] = is_active
+    with transaction.atomic():
+        member.save(update_fields=["role", "is_active"])
+        _audit("member.updated", actor, enterprise.id, "membership", member.id, **changes)
+    return member
+
+
+def remove_member(*, actor: User, enterprise_id: str, member_id: str) -> None:
+    enterprise = enterprise_for(
+        user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_MEMBERS
+    )
+    member = _member(enterprise, member_id)
+    _protect_main_admin(enterprise, member)
+    owned = transfer.owned_items(member)
+    if owned:
+        raise Conflict(
+            _("This member still owns items (%(items)s). Transfer them to another member first.")
+            % {"items": ", ".join(f"{k}: {n}" for k, n in owned.items())},
+            code="member_owns_items",
+            fields={"items": owned},
+        )
+    with transaction.atomic():
+        member.delete()
+        _audit("member.removed", actor, enterprise.id, "membership", member_id, user=member.user_id)
+
+
+def transfer_items(
+    *, actor: User, enterprise_id: str, member_id: str, to_member_id: str
+) -> dict[str, list[str]]:
+    """One-click transfer of everything the member owns to another active member."""
+    enterprise = enterprise_for(
+        user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_MEMBERS
+    )
+    source, target = _member(enterprise, member_id), _member(enterprise, to_member_id)
+    if source.pk == target.pk or not target.is_active:
+        raise Invalid(
+            _("Choose another, active member to receive the items."),
+            code="transfer_target_invalid",
+            fields={"to_member_id": _("Invalid.")},
+        )
+    with transaction.atomic():
+        moved = transfer.move_all(source, target, actor.id)
+        _audit(
+            "member.transferred",
+            actor,
+            enterprise.id,
+            "membership",
+            source.id,
+            to=target.id,
+            counts={k: len(v) for k, v in moved.items()},
+        )
+    return moved
+
+
+def hand_over_main_admin(*, actor: User, enterprise_id: str, member_id: str) -> Enterprise:
+    enterprise = enterprise_for(
+        user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_MEMBERS
+    )
+    require_main_admin(user=actor, enterprise=enterprise)
+    successor = _member(enterprise, member_id)
+    if not successor.is_active or successor.user_id == actor.id:
+        raise Invalid(
+            _("Choose another, active member as the main administrator."),
+            code="successor_invalid",
+            fields={"member_id": _("Invalid.")},
+        )
+    require_real_name(successor.user)
+    admin_role = Role.objects.get(enterprise=enterprise, key=BuiltinRole.ADMIN)
+    with transaction.atomic():
+        successor.role = admin_role
+        successor.save(update_fields=["role"])
+        enterprise.main_admin = successor.user
+        enterprise.save(update_fields=["main_admin"])
+        _audit(
+            "enterprise.main_admin_handed_over",
+            actor,
+            enterprise.id,
+            "enterprise",
+            enterprise.id,
+            to=successor.user_id,
+        )
+    return enterprise
+
+
+# -- roles ------------------------------------------------------------------------------------
+
+
+def _permissions(raw: list[str]) -> list[str]:
+    unknown = [p for p in raw if p not in Permission.values]
+    if unknown or not raw:
+        raise Invalid(
+            _("Choose permissions from the list."),
+            code="permissions_invalid",
+            fields={"permissions": ", ".join(unknown) or _("Required.")},
+        )
+    return sorted(set(raw))
+
+
+def create_role(*, actor: User, enterprise_id: str, name: str, permissions: list[str]) -> Role:
+    enterprise = enterprise_for(
+        user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_MEMBERS
+    )
+    clean = " ".join((name or "").split())
+    if not 1 <= len(clean) <= 50:
+        raise Invalid(
+            _("A role name has 1 to 50 characters."),
+            code="role_name_invalid",
+            fields={"name": _("1 to 50 characters.")},
+        )
+    role = Role(enterprise=enterprise, name=clean, permissions=_permissions(permissions))
+    role.key = f"custom-{role.id}"
+    try:
+        with transaction.atomic():
+            role.save(force_insert=True)
+            _audit(
+                "role.created",
+                actor,
+                enterprise.id,
+                "role",
+                role.id,
+                name=clean,
+                permissions=role.permissions,
+            )
+    except IntegrityError as exc:
+        raise Conflict(
+            _("A role with this name exists."), code="role_exists", fields={"name": _("Taken.")}
+        ) from exc
+    return role
+
+
+def delete_role(*, actor: User, enterprise_id: str, role_id: str) -> None:
+    enterprise = enterprise_for(
+        user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_MEMBERS
+    )
+    role = Role.objects.filter(pk=role_id, enterprise=enterprise).first()
+    if role is None:
+        raise NotFound()
+    if role.builtin or role.memberships.exists():
+        raise Conflict(
+            _("Built-in roles and roles still given to members cannot be deleted."),
+            code="role_in_use",
+        )
+    with transaction.atomic():
+        role.delete()
+        _audit("role.deleted", actor, enterprise.id, "role", role_id, name=role.name)
+
+
+# -- join requests ----------------------------------------------------------------------------
+
+
+def find_verified(*, query: str) -> QuerySet[Enterprise]:
+    """Verified enterprises by exact credit code or name fragment, to apply to join."""
+    clean = (query or "").strip()
+    if len(clean) < 2:
+        return Enterprise.objects.none()
+    base = Enterprise.objects.filter(status=EnterpriseStatus.VERIFIED)
+    if len(clean) == 18 and clean.isalnum():
+        return base.filter(uscc=clean.upper())
+    return base.filter(name__icontains=clean).order_by("name")[:20]
+
+
+def apply_to_join(*, actor: User, enterprise_id: str, reason: str) -> JoinRequest:
+    require_real_name(actor)
+    enterprise = Enterprise.objects.filter(
+        pk=enterprise_id, status=EnterpriseStatus.VERIFIED
+    ).first()
+    if enterprise is None:
+        raise NotFound()
+    clean = " ".join((reason or "").split())
+    if not 2 <= len(clean) <= 300:
+        raise Invalid(
+            _("Tell the administrator why you are joining (2 to 300 characters)."),
+            code="reason_invalid",
+            fields={"reason": _("2 to 300 characters.")},
+        )
+    if Membership.objects.filter(enterprise=enterprise, user=actor).exists():
+        raise Conflict(
+            _("You are already a member of %(enterprise)s.") % {"enterprise": enterprise.name},
+            code="already_member",
+        )
+    try:
+        with transaction.atomic():
+            request = JoinRequest.objects.create(enterprise=enterprise, user=actor, reason=clean)
+            _audit("join.requested", actor, enterprise.id, "join_request", request.id)
+    except IntegrityError as exc:
+        raise Conflict(
+            _("You already have a pending request to join this enterprise."), code="join_pending"
+        ) from exc
+    return request
+
+
+def join_requests_of(*, actor: User, enterprise_id: str) -> QuerySet[JoinRequest]:
+    enterprise_for(user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_MEMBERS)
+    return (
+        JoinRequest.objects.select_related("user")
+        .filter(enterprise_id=enterprise_id)
+        .order_by("-created_at")
+    )
+
+
+def my_join_requests(*, actor: User) -> QuerySet[JoinRequest]:
+    return (
+        JoinRequest.objects.select_related("enterprise").filter(user=actor).order_by("-created_at")
+    )
+
+
+def _set_join_status(
+    request_id: str, status: JoinStatus, actor: User, reason: str = ""
+) -> JoinRequest:
+    """The one place a join request changes status."""
+    request = (
+        JoinRequest.objects.select_for_update().select_related("enterprise").get(pk=request_id)
+    )
+    if status not in JOIN_TRANSITIONS[request.status]:
+        raise Conflict(
+            _("This request was already %(status)s.")
+            % {"status": JoinStatus(request.status).label},
+            code="illegal_transition",
+        )
+    request.status, request.decision_reason = status, reason
+    request.decided_at = timezone.now()
+    request.decided_by = actor
+    request.save(update_fields=["status", "decision_reason", "decided_at", "decided_by"])
+    _audit(
+        f"join.{status}", actor, request.enterprise_id, "join_request", request.id, reason=reason
+    )
+    return request
+
+
+def _request_for_admin(actor: User, request_id: str) -> JoinRequest:
+    request = JoinRequest.objects.filter(pk=request_id).first()
+    if request is None:
+        raise NotFound()
+    enterprise_for(
+        user=actor, enterprise_id=request.enterprise_id, permission=Permission.MANAGE_MEMBERS
+    )
+    return request
+
+
+def decide_join_request(
+    *, actor: User, request_id: str, approve: bool, reason: str = ""
+) -> JoinRequest:
+    pending = _request_for_admin(actor, request_id)
+    clean = " ".join((reason or "").split())[:300]
+    if not approve and len(clean) < 2:
+        raise Invalid(
+            _("Give the applicant a reason for the rejection."),
+            code="reason_required",
+            fields={"reason": _("Required.")},
+        )
+    with transaction.atomic():
+        status = JoinStatus.APPROVED if approve else JoinStatus.REJECTED
+        request = _set_join_status(pending.id, status, actor, clean)
+        if approve:
+            role = Role.objects.get(enterprise_id=request.enterprise_id, key=BuiltinRole.MEMBER)
+            member, _created = Membership.objects.get_or_create(
+                enterprise_id=request.enterprise_id,
+                user_id=request.user_id,
+                defaults={"role": role},
+            )
+            _audit(
+                "member.added",
+                actor,
+                request.enterprise_id,
+                "membership",
+                member.id,
+                user=request.user_id,
+                via="join_request",
+            )
+    return request
+
+
+def withdraw_join_request(*, actor: User, request_id: str) -> JoinRequest:
+    if not JoinRequest.objects.filter(pk=request_id, user=actor).exists():
+        raise NotFound()
+    with transaction.atomic():
+        return _set_join_status(request_id, JoinStatus.WITHDRAWN, actor)

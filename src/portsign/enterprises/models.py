@@ -1,0 +1,131 @@
+"""Enterprises, their members and roles, join requests and verification attempts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from portsign.common.ids import new_id
+from portsign.enterprises.enums import (
+    DepositStatus,
+    EnterpriseStatus,
+    JoinStatus,
+    VerificationMethod,
+)
+
+
+class Enterprise(models.Model):
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    name = models.CharField(max_length=100)
+    uscc = models.CharField(max_length=18)
+    legal_rep_name = models.CharField(max_length=50)
+    status = models.CharField(
+        max_length=12, choices=EnterpriseStatus.choices, default=EnterpriseStatus.UNVERIFIED
+    )
+    main_admin = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Basic information lapses if verification is not completed by then (seed 000).
+    materials_deadline = models.DateTimeField()
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verification_method = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        constraints = [
+            # The same credit code cannot be verified twice (SPEC B1).
+            models.UniqueConstraint(
+                fields=["uscc"], condition=Q(status="verified"), name="uscc_verified_once"
+            )
+        ]
+        indexes = [models.Index(fields=["uscc"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.Model):
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="roles")
+    key = models.CharField(max_length=32)  # built-in key, or "custom-<id>"
+    name = models.CharField(max_length=50)
+    builtin = models.BooleanField(default=False)
+    permissions = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "key"], name="role_key_unique"),
+            models.UniqueConstraint(fields=["enterprise", "name"], name="role_name_unique"),
+        ]
+
+
+class Membership(models.Model):
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="memberships")
+    is_active = models.BooleanField(default=True)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "user"], name="membership_unique")
+        ]
+
+
+class JoinRequest(models.Model):
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.CASCADE, related_name="join_requests"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="join_requests"
+    )
+    reason = models.CharField(max_length=300)
+    status = models.CharField(max_length=10, choices=JoinStatus.choices, default=JoinStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decision_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # One open request per person and enterprise; closed ones stay as history.
+            models.UniqueConstraint(
+                fields=["enterprise", "user"],
+                condition=Q(status="pending"),
+                name="one_pending_join_request",
+            )
+        ]
+
+
+class DepositVerification(models.Model):
+    """A bank-transfer verification of an enterprise (SPEC B2), either direction."""
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.CASCADE, related_name="deposit_verifications"
+    )
+    method = models.CharField(max_length=20, choices=VerificationMethod.choices)
+    status = models.CharField(max_length=20, choices=DepositStatus.choices)
+    bank_name = models.CharField(max_length=100)
+    bank_account = models.CharField(max_length=40)
+    # Micro-deposit: HMAC of the amount PortSign paid. Reverse: the reference code to quote.
+    amount_hash = models.CharField(max_length=64, blank=True)
+    reference = models.CharField(max_length=16, blank=True)
+    tries = models.PositiveSmallIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)

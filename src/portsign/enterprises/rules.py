@@ -1,0 +1,46 @@
+"""Who may do what inside an enterprise. Tenancy first: a non-member gets 404, never 403."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from portsign.accounts.models import User
+from portsign.common.errors import Forbidden, NotFound
+from portsign.enterprises.enums import Permission
+from portsign.enterprises.models import Enterprise, Membership
+
+
+def membership_of(*, user: User, enterprise_id: str) -> Membership:
+    """The caller's active membership, or 404 as if the enterprise did not exist."""
+    membership = (
+        Membership.objects.select_related("enterprise", "role")
+        .filter(enterprise_id=enterprise_id, user=user, is_active=True)
+        .first()
+    )
+    if membership is None:
+        raise NotFound()
+    return membership
+
+
+def require(membership: Membership, permission: Permission) -> None:
+    if permission not in membership.role.permissions:
+        raise Forbidden(
+            _("Your role in %(enterprise)s does not allow this: %(permission)s.")
+            % {"enterprise": membership.enterprise.name, "permission": permission.label},
+            code="permission_denied",
+        )
+
+
+def enterprise_for(*, user: User, enterprise_id: str, permission: Permission) -> Enterprise:
+    membership = membership_of(user=user, enterprise_id=enterprise_id)
+    require(membership, permission)
+    return membership.enterprise
+
+
+def require_main_admin(*, user: User, enterprise: Enterprise) -> None:
+    if enterprise.main_admin_id != user.id:
+        raise Forbidden(
+            _("Only the main administrator of %(enterprise)s may do this.")
+            % {"enterprise": enterprise.name},
+            code="main_admin_only",
+        )

@@ -1,0 +1,42 @@
+"""One-click transfer (一键转交, SPEC B5): a registry later apps plug their items into.
+
+Each kind of transferable item (seals held, contracts sent, templates, archives…) registers a
+counter and a mover. A member cannot be removed while any counter is non-zero; a transfer moves
+every kind to a successor, one audit event per moved item (the movers write them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from portsign.enterprises.models import Membership
+
+
+@dataclass(frozen=True)
+class Transferable:
+    kind: str
+    # How many items of this kind the member owns in the member's enterprise.
+    count: Callable[[Membership], int]
+    # Move them all to the successor; return the ids moved.
+    move: Callable[[Membership, Membership, str], list[str]]
+
+
+_REGISTRY: dict[str, Transferable] = {}
+
+
+def register(item: Transferable) -> None:
+    _REGISTRY[item.kind] = item
+
+
+def unregister(kind: str) -> None:
+    _REGISTRY.pop(kind, None)
+
+
+def owned_items(member: Membership) -> dict[str, int]:
+    counts = {kind: item.count(member) for kind, item in _REGISTRY.items()}
+    return {kind: n for kind, n in counts.items() if n}
+
+
+def move_all(source: Membership, target: Membership, actor_id: str) -> dict[str, list[str]]:
+    return {kind: item.move(source, target, actor_id) for kind, item in _REGISTRY.items()}
