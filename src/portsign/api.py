@@ -165,13 +165,14 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _register_routers() -> None:
     from portsign.accounts.api import auth_router, me_router
     from portsign.common.api import sandbox_router
-    from portsign.enterprises.api import join_router, sandbox_bank_router
+    from portsign.enterprises.api import invitation_router, join_router, sandbox_bank_router
     from portsign.enterprises.api import router as enterprises_router
 
     api.add_router("/auth", auth_router)
     api.add_router("/me", me_router)
     api.add_router("/enterprises", enterprises_router)
     api.add_router("/join-requests", join_router)
+    api.add_router("/invitations", invitation_router)
     if settings.SANDBOX:
         api.add_router("/sandbox", sandbox_router)
         api.add_router("/sandbox/bank", sandbox_bank_router)

@@ -6,7 +6,7 @@ from portsign.common import views as common_views
 urlpatterns = [
     path("", common_views.home, name="home"),
     path("console/", common_views.console, name="console"),
-    path("console/enterprise/", common_views.section("enterprise"), name="section_enterprise"),
+    path("console/enterprise/", include("portsign.enterprises.urls")),
     path("console/contracts/", common_views.section("contracts"), name="section_contracts"),
     path("console/verify/", common_views.section("verify"), name="section_verify"),
     path("console/backoffice/", common_views.section("backoffice"), name="section_backoffice"),

@@ -28,7 +28,10 @@ def test_normal_send_is_delivered_once(api):
     assert note.last_error == ""
     stored = SandboxMessage.objects.get(to=PHONE)
     assert note.provider_id == f"sandbox-{stored.pk}"
-    assert stored.data["code"] == note.data["code"]
+    assert len(stored.data["code"]) == 6
+    # Once delivered, the outbox row keeps no code and no text.
+    assert note.data == {"code": "***", "purpose": "***"}
+    assert note.text == ""
 
 
 def test_invalid_number_fails_permanently(api):

@@ -17,6 +17,7 @@ urlpatterns = [
     path("me/password/", views.password_view, name="password"),
     path("me/phone/", views.phone_view, name="phone"),
     path("me/email/", views.email_view, name="email"),
+    path("me/verification/", views.verification_view, name="verification"),
     path("me/tokens/", views.token_create_view, name="token_create"),
     path("me/tokens/<str:token_id>/revoke/", views.token_revoke_view, name="token_revoke"),
 ]

@@ -22,10 +22,13 @@ from django.views.decorators.http import require_GET, require_POST
 from portsign.accounts.backends import signed_in_user
 from portsign.accounts.domain import captcha as captchas
 from portsign.accounts.domain import login as logins
-from portsign.accounts.domain import tokens, users
+from portsign.accounts.domain import realname, tokens, users
 from portsign.accounts.domain.codes import request_code
+from portsign.accounts.enums import VerificationMethod
 from portsign.accounts.models import Captcha, User
+from portsign.common.cn_ids import mask_id_number
 from portsign.common.errors import DomainError, RateLimited
+from portsign.common.qr import qr_svg
 
 BACKEND = "portsign.accounts.backends.AccountBackend"
 
@@ -87,7 +90,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 
 def register_view(request: HttpRequest) -> HttpResponse:
-    context: dict[str, Any] = {"values": request.POST}
+    context: dict[str, Any] = {"values": request.POST, "next": _next_url(request)}
     if request.method == "POST":
         data = request.POST
         if data.get("password", "") != data.get("password2", ""):
@@ -186,7 +189,19 @@ def language_view(request: HttpRequest) -> HttpResponse:
 
 def _profile(request: HttpRequest, **extra: Any) -> HttpResponse:
     user = signed_in_user(request)
-    context = {"active": "me", "tokens": tokens.tokens_of(user=user)[:50], **extra}
+    attempt = realname.latest_verification(user=user)
+    if attempt is not None:
+        attempt = realname.refresh_person_verification(user=user, verification_id=attempt.id)
+    context = {
+        "active": "me",
+        "tokens": tokens.tokens_of(user=user)[:50],
+        "verification": attempt,
+        "verification_message": realname.failure_reason(attempt) if attempt else "",
+        "face_qr": qr_svg(attempt.face_url) if attempt and attempt.status == "pending" else "",
+        "methods": VerificationMethod.choices,
+        "masked_id": mask_id_number(user.id_number) if user.id_number else "",
+        **extra,
+    }
     return render(request, "accounts/profile.html", context)
 
 
@@ -253,6 +268,29 @@ def email_view(request: HttpRequest) -> HttpResponse:
         ),
         _("Your e-mail address was changed."),
     )
+
+
+@login_required
+@require_POST
+def verification_view(request: HttpRequest) -> HttpResponse:
+    data = request.POST
+    attempt, exc = _attempt(
+        lambda: realname.verify_person(
+            user=signed_in_user(request),
+            method=data.get("method", ""),
+            name=data.get("name", ""),
+            id_number=data.get("id_number", ""),
+            phone=data.get("phone", ""),
+            card_number=data.get("card_number", ""),
+        )
+    )
+    if exc is not None:
+        return _profile(request, form="verification", values=data, **_errors(exc))
+    if attempt.status == "verified":
+        messages.success(request, _("Your real name is verified."))
+    elif attempt.status == "failed":
+        messages.error(request, realname.failure_reason(attempt))
+    return redirect(reverse("accounts:profile") + "#verification")
 
 
 @login_required

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 NAV = [
     ("me", _("Personal centre"), "accounts:profile"),
-    ("enterprise", _("Enterprise console"), "section_enterprise"),
+    ("enterprise", _("Enterprise console"), "enterprises:index"),
     ("contracts", _("Contracts"), "section_contracts"),
     ("verify", _("Verify a PDF"), "section_verify"),
 ]
@@ -21,4 +21,18 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.is_staff:
         nav.append(("backoffice", _("Back-office review"), "section_backoffice"))
-    return {"nav": nav, "sandbox": settings.SANDBOX}
+    context: dict[str, Any] = {"nav": nav, "sandbox": settings.SANDBOX}
+    if user is not None and user.is_authenticated:
+        context.update(_acting(request, user))
+    return context
+
+
+def _acting(request: HttpRequest, user: Any) -> dict[str, Any]:
+    """The header's identity switcher: personal, or one of the user's enterprises."""
+    from portsign.enterprises.domain.enterprises import enterprises_of
+    from portsign.enterprises.views import ACTING_SESSION_KEY
+
+    memberships = list(enterprises_of(user=user))
+    acting = request.session.get(ACTING_SESSION_KEY, "personal")
+    current = next((m for m in memberships if m.enterprise_id == acting), None)
+    return {"acting_memberships": memberships, "acting": current.enterprise if current else None}

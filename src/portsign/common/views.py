@@ -15,13 +15,6 @@ from portsign.common.models import SandboxFaceSession, SandboxMessage
 
 # Sections that later releases fill in. Each says plainly that it is not there yet.
 SECTIONS = {
-    "enterprise": (
-        _("Enterprise console"),
-        _(
-            "Enterprise authentication, members and roles, seals and certificates will be managed "
-            "here. This section is not available yet."
-        ),
-    ),
     "contracts": (
         _("Contracts"),
         _(
@@ -54,7 +47,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def console(request: HttpRequest) -> HttpResponse:
-    return render(request, "console/home.html", {"active": "home"})
+    return render(
+        request, "console/home.html", {"active": "home", "pending_sections": list(SECTIONS)}
+    )
 
 
 def section(key: str) -> Callable[[HttpRequest], HttpResponse]:

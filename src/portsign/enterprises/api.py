@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from portsign.accounts.backends import signed_in_user
+from portsign.accounts.domain.codes import mask_address
 from portsign.api import AUTH
 from portsign.common.cn_ids import normalize_cny_amount
 from portsign.common.errors import Invalid
 from portsign.enterprises.bank import BankError, bank_gateway
-from portsign.enterprises.domain import deposits, enterprises, members
+from portsign.enterprises.domain import deposits, enterprises, invitations, members
 from portsign.enterprises.enums import Permission
+from portsign.enterprises.models import Membership
 from portsign.enterprises.rules import enterprise_for
 from portsign.enterprises.schemas import (
     AmountIn,
@@ -283,6 +287,60 @@ def reject(request: HttpRequest, request_id: str, payload: DecisionIn) -> JoinOu
 def withdraw(request: HttpRequest, request_id: str) -> JoinOut:
     return JoinOut.of(
         members.withdraw_join_request(actor=signed_in_user(request), request_id=request_id)
+    )
+
+
+class InviteIn(Schema):
+    account: str
+    role_id: str = ""
+
+
+class InvitationOut(Schema):
+    id: str
+    enterprise_id: str
+    address: str
+    role: str
+    status: str
+    expires_at: datetime
+
+
+@router.post(
+    "/{enterprise_id}/invitations",
+    response={201: InvitationOut},
+    summary="Invite a person by mobile number or e-mail",
+)
+def invite(request: HttpRequest, enterprise_id: str, payload: InviteIn) -> Status[InvitationOut]:
+    invitation, _token = invitations.invite_member(
+        actor=signed_in_user(request),
+        enterprise_id=enterprise_id,
+        account=payload.account,
+        role_id=payload.role_id,
+    )
+    return Status(
+        201,
+        InvitationOut(
+            id=invitation.id,
+            enterprise_id=invitation.enterprise_id,
+            address=mask_address(invitation.address),
+            role=invitation.role.key,
+            status=invitation.status,
+            expires_at=invitation.expires_at,
+        ),
+    )
+
+
+invitation_router = Router(tags=["enterprises"], auth=AUTH)
+
+
+@invitation_router.post(
+    "/{token}/accept",
+    response=MemberOut,
+    summary="Accept an invitation sent to my number or e-mail",
+)
+def accept(request: HttpRequest, token: str) -> MemberOut:
+    member = invitations.accept_invitation(actor=signed_in_user(request), token=token)
+    return MemberOut.of(
+        Membership.objects.select_related("user", "role", "enterprise").get(pk=member.pk)
     )
 
 

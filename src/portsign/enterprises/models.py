@@ -48,7 +48,7 @@ class Enterprise(models.Model):
 class Role(models.Model):
     id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="roles")
-    key = models.CharField(max_length=32)  # built-in key, or "custom-<id>"
+    key = models.CharField(max_length=40)  # built-in key, or "custom-<id>"
     name = models.CharField(max_length=50)
     builtin = models.BooleanField(default=False)
     permissions = models.JSONField(default=list)
@@ -129,3 +129,30 @@ class DepositVerification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
+
+
+class Invitation(models.Model):
+    """An administrator's invitation to a phone or e-mail address (SPEC B4)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        ACCEPTED = "accepted"
+        REVOKED = "revoked"
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="invitations")
+    address = models.CharField(max_length=254)  # normalized phone or e-mail
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["address", "status"])]

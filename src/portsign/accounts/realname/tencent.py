@@ -181,7 +181,7 @@ def utc_date(timestamp: int) -> str:
 
 
 def credential_scope(timestamp: int, service: str = SERVICE) -> str:
-    return f"{utc_date(timestamp + 8 * 3600)}/{service}/tc3_request"
+    return f"{utc_date(timestamp)}/{service}/tc3_request"
 
 
 def canonical_request(*, host: str, action: str, payload: bytes) -> str:

@@ -77,8 +77,16 @@ def deliver_notification(*, notification_id: str) -> bool:
         give_up = exc.permanent or note.attempts >= MAX_ATTEMPTS
         if give_up:
             note.status = Notification.Status.FAILED
-        note.save(update_fields=["attempts", "last_error", "status"])
+            _forget_secrets(note)
+        note.save(update_fields=["attempts", "last_error", "status", "text", "data"])
         return not give_up
     note.status, note.sent_at = Notification.Status.SENT, timezone.now()
-    note.save(update_fields=["attempts", "provider_id", "status", "sent_at"])
+    _forget_secrets(note)
+    note.save(update_fields=["attempts", "provider_id", "status", "sent_at", "text", "data"])
     return False
+
+
+def _forget_secrets(note: Notification) -> None:
+    """Once delivery has ended, the row keeps who/when/how but not codes or link tokens."""
+    note.data = {key: "***" for key in note.data}
+    note.text = ""

@@ -1,0 +1,36 @@
+from django.urls import path
+
+from portsign.enterprises import views
+
+app_name = "enterprises"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("create/", views.create, name="create"),
+    path("acting/", views.switch_acting, name="switch_acting"),
+    path("join-requests/<str:request_id>/decide/", views.join_decide, name="join_decide"),
+    path("join-requests/<str:request_id>/withdraw/", views.join_withdraw, name="join_withdraw"),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
+    path("<str:enterprise_id>/", views.detail, name="detail"),
+    path("<str:enterprise_id>/invite/", views.member_invite, name="member_invite"),
+    path("<str:enterprise_id>/join/", views.join_apply, name="join_apply"),
+    path("<str:enterprise_id>/verification/start/", views.deposit_start, name="deposit_start"),
+    path(
+        "<str:enterprise_id>/verification/confirm/", views.deposit_confirm, name="deposit_confirm"
+    ),
+    path("<str:enterprise_id>/verification/check/", views.deposit_check, name="deposit_check"),
+    path("<str:enterprise_id>/members/<str:member_id>/", views.member_update, name="member_update"),
+    path(
+        "<str:enterprise_id>/members/<str:member_id>/remove/",
+        views.member_remove,
+        name="member_remove",
+    ),
+    path(
+        "<str:enterprise_id>/members/<str:member_id>/transfer/",
+        views.member_transfer,
+        name="member_transfer",
+    ),
+    path("<str:enterprise_id>/main-admin/", views.hand_over, name="hand_over"),
+    path("<str:enterprise_id>/roles/", views.role_create, name="role_create"),
+    path("<str:enterprise_id>/roles/<str:role_id>/delete/", views.role_delete, name="role_delete"),
+]

@@ -1,0 +1,386 @@
+"""Enterprise console pages (企业控制台). Same domain functions as the API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from portsign.accounts.backends import signed_in_user
+from portsign.accounts.domain.codes import mask_address
+from portsign.common.errors import DomainError, NotFound
+from portsign.enterprises.bank import PLATFORM_ACCOUNT
+from portsign.enterprises.domain import deposits, enterprises, invitations, members
+from portsign.enterprises.domain.deposits import REVERSE_AMOUNT
+from portsign.enterprises.enums import Permission
+from portsign.enterprises.rules import membership_of
+
+ACTING_SESSION_KEY = "acting_as"
+
+
+def _back(enterprise_id: str = "", anchor: str = "") -> HttpResponse:
+    if not enterprise_id:
+        return redirect("enterprises:index")
+    return redirect(reverse("enterprises:detail", args=[enterprise_id]) + anchor)
+
+
+def _act(
+    request: HttpRequest,
+    call: Callable[[], Any],
+    done: str,
+    enterprise_id: str = "",
+    anchor: str = "",
+) -> HttpResponse:
+    """Run a domain action from a form; show its error, or *done*, and go back."""
+    try:
+        call()
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, done)
+    return _back(enterprise_id, anchor)
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    query = request.GET.get("q", "").strip()
+    return render(
+        request,
+        "enterprises/index.html",
+        {
+            "active": "enterprise",
+            "memberships": enterprises.enterprises_of(user=user),
+            "join_requests": members.my_join_requests(actor=user)[:20],
+            "query": query,
+            "found": members.find_verified(query=query) if query else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def create(request: HttpRequest) -> HttpResponse:
+    data = request.POST
+    try:
+        enterprise = enterprises.create_enterprise(
+            actor=signed_in_user(request),
+            name=data.get("name", ""),
+            uscc=data.get("uscc", ""),
+            legal_rep_name=data.get("legal_rep_name", ""),
+        )
+    except DomainError as exc:
+        user = signed_in_user(request)
+        return render(
+            request,
+            "enterprises/index.html",
+            {
+                "active": "enterprise",
+                "memberships": enterprises.enterprises_of(user=user),
+                "join_requests": members.my_join_requests(actor=user)[:20],
+                "values": data,
+                "error": exc.message,
+                "field_errors": {k: str(v) for k, v in exc.fields.items()},
+            },
+        )
+    request.session[ACTING_SESSION_KEY] = enterprise.id
+    messages.success(request, _("%(name)s was created. Verify it now.") % {"name": enterprise.name})
+    return _back(enterprise.id, "#verification")
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    user = signed_in_user(request)
+    try:
+        membership = membership_of(user=user, enterprise_id=enterprise_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    enterprise = membership.enterprise
+    can_manage = Permission.MANAGE_MEMBERS in membership.role.permissions
+    deposit = enterprise.deposit_verifications.order_by("-created_at").first()
+    return render(
+        request,
+        "enterprises/detail.html",
+        {
+            "active": "enterprise",
+            "enterprise": enterprise,
+            "membership": membership,
+            "can_manage": can_manage,
+            "can_verify": Permission.MANAGE_ENTERPRISE in membership.role.permissions,
+            "deposit": deposit,
+            "tries_left": settings.DEPOSIT_MAX_TRIES - deposit.tries if deposit else 0,
+            "platform_account": PLATFORM_ACCOUNT,
+            "reverse_amount": REVERSE_AMOUNT,
+            "members": members.members_of(actor=user, enterprise_id=enterprise.id),
+            "roles": enterprise.roles.order_by("-builtin", "name"),
+            "join_requests": (
+                members.join_requests_of(actor=user, enterprise_id=enterprise.id).filter(
+                    status="pending"
+                )
+                if can_manage
+                else []
+            ),
+            "permissions": Permission.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def deposit_start(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    data = request.POST
+    return _act(
+        request,
+        lambda: deposits.start_deposit(
+            actor=signed_in_user(request),
+            enterprise_id=enterprise_id,
+            method=data.get("method", ""),
+            bank_name=data.get("bank_name", ""),
+            bank_account=data.get("bank_account", ""),
+        ),
+        _("Transfer verification started."),
+        enterprise_id,
+        "#verification",
+    )
+
+
+@login_required
+@require_POST
+def deposit_confirm(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    return _act(
+        request,
+        lambda: deposits.confirm_amount(
+            actor=signed_in_user(request),
+            enterprise_id=enterprise_id,
+            amount=request.POST.get("amount", ""),
+        ),
+        _("The enterprise is verified."),
+        enterprise_id,
+        "#verification",
+    )
+
+
+@login_required
+@require_POST
+def deposit_check(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    return _act(
+        request,
+        lambda: deposits.check_reverse_payment(
+            actor=signed_in_user(request), enterprise_id=enterprise_id
+        ),
+        _("The enterprise is verified."),
+        enterprise_id,
+        "#verification",
+    )
+
+
+@login_required
+@require_POST
+def member_update(request: HttpRequest, enterprise_id: str, member_id: str) -> HttpResponse:
+    data = request.POST
+    active = data.get("is_active")
+    return _act(
+        request,
+        lambda: members.update_member(
+            actor=signed_in_user(request),
+            enterprise_id=enterprise_id,
+            member_id=member_id,
+            role_id=data.get("role_id") or None,
+            is_active=None if active is None else active == "1",
+        ),
+        _("The member was updated."),
+        enterprise_id,
+        "#members",
+    )
+
+
+@login_required
+@require_POST
+def member_invite(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    return _act(
+        request,
+        lambda: invitations.invite_member(
+            actor=signed_in_user(request),
+            enterprise_id=enterprise_id,
+            account=request.POST.get("account", ""),
+            role_id=request.POST.get("role_id", ""),
+        ),
+        _("The invitation was sent."),
+        enterprise_id,
+        "#members",
+    )
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, enterprise_id: str, member_id: str) -> HttpResponse:
+    return _act(
+        request,
+        lambda: members.remove_member(
+            actor=signed_in_user(request), enterprise_id=enterprise_id, member_id=member_id
+        ),
+        _("The member was removed."),
+        enterprise_id,
+        "#members",
+    )
+
+
+@login_required
+@require_POST
+def member_transfer(request: HttpRequest, enterprise_id: str, member_id: str) -> HttpResponse:
+    return _act(
+        request,
+        lambda: members.transfer_items(
+            actor=signed_in_user(request),
+            enterprise_id=enterprise_id,
+            member_id=member_id,
+            to_member_id=request.POST.get("to_member_id", ""),
+        ),
+        _("Everything was transferred."),
+        enterprise_id,
+        "#members",
+    )
+
+
+@login_required
+@require_POST
+def hand_over(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    return _act(
+        request,
+        lambda: members.hand_over_main_admin(
+            actor=signed_in_user(request),
+            enterprise_id=enterprise_id,
+            member_id=request.POST.get("member_id", ""),
+        ),
+        _("The main administrator role was handed over."),
+        enterprise_id,
+        "#members",
+    )
+
+
+@login_required
+@require_POST
+def role_create(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    return _act(
+        request,
+        lambda: members.create_role(
+            actor=signed_in_user(request),
+            enterprise_id=enterprise_id,
+            name=request.POST.get("name", ""),
+            permissions=request.POST.getlist("permissions"),
+        ),
+        _("The role was created."),
+        enterprise_id,
+        "#roles",
+    )
+
+
+@login_required
+@require_POST
+def role_delete(request: HttpRequest, enterprise_id: str, role_id: str) -> HttpResponse:
+    return _act(
+        request,
+        lambda: members.delete_role(
+            actor=signed_in_user(request), enterprise_id=enterprise_id, role_id=role_id
+        ),
+        _("The role was deleted."),
+        enterprise_id,
+        "#roles",
+    )
+
+
+@login_required
+@require_POST
+def join_apply(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    return _act(
+        request,
+        lambda: members.apply_to_join(
+            actor=signed_in_user(request),
+            enterprise_id=enterprise_id,
+            reason=request.POST.get("reason", ""),
+        ),
+        _("Your request was sent to the administrator."),
+    )
+
+
+@login_required
+@require_POST
+def join_decide(request: HttpRequest, request_id: str) -> HttpResponse:
+    approve = request.POST.get("decision") == "approve"
+    enterprise_id = request.POST.get("enterprise_id", "")
+    return _act(
+        request,
+        lambda: members.decide_join_request(
+            actor=signed_in_user(request),
+            request_id=request_id,
+            approve=approve,
+            reason=request.POST.get("reason", ""),
+        ),
+        _("The request was approved.") if approve else _("The request was rejected."),
+        enterprise_id,
+        "#join-requests",
+    )
+
+
+@login_required
+@require_POST
+def join_withdraw(request: HttpRequest, request_id: str) -> HttpResponse:
+    return _act(
+        request,
+        lambda: members.withdraw_join_request(actor=signed_in_user(request), request_id=request_id),
+        _("Your request was withdrawn."),
+    )
+
+
+@login_required
+@require_POST
+def switch_acting(request: HttpRequest) -> HttpResponse:
+    """The header switcher: act as oneself or as one of one's enterprises (SPEC B3)."""
+    acting = request.POST.get("acting_as", "personal")
+    if acting != "personal":
+        try:
+            membership_of(user=signed_in_user(request), enterprise_id=acting)
+        except NotFound as exc:
+            raise Http404 from exc
+    request.session[ACTING_SESSION_KEY] = acting
+    if acting == "personal":
+        return redirect("console")
+    return _back(acting)
+
+
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The page an invitation link opens: register or sign in, then accept."""
+    try:
+        found = invitations.invitation_for(token)
+    except NotFound as exc:
+        raise Http404 from exc
+    if request.method == "POST" and request.user.is_authenticated:
+        try:
+            member = invitations.accept_invitation(actor=signed_in_user(request), token=token)
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            request.session[ACTING_SESSION_KEY] = member.enterprise_id
+            messages.success(request, _("Welcome to %(name)s.") % {"name": found.enterprise.name})
+            return _back(member.enterprise_id)
+    return render(
+        request,
+        "enterprises/invitation.html",
+        {
+            "invitation": found,
+            "masked": mask_address(found.address),
+            "here": request.get_full_path(),
+        },
+    )
