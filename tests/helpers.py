@@ -132,9 +132,13 @@ def verify_person(person: Person, sequence: int = 1) -> Person:
     """Real-name verify *person* through the sandbox provider (carrier 3 elements)."""
     from portsign.accounts.domain.realname import verify_person as verify
 
-    attempt = verify(user=person.user, method="carrier3", name=person.user.name,
-                     id_number=synthetic_id_number(sequence),
-                     phone=person.user.phone or "+8613800000099")
+    attempt = verify(
+        user=person.user,
+        method="carrier3",
+        name=person.user.name,
+        id_number=synthetic_id_number(sequence),
+        phone=person.user.phone or "+8613800000099",
+    )
     assert attempt.status == "verified", attempt.provider_code
     person.user.refresh_from_db()
     return person
@@ -147,14 +151,18 @@ def make_enterprise(owner: Person, name: str, sequence: int, *, verified: bool =
 
     if not owner.user.is_real_name_verified:
         verify_person(owner, sequence)
-    enterprise = enterprises.create_enterprise(actor=owner.user, name=name,
-                                               uscc=synthetic_uscc(sequence),
-                                               legal_rep_name="Legal Rep")
+    enterprise = enterprises.create_enterprise(
+        actor=owner.user, name=name, uscc=synthetic_uscc(sequence), legal_rep_name="Legal Rep"
+    )
     if verified:
         account = f"62220000{sequence:08d}1"
-        deposits.start_deposit(actor=owner.user, enterprise_id=enterprise.id,
-                               method="micro_deposit", bank_name="Test Bank Branch",
-                               bank_account=account)
+        deposits.start_deposit(
+            actor=owner.user,
+            enterprise_id=enterprise.id,
+            method="micro_deposit",
+            bank_name="Test Bank Branch",
+            bank_account=account,
+        )
         amount = outbox(account)[-1].data["amount"]
         deposits.confirm_amount(actor=owner.user, enterprise_id=enterprise.id, amount=amount)
         enterprise.refresh_from_db()

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "portsign.common",
     "portsign.accounts",
     "portsign.enterprises",
+    "portsign.backoffice",
 ]
 
 MIDDLEWARE = [
@@ -273,6 +274,9 @@ PASSWORD_LOCK_SECONDS = env_int("PASSWORD_LOCK_SECONDS", 900, minimum=1)
 CAPTCHA_AFTER_FAILURES = env_int("CAPTCHA_AFTER_FAILURES", 0)
 CAPTCHA_TTL_SECONDS = env_int("CAPTCHA_TTL_SECONDS", 300, minimum=30)
 PERSON_VERIFICATION_DAILY_LIMIT = env_int("PERSON_VERIFICATION_DAILY_LIMIT", 5, minimum=1)
+# Uploads above this are refused by Django before any view runs (documents are ≤ 10 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 2**20
+FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 2**20
 # Days an enterprise has to complete verification before its basic information lapses.
 ENTERPRISE_MATERIALS_DAYS = env_int("ENTERPRISE_MATERIALS_DAYS", 30, minimum=1)
 DEPOSIT_MAX_TRIES = env_int("DEPOSIT_MAX_TRIES", 3, minimum=1)

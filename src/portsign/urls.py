@@ -9,7 +9,7 @@ urlpatterns = [
     path("console/enterprise/", include("portsign.enterprises.urls")),
     path("console/contracts/", common_views.section("contracts"), name="section_contracts"),
     path("console/verify/", common_views.section("verify"), name="section_verify"),
-    path("console/backoffice/", common_views.section("backoffice"), name="section_backoffice"),
+    path("console/backoffice/", include("portsign.backoffice.urls")),
     path("sandbox/outbox/", common_views.sandbox_outbox, name="sandbox_outbox"),
     path("sandbox/face/<str:session_id>/", common_views.sandbox_face, name="sandbox_face"),
     path("account/", include("portsign.accounts.urls")),

@@ -152,7 +152,7 @@ def test_wrong_amount_is_audited(alice, draft):
     start(alice, draft)
     confirm(alice, draft, wrong(paid()))
     event = AuditEvent.objects.get(action="enterprise.deposit_failed_try")
-    assert event.data["code"] == "amount_wrong"
+    assert event.data["failure"] == "amount_wrong"
     assert event.data["tries"] == 1
 
 

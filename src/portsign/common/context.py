@@ -20,7 +20,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     nav = list(NAV)
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.is_staff:
-        nav.append(("backoffice", _("Back-office review"), "section_backoffice"))
+        nav.append(("backoffice", _("Back-office review"), "backoffice:queue"))
     context: dict[str, Any] = {"nav": nav, "sandbox": settings.SANDBOX}
     if user is not None and user.is_authenticated:
         context.update(_acting(request, user))

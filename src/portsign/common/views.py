@@ -29,13 +29,6 @@ SECTIONS = {
             "not available yet."
         ),
     ),
-    "backoffice": (
-        _("Back-office review"),
-        _(
-            "PortSign reviewers will work the queue of manual reviews here. This section is not "
-            "available yet."
-        ),
-    ),
 }
 
 
@@ -56,8 +49,6 @@ def section(key: str) -> Callable[[HttpRequest], HttpResponse]:
     @login_required
     @require_GET
     def view(request: HttpRequest) -> HttpResponse:
-        if key == "backoffice" and not request.user.is_staff:
-            raise Http404
         title, text = SECTIONS[key]
         return render(
             request, "console/section.html", {"active": key, "title": title, "text": text}

@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
-from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile as NinjaUploadedFile
+from pydantic import Field
 
 from portsign.accounts.backends import signed_in_user
 from portsign.accounts.domain.codes import mask_address
 from portsign.api import AUTH
 from portsign.common.cn_ids import normalize_cny_amount
-from portsign.common.errors import Invalid
+from portsign.common.errors import Invalid, NotFound
 from portsign.enterprises.bank import BankError, bank_gateway
-from portsign.enterprises.domain import deposits, enterprises, invitations, members
+from portsign.enterprises.domain import deposits, enterprises, invitations, materials, members
 from portsign.enterprises.enums import Permission
 from portsign.enterprises.models import Membership
 from portsign.enterprises.rules import enterprise_for
@@ -341,6 +343,88 @@ def accept(request: HttpRequest, token: str) -> MemberOut:
     member = invitations.accept_invitation(actor=signed_in_user(request), token=token)
     return MemberOut.of(
         Membership.objects.select_related("user", "role", "enterprise").get(pk=member.pk)
+    )
+
+
+class ReviewOut(Schema):
+    id: str
+    status: str = Field(description="pending | approved | returned")
+    opinion: str
+    submitted_at: datetime
+    reviewed_at: datetime | None
+
+
+@router.post(
+    "/{enterprise_id}/materials",
+    response=EnterpriseOut,
+    summary="Upload the business licence and the legal representative's ID number",
+)
+def upload_materials(
+    request: HttpRequest,
+    enterprise_id: str,
+    licence: File[NinjaUploadedFile],
+    legal_rep_id_number: Form[str] = "",
+    as_agent: Form[bool] = False,
+) -> EnterpriseOut:
+    return EnterpriseOut.of(
+        materials.submit_materials(
+            actor=signed_in_user(request),
+            enterprise_id=enterprise_id,
+            licence=licence,
+            legal_rep_id_number=legal_rep_id_number,
+            as_agent=as_agent,
+        )
+    )
+
+
+@router.get("/{enterprise_id}/authorization-letter.pdf", summary="The letter to print and stamp")
+def letter_pdf(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    pdf = materials.authorization_letter_pdf(
+        actor=signed_in_user(request), enterprise_id=enterprise_id
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="authorization-letter.pdf"'
+    return response
+
+
+@router.post(
+    "/{enterprise_id}/verification/letter",
+    response={201: ReviewOut},
+    summary="Submit the stamped authorization letter for manual review",
+)
+def submit_letter(
+    request: HttpRequest, enterprise_id: str, letter: File[NinjaUploadedFile]
+) -> Status[ReviewOut]:
+    review = materials.submit_letter(
+        actor=signed_in_user(request), enterprise_id=enterprise_id, letter=letter
+    )
+    return Status(
+        201,
+        ReviewOut(
+            id=review.id,
+            status=review.status,
+            opinion=review.opinion,
+            submitted_at=review.submitted_at,
+            reviewed_at=review.reviewed_at,
+        ),
+    )
+
+
+@router.get(
+    "/{enterprise_id}/verification/letter",
+    response=ReviewOut,
+    summary="The review of my authorization letter",
+)
+def letter_status(request: HttpRequest, enterprise_id: str) -> ReviewOut:
+    review = materials.letter_review(actor=signed_in_user(request), enterprise_id=enterprise_id)
+    if review is None:
+        raise NotFound()
+    return ReviewOut(
+        id=review.id,
+        status=review.status,
+        opinion=review.opinion,
+        submitted_at=review.submitted_at,
+        reviewed_at=review.reviewed_at,
     )
 
 

@@ -30,6 +30,7 @@ ENTERPRISE_TRANSITIONS: dict[str, set[str]] = {
 class VerificationMethod(models.TextChoices):
     MICRO_DEPOSIT = "micro_deposit", _("Micro-deposit to the corporate account")
     REVERSE_DEPOSIT = "reverse_deposit", _("Payment from the corporate account")
+    AUTHORIZATION_LETTER = "authorization_letter", _("Stamped authorization letter (manual review)")
 
 
 class DepositStatus(models.TextChoices):

@@ -31,6 +31,12 @@ class Enterprise(models.Model):
     materials_deadline = models.DateTimeField()
     verified_at = models.DateTimeField(null=True, blank=True)
     verification_method = models.CharField(max_length=20, blank=True)
+    # Materials (SPEC B1): the business licence, and the legal representative's ID number, or —
+    # when the applicant acts as an agent without it — the agent's own verified ID.
+    licence_path = models.CharField(max_length=200, blank=True)
+    licence_sha256 = models.CharField(max_length=64, blank=True)
+    legal_rep_id_number = models.CharField(max_length=18, blank=True)
+    applicant_is_agent = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -146,7 +146,7 @@ def confirm_amount(*, actor: User, enterprise_id: str, amount: str) -> DepositVe
         if failure is None:
             _succeed(verification, actor)
         else:
-            _audit(verification, actor, "enterprise.deposit_failed_try", code=failure.code)
+            _audit(verification, actor, "enterprise.deposit_failed_try", failure=failure.code)
     if failure is not None:
         raise failure
     return verification
@@ -191,6 +191,11 @@ def check_reverse_payment(*, actor: User, enterprise_id: str) -> DepositVerifica
             _("This verification is not waiting for a payment."), code="deposit_not_open"
         )
     refuse_if_lapsed(verification.enterprise)
+    if verification.expires_at <= timezone.now():
+        DepositVerification.objects.filter(pk=verification.pk).update(status=DepositStatus.EXPIRED)
+        raise Conflict(
+            _("The transfer verification expired. Start a new one."), code="deposit_expired"
+        )
     payment = bank_gateway().find_incoming(reference=verification.reference)
     if payment is None:
         raise Conflict(

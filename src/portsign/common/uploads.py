@@ -1,0 +1,116 @@
+"""Checking and storing uploaded documents (licences, letters, scans).
+
+A file is judged by its content, never by its name or declared type: images must open and
+verify in Pillow within a pixel budget (decompression bombs are refused before decoding), PDFs
+must carry the PDF header and end-of-file marker and must not be encrypted. Accepted files are
+stored content-addressed (SHA-256), so identical uploads share one immutable object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+from PIL import Image
+
+from portsign.common.errors import Invalid, TooLarge
+
+MAX_IMAGE_PIXELS = 40_000_000  # ~ an A4 scan at 600 dpi; anything larger is refused
+_KINDS = {"jpeg": "jpg", "png": "png", "pdf": "pdf"}
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    path: str
+    sha256: str
+    kind: str  # jpeg | png | pdf
+    size: int
+
+
+def _sniff(head: bytes) -> str | None:
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    return None
+
+
+def _check_image(data: bytes, field: str) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                if image.width * image.height > MAX_IMAGE_PIXELS:
+                    raise _bad(
+                        field,
+                        "file_too_many_pixels",
+                        _("The image is too large (more than 40 megapixels)."),
+                    )
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _bad(
+            field, "file_too_many_pixels", _("The image is too large (more than 40 megapixels).")
+        ) from exc
+    except Invalid:
+        raise
+    except Exception as exc:  # Pillow raises many types for damaged files
+        raise _bad(field, "file_corrupt", _("The image is damaged and cannot be read.")) from exc
+
+
+def _check_pdf(data: bytes, field: str) -> None:
+    if b"%%EOF" not in data[-2048:]:
+        raise _bad(field, "file_corrupt", _("The PDF is incomplete or damaged."))
+    if b"/Encrypt" in data:
+        raise _bad(
+            field, "file_encrypted", _("The PDF is password-protected. Upload an unprotected copy.")
+        )
+
+
+def _bad(field: str, code: str, message: str) -> Invalid:
+    return Invalid(message, code=code, fields={field: message})
+
+
+def check_and_store(
+    upload: UploadedFile | None,
+    *,
+    folder: str,
+    allowed: set[str],
+    max_bytes: int,
+    field: str = "file",
+) -> StoredFile:
+    if upload is None:
+        raise _bad(field, "file_required", _("Choose a file to upload."))
+    if upload.size is not None and upload.size > max_bytes:
+        raise TooLarge(
+            _("The file is larger than %(mb)d MB.") % {"mb": max_bytes // 2**20},
+            code="file_too_large",
+            fields={field: _("Too large.")},
+        )
+    data = upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise TooLarge(
+            _("The file is larger than %(mb)d MB.") % {"mb": max_bytes // 2**20},
+            code="file_too_large",
+            fields={field: _("Too large.")},
+        )
+    kind = _sniff(data[:16])
+    if kind not in allowed:
+        names = "/".join(sorted(k.upper() for k in allowed))
+        raise _bad(field, "file_type", _("Upload a %(types)s file.") % {"types": names})
+    if kind == "pdf":
+        _check_pdf(data, field)
+    else:
+        _check_image(data, field)
+    digest = hashlib.sha256(data).hexdigest()
+    path = f"{folder}/{digest[:2]}/{digest}.{_KINDS[kind]}"
+    if not default_storage.exists(path):
+        default_storage.save(path, ContentFile(data))
+    return StoredFile(path=path, sha256=digest, kind=kind, size=len(data))
