@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from portsign.api import api
 from portsign.common import views as common_views
+from portsign.enterprises import views as enterprise_views
 
 urlpatterns = [
     path("", common_views.home, name="home"),
@@ -11,6 +12,7 @@ urlpatterns = [
     path("console/verify/", common_views.section("verify"), name="section_verify"),
     path("console/backoffice/", include("portsign.backoffice.urls")),
     path("sandbox/outbox/", common_views.sandbox_outbox, name="sandbox_outbox"),
+    path("sandbox/bank/", enterprise_views.sandbox_bank, name="sandbox_bank"),
     path("sandbox/face/<str:session_id>/", common_views.sandbox_face, name="sandbox_face"),
     path("account/", include("portsign.accounts.urls")),
     path("api/v1/", api.urls),

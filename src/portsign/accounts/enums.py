@@ -18,6 +18,7 @@ class CodePurpose(models.TextChoices):
     CHANGE_EMAIL = "change_email", _("Change e-mail")
     CERTIFICATE = "certificate", _("Certificate application")
     SIGN = "sign", _("Signing confirmation")
+    LEGAL_REP = "legal_rep", _("Legal representative's confirmation")
 
 
 # Purposes whose code goes to an account that must already exist.

@@ -16,9 +16,16 @@ from portsign.api import AUTH
 from portsign.common.cn_ids import normalize_cny_amount
 from portsign.common.errors import Invalid, NotFound
 from portsign.enterprises.bank import BankError, bank_gateway
-from portsign.enterprises.domain import deposits, enterprises, invitations, materials, members
+from portsign.enterprises.domain import (
+    deposits,
+    enterprises,
+    invitations,
+    legal_rep,
+    materials,
+    members,
+)
 from portsign.enterprises.enums import Permission
-from portsign.enterprises.models import Membership
+from portsign.enterprises.models import LegalRepVerification, Membership
 from portsign.enterprises.rules import enterprise_for
 from portsign.enterprises.schemas import (
     AmountIn,
@@ -425,6 +432,86 @@ def letter_status(request: HttpRequest, enterprise_id: str) -> ReviewOut:
         opinion=review.opinion,
         submitted_at=review.submitted_at,
         reviewed_at=review.reviewed_at,
+    )
+
+
+class LegalRepIn(Schema):
+    method: str = Field(description="carrier3 | face")
+    legal_rep_id_number: str
+    phone: str = Field("", description="carrier3: the legal representative's mobile number")
+
+
+class CodeIn(Schema):
+    code: str
+
+
+class LegalRepOut(Schema):
+    id: str
+    method: str
+    status: str = Field(description="awaiting_code | awaiting_face | verified | failed")
+    failure: str
+    phone: str = Field(description="masked")
+    face_url: str = Field(description="face: the legal representative opens it on a phone")
+    created_at: datetime
+    completed_at: datetime | None
+
+    @staticmethod
+    def of(a: LegalRepVerification) -> LegalRepOut:
+        return LegalRepOut(
+            id=a.id,
+            method=a.method,
+            status=a.status,
+            failure=a.failure,
+            phone=mask_address(a.phone) if a.phone else "",
+            face_url=a.face_url if a.status == "awaiting_face" else "",
+            created_at=a.created_at,
+            completed_at=a.completed_at,
+        )
+
+
+@router.post(
+    "/{enterprise_id}/verification/legal-rep",
+    response={201: LegalRepOut},
+    summary="Verify through the legal representative (carrier 3 elements or face)",
+)
+def start_legal_rep(
+    request: HttpRequest, enterprise_id: str, payload: LegalRepIn
+) -> Status[LegalRepOut]:
+    return Status(
+        201,
+        LegalRepOut.of(
+            legal_rep.start_legal_rep(
+                actor=signed_in_user(request),
+                enterprise_id=enterprise_id,
+                method=payload.method,
+                legal_rep_id_number=payload.legal_rep_id_number,
+                phone=payload.phone,
+            )
+        ),
+    )
+
+
+@router.post(
+    "/{enterprise_id}/verification/legal-rep/confirm",
+    response=LegalRepOut,
+    summary="Enter the code sent to the legal representative's phone",
+)
+def confirm_legal_rep(request: HttpRequest, enterprise_id: str, payload: CodeIn) -> LegalRepOut:
+    return LegalRepOut.of(
+        legal_rep.confirm_legal_rep_code(
+            actor=signed_in_user(request), enterprise_id=enterprise_id, code=payload.code
+        )
+    )
+
+
+@router.get(
+    "/{enterprise_id}/verification/legal-rep",
+    response=LegalRepOut,
+    summary="The legal-representative verification (face results refreshed)",
+)
+def get_legal_rep(request: HttpRequest, enterprise_id: str) -> LegalRepOut:
+    return LegalRepOut.of(
+        legal_rep.refresh_legal_rep(actor=signed_in_user(request), enterprise_id=enterprise_id)
     )
 
 

@@ -30,6 +30,8 @@ ENTERPRISE_TRANSITIONS: dict[str, set[str]] = {
 class VerificationMethod(models.TextChoices):
     MICRO_DEPOSIT = "micro_deposit", _("Micro-deposit to the corporate account")
     REVERSE_DEPOSIT = "reverse_deposit", _("Payment from the corporate account")
+    LEGAL_REP_CARRIER3 = "legal_rep_carrier3", _("Legal representative's mobile number")
+    LEGAL_REP_FACE = "legal_rep_face", _("Legal representative's face recognition")
     AUTHORIZATION_LETTER = "authorization_letter", _("Stamped authorization letter (manual review)")
 
 
@@ -87,3 +89,10 @@ JOIN_TRANSITIONS: dict[str, set[str]] = {
     JoinStatus.REJECTED: set(),
     JoinStatus.WITHDRAWN: set(),
 }
+
+
+class LegalRepStatus(models.TextChoices):
+    AWAITING_CODE = "awaiting_code", pgettext_lazy("legal_rep", "Waiting for the code")
+    AWAITING_FACE = "awaiting_face", pgettext_lazy("legal_rep", "Waiting for face recognition")
+    VERIFIED = "verified", pgettext_lazy("legal_rep", "Verified")
+    FAILED = "failed", pgettext_lazy("legal_rep", "Failed")

@@ -11,6 +11,7 @@ from portsign.enterprises.enums import (
     DepositStatus,
     EnterpriseStatus,
     JoinStatus,
+    LegalRepStatus,
     VerificationMethod,
 )
 
@@ -162,3 +163,26 @@ class Invitation(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["address", "status"])]
+
+
+class LegalRepVerification(models.Model):
+    """Verification through the legal representative in person (SPEC B2): the three carrier
+    elements plus a code sent to their phone, or a face check they complete themselves."""
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.CASCADE, related_name="legal_rep_verifications"
+    )
+    method = models.CharField(max_length=20)
+    status = models.CharField(max_length=16, choices=LegalRepStatus.choices)
+    legal_rep_id_number = models.CharField(max_length=18)
+    phone = models.CharField(max_length=20, blank=True)
+    face_session_id = models.CharField(max_length=100, blank=True)
+    face_url = models.CharField(max_length=500, blank=True)
+    provider_code = models.CharField(max_length=64, blank=True)
+    failure = models.CharField(max_length=16, blank=True)  # mismatch | provider_error
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)

@@ -14,6 +14,13 @@ urlpatterns = [
     path("<str:enterprise_id>/", views.detail, name="detail"),
     path("<str:enterprise_id>/invite/", views.member_invite, name="member_invite"),
     path("<str:enterprise_id>/join/", views.join_apply, name="join_apply"),
+    path("<str:enterprise_id>/materials/", views.materials_upload, name="materials"),
+    path("<str:enterprise_id>/letter.pdf", views.letter_pdf, name="letter_pdf"),
+    path("<str:enterprise_id>/letter/", views.letter_upload, name="letter_upload"),
+    path("<str:enterprise_id>/legal-rep/", views.legal_rep_start, name="legal_rep_start"),
+    path(
+        "<str:enterprise_id>/legal-rep/confirm/", views.legal_rep_confirm, name="legal_rep_confirm"
+    ),
     path("<str:enterprise_id>/verification/start/", views.deposit_start, name="deposit_start"),
     path(
         "<str:enterprise_id>/verification/confirm/", views.deposit_confirm, name="deposit_confirm"

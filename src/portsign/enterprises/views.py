@@ -16,9 +16,19 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portsign.accounts.backends import signed_in_user
 from portsign.accounts.domain.codes import mask_address
+from portsign.backoffice import domain as backoffice
+from portsign.common.cn_ids import normalize_cny_amount
 from portsign.common.errors import DomainError, NotFound
-from portsign.enterprises.bank import PLATFORM_ACCOUNT
-from portsign.enterprises.domain import deposits, enterprises, invitations, members
+from portsign.common.qr import qr_svg
+from portsign.enterprises.bank import PLATFORM_ACCOUNT, BankError, bank_gateway
+from portsign.enterprises.domain import (
+    deposits,
+    enterprises,
+    invitations,
+    legal_rep,
+    materials,
+    members,
+)
 from portsign.enterprises.domain.deposits import REVERSE_AMOUNT
 from portsign.enterprises.enums import Permission
 from portsign.enterprises.rules import membership_of
@@ -110,6 +120,9 @@ def detail(request: HttpRequest, enterprise_id: str) -> HttpResponse:
     enterprise = membership.enterprise
     can_manage = Permission.MANAGE_MEMBERS in membership.role.permissions
     deposit = enterprise.deposit_verifications.order_by("-created_at").first()
+    rep = enterprise.legal_rep_verifications.order_by("-created_at").first()
+    if rep is not None and rep.status == "awaiting_face":
+        rep = legal_rep.refresh_legal_rep(actor=user, enterprise_id=enterprise.id)
     return render(
         request,
         "enterprises/detail.html",
@@ -120,6 +133,11 @@ def detail(request: HttpRequest, enterprise_id: str) -> HttpResponse:
             "can_manage": can_manage,
             "can_verify": Permission.MANAGE_ENTERPRISE in membership.role.permissions,
             "deposit": deposit,
+            "legal_rep": rep,
+            "legal_rep_qr": qr_svg(rep.face_url) if rep and rep.status == "awaiting_face" else "",
+            "letter_review": backoffice.latest_review(
+                kind=materials.LETTER_KIND, subject_id=enterprise.id
+            ),
             "tries_left": settings.DEPOSIT_MAX_TRIES - deposit.tries if deposit else 0,
             "platform_account": PLATFORM_ACCOUNT,
             "reverse_amount": REVERSE_AMOUNT,
@@ -181,6 +199,89 @@ def deposit_check(request: HttpRequest, enterprise_id: str) -> HttpResponse:
             actor=signed_in_user(request), enterprise_id=enterprise_id
         ),
         _("The enterprise is verified."),
+        enterprise_id,
+        "#verification",
+    )
+
+
+@login_required
+@require_POST
+def materials_upload(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    return _act(
+        request,
+        lambda: materials.submit_materials(
+            actor=signed_in_user(request),
+            enterprise_id=enterprise_id,
+            licence=request.FILES.get("licence"),
+            legal_rep_id_number=request.POST.get("legal_rep_id_number", ""),
+            as_agent=request.POST.get("as_agent") == "on",
+        ),
+        _("The materials were saved."),
+        enterprise_id,
+        "#materials",
+    )
+
+
+@login_required
+@require_GET
+def letter_pdf(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    try:
+        pdf = materials.authorization_letter_pdf(
+            actor=signed_in_user(request), enterprise_id=enterprise_id
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="authorization-letter.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def letter_upload(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    return _act(
+        request,
+        lambda: materials.submit_letter(
+            actor=signed_in_user(request),
+            enterprise_id=enterprise_id,
+            letter=request.FILES.get("letter"),
+        ),
+        _("The letter was submitted for review."),
+        enterprise_id,
+        "#verification",
+    )
+
+
+@login_required
+@require_POST
+def legal_rep_start(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    data = request.POST
+    return _act(
+        request,
+        lambda: legal_rep.start_legal_rep(
+            actor=signed_in_user(request),
+            enterprise_id=enterprise_id,
+            method=data.get("method", ""),
+            legal_rep_id_number=data.get("legal_rep_id_number", ""),
+            phone=data.get("phone", ""),
+        ),
+        _("Verification through the legal representative started."),
+        enterprise_id,
+        "#verification",
+    )
+
+
+@login_required
+@require_POST
+def legal_rep_confirm(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    return _act(
+        request,
+        lambda: legal_rep.confirm_legal_rep_code(
+            actor=signed_in_user(request),
+            enterprise_id=enterprise_id,
+            code=request.POST.get("code", ""),
+        ),
+        _("Checked with the carrier."),
         enterprise_id,
         "#verification",
     )
@@ -384,3 +485,24 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             "here": request.get_full_path(),
         },
     )
+
+
+def sandbox_bank(request: HttpRequest) -> HttpResponse:
+    """The sandbox bank's counter: pay PortSign from a corporate account (reverse deposit)."""
+    if not settings.SANDBOX:
+        raise Http404
+    if request.method == "POST":
+        data = request.POST
+        try:
+            amount = normalize_cny_amount(data.get("amount", ""))
+            bank_gateway().receive(
+                from_account=data.get("from_account", "").strip(),
+                amount=amount,
+                reference=data.get("reference", "").strip(),
+            )
+        except (DomainError, BankError) as exc:
+            messages.error(request, str(getattr(exc, "message", exc)))
+        else:
+            messages.success(request, _("The transfer was made."))
+        return redirect("sandbox_bank")
+    return render(request, "sandbox/bank.html", {"platform_account": PLATFORM_ACCOUNT})
