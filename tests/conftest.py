@@ -14,6 +14,9 @@ from tests.helpers import Api, Person, make_person
 @pytest.fixture(autouse=True)
 def _database(transactional_db: None, settings) -> None:
     settings.TEST_HOOKS = True
+    # Argon2 costs ~0.1 s a hash by design; tests hash thousands of times. Production's hasher
+    # is checked in tests/accounts/test_passwords.py.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -430,3 +430,18 @@ def test_transfer_by_non_admin_refused(acme, alice, bob, bob_member, folders):
     assert response.status_code == 403
     assert error_code(response) == "permission_denied"
     assert folders == {bob_member: ["folder-1"]}
+
+
+def test_each_moved_item_gets_its_own_audit_event(acme, alice, bob, bob_member, folders):
+    folders[bob_member] = ["folder-1", "folder-2"]
+    target = main_admin_member(acme)
+    alice.api.post(
+        f"/enterprises/{acme.id}/members/{bob_member}/transfer", {"to_member_id": target}
+    )
+    events = AuditEvent.objects.filter(action="item.transferred").order_by("seq")
+    assert [(e.object_type, e.object_id) for e in events] == [
+        (KIND, "folder-1"),
+        (KIND, "folder-2"),
+    ]
+    assert events[0].data == {"from": bob.user.id, "to": alice.user.id}
+    assert events[0].acting_as == acme.id

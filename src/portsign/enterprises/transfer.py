@@ -2,7 +2,8 @@
 
 Each kind of transferable item (seals held, contracts sent, templates, archives…) registers a
 counter and a mover. A member cannot be removed while any counter is non-zero; a transfer moves
-every kind to a successor, one audit event per moved item (the movers write them).
+every kind to a successor and the registry writes one audit event per moved item, so no app can
+forget to.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from portsign.common.audit import record_event
 from portsign.enterprises.models import Membership
 
 
@@ -39,4 +41,16 @@ def owned_items(member: Membership) -> dict[str, int]:
 
 
 def move_all(source: Membership, target: Membership, actor_id: str) -> dict[str, list[str]]:
-    return {kind: item.move(source, target, actor_id) for kind, item in _REGISTRY.items()}
+    """Move everything; call inside the transaction of the transfer."""
+    moved = {kind: item.move(source, target, actor_id) for kind, item in _REGISTRY.items()}
+    for kind, ids in moved.items():
+        for item_id in ids:
+            record_event(
+                action="item.transferred",
+                actor_id=actor_id,
+                acting_as=source.enterprise_id,
+                object_type=kind,
+                object_id=item_id,
+                data={"from": source.user_id, "to": target.user_id},
+            )
+    return moved

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -136,7 +136,7 @@ def set_enterprise_status(
     return enterprise
 
 
-def expire_overdue(*, now: object = None) -> int:
+def expire_overdue(*, now: datetime | None = None) -> int:
     """Let lapse the basic information of enterprises whose deadline passed unverified."""
     moment = now or timezone.now()
     overdue = Enterprise.objects.filter(

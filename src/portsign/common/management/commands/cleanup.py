@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from portsign.accounts.models import Captcha, SignInThrottle, VerificationCode
 from portsign.common.models import IdempotencyRecord
+from portsign.enterprises.domain.enterprises import expire_overdue
 
 # Codes are kept two days: the daily limit counts today's codes in Asia/Shanghai time.
 CODE_RETENTION = timedelta(days=2)
@@ -23,7 +24,10 @@ IDEMPOTENCY_RETENTION = timedelta(hours=24)
 
 
 class Command(BaseCommand):
-    help = "Delete expired captchas, old one-time codes, old idempotency answers and stale locks."
+    help = (
+        "Delete expired captchas, old one-time codes, old idempotency answers and stale locks; "
+        "let unverified enterprises past their deadline lapse."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
@@ -36,5 +40,8 @@ class Command(BaseCommand):
                 created_at__lt=now - IDEMPOTENCY_RETENTION
             ).delete()[0],
             "locks": SignInThrottle.objects.filter(locked_until__lt=now).delete()[0],
+            # Enterprises past their materials deadline lapse on access anyway; this keeps
+            # lists and counts right without waiting for someone to look.
+            "lapsed": expire_overdue(now=now),
         }
         self.stdout.write("cleanup: " + ", ".join(f"{k}={v}" for k, v in counts.items()))

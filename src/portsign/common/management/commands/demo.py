@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from portsign.accounts.demo import DEMO_PASSWORD, seed_accounts
+from portsign.enterprises.demo import seed_enterprises
 
 
 class Command(BaseCommand):
@@ -18,7 +19,10 @@ class Command(BaseCommand):
             self.stderr.write("demo data is not loaded in production mode")
             return
         accounts = seed_accounts()
+        seeded = seed_enterprises()
         url = settings.PUBLIC_URL
+        for enterprise in seeded:
+            self.stdout.write(f"  enterprise {enterprise.name} ({enterprise.uscc}), verified")
         self.stdout.write("")
         self.stdout.write(
             f"PortSign is starting on {url}/  (sandbox outbox: {url}/sandbox/outbox/)"
