@@ -60,7 +60,9 @@ def test_register_returns_user_and_working_token(api):
     }
     me = Api(body["token"]).get("/me")
     assert me.status_code == 200
-    assert me.json() == body["user"]
+    me_body = me.json()
+    assert me_body.pop("acting_as")["kind"] == "personal"
+    assert me_body == body["user"]
 
 
 def test_register_stores_user_and_audits(api):

@@ -12,11 +12,13 @@ from portsign.accounts.domain import login as logins
 from portsign.accounts.domain import realname, tokens, users
 from portsign.accounts.domain.codes import request_code
 from portsign.accounts.schemas import (
+    ActingOut,
     CaptchaOut,
     CodeRequest,
     CodeSent,
     EmailIn,
     LoginIn,
+    MeOut,
     NewTokenIn,
     PasswordIn,
     PhoneIn,
@@ -122,9 +124,25 @@ def revoke_token(request: HttpRequest, token_id: str) -> Status[None]:
     return Status(204, None)
 
 
-@me_router.get("", response=UserOut, summary="Who am I")
-def me(request: HttpRequest) -> UserOut:
-    return UserOut.of(signed_in_user(request))
+@me_router.get("", response=MeOut, summary="Who am I (and who I act as)")
+def me(request: HttpRequest, acting_as: str = "personal") -> MeOut:
+    """Who I am, and — with `acting_as` — the identity and permissions I act with."""
+    from portsign.enterprises.rules import resolve_acting_as
+
+    user = signed_in_user(request)
+    membership = resolve_acting_as(user=user, acting_as=acting_as)
+    acting = (
+        ActingOut(kind="personal")
+        if membership is None
+        else ActingOut(
+            kind="enterprise",
+            enterprise_id=membership.enterprise_id,
+            enterprise_name=membership.enterprise.name,
+            role=membership.role.key,
+            permissions=list(membership.role.permissions),
+        )
+    )
+    return MeOut(**UserOut.of(user).model_dump(), acting_as=acting)
 
 
 @me_router.patch("", response=UserOut, summary="Update my name or language")

@@ -153,6 +153,18 @@ def _enterprises(user: User) -> list[dict[str, object]]:
     ]
 
 
+class ActingOut(Schema):
+    kind: str = Field(description="personal | enterprise")
+    enterprise_id: str | None = None
+    enterprise_name: str | None = None
+    role: str | None = None
+    permissions: list[str] = []
+
+
+class MeOut(UserOut):
+    acting_as: ActingOut
+
+
 class TokenOut(Schema):
     token: str
     expires_at: datetime

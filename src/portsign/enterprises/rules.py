@@ -44,3 +44,11 @@ def require_main_admin(*, user: User, enterprise: Enterprise) -> None:
             % {"enterprise": enterprise.name},
             code="main_admin_only",
         )
+
+
+def resolve_acting_as(*, user: User, acting_as: str) -> Membership | None:
+    """API.md `acting_as`: "personal" (or empty) → None; an enterprise id → the caller's
+    active membership in it, else 404."""
+    if acting_as in ("", "personal"):
+        return None
+    return membership_of(user=user, enterprise_id=acting_as)
