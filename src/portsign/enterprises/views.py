@@ -11,7 +11,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from portsign.accounts.backends import signed_in_user
@@ -155,53 +157,82 @@ def detail(request: HttpRequest, enterprise_id: str) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def deposit_start(request: HttpRequest, enterprise_id: str) -> HttpResponse:
-    data = request.POST
-    return _act(
-        request,
-        lambda: deposits.start_deposit(
-            actor=signed_in_user(request),
-            enterprise_id=enterprise_id,
-            method=data.get("method", ""),
-            bank_name=data.get("bank_name", ""),
-            bank_account=data.get("bank_account", ""),
-        ),
-        _("Transfer verification started."),
-        enterprise_id,
-        "#verification",
-    )
+def _form_action(
+    call: Callable[..., object], *, fields: tuple[str, ...], done: Promise, anchor: str
+) -> Callable[..., HttpResponse]:
+    """A console form that passes its POST *fields* (plus URL ids) to a domain function."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, enterprise_id: str, **ids: str) -> HttpResponse:
+        values = {name: request.POST.get(name, "") for name in fields}
+        return _act(
+            request,
+            lambda: call(
+                actor=signed_in_user(request), enterprise_id=enterprise_id, **ids, **values
+            ),
+            str(done),
+            enterprise_id,
+            anchor,
+        )
+
+    return view
 
 
-@login_required
-@require_POST
-def deposit_confirm(request: HttpRequest, enterprise_id: str) -> HttpResponse:
-    return _act(
-        request,
-        lambda: deposits.confirm_amount(
-            actor=signed_in_user(request),
-            enterprise_id=enterprise_id,
-            amount=request.POST.get("amount", ""),
-        ),
-        _("The enterprise is verified."),
-        enterprise_id,
-        "#verification",
-    )
-
-
-@login_required
-@require_POST
-def deposit_check(request: HttpRequest, enterprise_id: str) -> HttpResponse:
-    return _act(
-        request,
-        lambda: deposits.check_reverse_payment(
-            actor=signed_in_user(request), enterprise_id=enterprise_id
-        ),
-        _("The enterprise is verified."),
-        enterprise_id,
-        "#verification",
-    )
+deposit_start = _form_action(
+    deposits.start_deposit,
+    fields=("method", "bank_name", "bank_account"),
+    done=_lazy("Transfer verification started."),
+    anchor="#verification",
+)
+deposit_confirm = _form_action(
+    deposits.confirm_amount,
+    fields=("amount",),
+    done=_lazy("The enterprise is verified."),
+    anchor="#verification",
+)
+deposit_check = _form_action(
+    deposits.check_reverse_payment,
+    fields=(),
+    done=_lazy("The enterprise is verified."),
+    anchor="#verification",
+)
+legal_rep_start = _form_action(
+    legal_rep.start_legal_rep,
+    fields=("method", "legal_rep_id_number", "phone"),
+    done=_lazy("Verification through the legal representative started."),
+    anchor="#verification",
+)
+legal_rep_confirm = _form_action(
+    legal_rep.confirm_legal_rep_code,
+    fields=("code",),
+    done=_lazy("Checked with the carrier."),
+    anchor="#verification",
+)
+member_invite = _form_action(
+    invitations.invite_member,
+    fields=("account", "role_id"),
+    done=_lazy("The invitation was sent."),
+    anchor="#members",
+)
+member_remove = _form_action(
+    members.remove_member, fields=(), done=_lazy("The member was removed."), anchor="#members"
+)
+member_transfer = _form_action(
+    members.transfer_items,
+    fields=("to_member_id",),
+    done=_lazy("Everything was transferred."),
+    anchor="#members",
+)
+hand_over = _form_action(
+    members.hand_over_main_admin,
+    fields=("member_id",),
+    done=_lazy("The main administrator role was handed over."),
+    anchor="#members",
+)
+role_delete = _form_action(
+    members.delete_role, fields=(), done=_lazy("The role was deleted."), anchor="#roles"
+)
 
 
 @login_required
@@ -254,41 +285,6 @@ def letter_upload(request: HttpRequest, enterprise_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def legal_rep_start(request: HttpRequest, enterprise_id: str) -> HttpResponse:
-    data = request.POST
-    return _act(
-        request,
-        lambda: legal_rep.start_legal_rep(
-            actor=signed_in_user(request),
-            enterprise_id=enterprise_id,
-            method=data.get("method", ""),
-            legal_rep_id_number=data.get("legal_rep_id_number", ""),
-            phone=data.get("phone", ""),
-        ),
-        _("Verification through the legal representative started."),
-        enterprise_id,
-        "#verification",
-    )
-
-
-@login_required
-@require_POST
-def legal_rep_confirm(request: HttpRequest, enterprise_id: str) -> HttpResponse:
-    return _act(
-        request,
-        lambda: legal_rep.confirm_legal_rep_code(
-            actor=signed_in_user(request),
-            enterprise_id=enterprise_id,
-            code=request.POST.get("code", ""),
-        ),
-        _("Checked with the carrier."),
-        enterprise_id,
-        "#verification",
-    )
-
-
-@login_required
-@require_POST
 def member_update(request: HttpRequest, enterprise_id: str, member_id: str) -> HttpResponse:
     data = request.POST
     active = data.get("is_active")
@@ -309,70 +305,6 @@ def member_update(request: HttpRequest, enterprise_id: str, member_id: str) -> H
 
 @login_required
 @require_POST
-def member_invite(request: HttpRequest, enterprise_id: str) -> HttpResponse:
-    return _act(
-        request,
-        lambda: invitations.invite_member(
-            actor=signed_in_user(request),
-            enterprise_id=enterprise_id,
-            account=request.POST.get("account", ""),
-            role_id=request.POST.get("role_id", ""),
-        ),
-        _("The invitation was sent."),
-        enterprise_id,
-        "#members",
-    )
-
-
-@login_required
-@require_POST
-def member_remove(request: HttpRequest, enterprise_id: str, member_id: str) -> HttpResponse:
-    return _act(
-        request,
-        lambda: members.remove_member(
-            actor=signed_in_user(request), enterprise_id=enterprise_id, member_id=member_id
-        ),
-        _("The member was removed."),
-        enterprise_id,
-        "#members",
-    )
-
-
-@login_required
-@require_POST
-def member_transfer(request: HttpRequest, enterprise_id: str, member_id: str) -> HttpResponse:
-    return _act(
-        request,
-        lambda: members.transfer_items(
-            actor=signed_in_user(request),
-            enterprise_id=enterprise_id,
-            member_id=member_id,
-            to_member_id=request.POST.get("to_member_id", ""),
-        ),
-        _("Everything was transferred."),
-        enterprise_id,
-        "#members",
-    )
-
-
-@login_required
-@require_POST
-def hand_over(request: HttpRequest, enterprise_id: str) -> HttpResponse:
-    return _act(
-        request,
-        lambda: members.hand_over_main_admin(
-            actor=signed_in_user(request),
-            enterprise_id=enterprise_id,
-            member_id=request.POST.get("member_id", ""),
-        ),
-        _("The main administrator role was handed over."),
-        enterprise_id,
-        "#members",
-    )
-
-
-@login_required
-@require_POST
 def role_create(request: HttpRequest, enterprise_id: str) -> HttpResponse:
     return _act(
         request,
@@ -383,20 +315,6 @@ def role_create(request: HttpRequest, enterprise_id: str) -> HttpResponse:
             permissions=request.POST.getlist("permissions"),
         ),
         _("The role was created."),
-        enterprise_id,
-        "#roles",
-    )
-
-
-@login_required
-@require_POST
-def role_delete(request: HttpRequest, enterprise_id: str, role_id: str) -> HttpResponse:
-    return _act(
-        request,
-        lambda: members.delete_role(
-            actor=signed_in_user(request), enterprise_id=enterprise_id, role_id=role_id
-        ),
-        _("The role was deleted."),
         enterprise_id,
         "#roles",
     )
