@@ -12,6 +12,7 @@ from portsign.enterprises.enums import (
     EnterpriseStatus,
     JoinStatus,
     LegalRepStatus,
+    Permission,
     VerificationMethod,
 )
 
@@ -59,6 +60,10 @@ class Role(models.Model):
     name = models.CharField(max_length=50)
     builtin = models.BooleanField(default=False)
     permissions = models.JSONField(default=list)
+
+    @property
+    def permission_labels(self) -> list[str]:
+        return [str(Permission(p).label) for p in self.permissions if p in Permission.values]
 
     class Meta:
         constraints = [
