@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portsign.accounts.enums import Channel
 from portsign.common.errors import Invalid
+from portsign.common.text import clean_text
 
 # Mainland mobile prefixes in use (MIIT numbering plan): 13x, 145-149, 150-153/155-159,
 # 162/165-167, 170-178, 18x, 190-193/195-199.
@@ -107,11 +108,11 @@ def _password_problem(password: str) -> str | None:
 
 
 def check_name(name: str, *, field: str = "name") -> str:
-    value = (name or "").strip()
-    if not 1 <= len(value) <= 50:
-        raise Invalid(
-            _("Enter your name (1 to 50 characters)."),
-            code="name_invalid",
-            fields={field: _("Enter your name (1 to 50 characters).")},
-        )
-    return value
+    return clean_text(
+        name,
+        field=field,
+        min_length=1,
+        max_length=50,
+        code="name_invalid",
+        message=_("Enter your name (1 to 50 characters)."),
+    )

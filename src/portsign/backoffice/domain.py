@@ -11,7 +11,8 @@ from portsign.accounts.models import User
 from portsign.backoffice.models import Review, ReviewStatus
 from portsign.backoffice.registry import kind_of
 from portsign.common.audit import record_event
-from portsign.common.errors import Conflict, Invalid, NotFound
+from portsign.common.errors import Conflict, NotFound
+from portsign.common.text import clean_text
 
 
 def submit_review(
@@ -75,13 +76,14 @@ def open_review(*, reviewer: User, review_id: str) -> Review:
 
 def decide_review(*, reviewer: User, review_id: str, approve: bool, opinion: str) -> Review:
     _require_staff(reviewer)
-    clean = " ".join((opinion or "").split())
-    if len(clean) < 2:
-        raise Invalid(
-            _("Write a review opinion."),
-            code="opinion_required",
-            fields={"opinion": _("Required.")},
-        )
+    clean = clean_text(
+        opinion,
+        field="opinion",
+        min_length=2,
+        max_length=500,
+        code="opinion_required",
+        message=_("Write a review opinion (2 to 500 characters)."),
+    )
     with transaction.atomic():
         review = Review.objects.select_for_update().filter(pk=review_id).first()
         if review is None:

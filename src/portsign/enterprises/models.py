@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from portsign.common.ids import new_id
 from portsign.enterprises.enums import (
+    BuiltinRole,
     DepositStatus,
     EnterpriseStatus,
     JoinStatus,
@@ -61,15 +62,22 @@ class Role(models.Model):
     builtin = models.BooleanField(default=False)
     permissions = models.JSONField(default=list)
 
-    @property
-    def permission_labels(self) -> list[str]:
-        return [str(Permission(p).label) for p in self.permissions if p in Permission.values]
-
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["enterprise", "key"], name="role_key_unique"),
             models.UniqueConstraint(fields=["enterprise", "name"], name="role_name_unique"),
         ]
+
+    @property
+    def display_name(self) -> str:
+        """Built-in roles read in the viewer's language; custom roles as their author named them."""
+        if self.builtin and self.key in BuiltinRole.values:
+            return str(BuiltinRole(self.key).label)
+        return self.name
+
+    @property
+    def permission_labels(self) -> list[str]:
+        return [str(Permission(p).label) for p in self.permissions if p in Permission.values]
 
 
 class Membership(models.Model):

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from portsign.accounts.backends import signed_in_user
@@ -182,56 +182,59 @@ def _form_action(
 deposit_start = _form_action(
     deposits.start_deposit,
     fields=("method", "bank_name", "bank_account"),
-    done=_lazy("Transfer verification started."),
+    done=gettext_lazy("Transfer verification started."),
     anchor="#verification",
 )
 deposit_confirm = _form_action(
     deposits.confirm_amount,
     fields=("amount",),
-    done=_lazy("The enterprise is verified."),
+    done=gettext_lazy("The enterprise is verified."),
     anchor="#verification",
 )
 deposit_check = _form_action(
     deposits.check_reverse_payment,
     fields=(),
-    done=_lazy("The enterprise is verified."),
+    done=gettext_lazy("The enterprise is verified."),
     anchor="#verification",
 )
 legal_rep_start = _form_action(
     legal_rep.start_legal_rep,
     fields=("method", "legal_rep_id_number", "phone"),
-    done=_lazy("Verification through the legal representative started."),
+    done=gettext_lazy("Verification through the legal representative started."),
     anchor="#verification",
 )
 legal_rep_confirm = _form_action(
     legal_rep.confirm_legal_rep_code,
     fields=("code",),
-    done=_lazy("Checked with the carrier."),
+    done=gettext_lazy("Checked with the carrier."),
     anchor="#verification",
 )
 member_invite = _form_action(
     invitations.invite_member,
     fields=("account", "role_id"),
-    done=_lazy("The invitation was sent."),
+    done=gettext_lazy("The invitation was sent."),
     anchor="#members",
 )
 member_remove = _form_action(
-    members.remove_member, fields=(), done=_lazy("The member was removed."), anchor="#members"
+    members.remove_member,
+    fields=(),
+    done=gettext_lazy("The member was removed."),
+    anchor="#members",
 )
 member_transfer = _form_action(
     members.transfer_items,
     fields=("to_member_id",),
-    done=_lazy("Everything was transferred."),
+    done=gettext_lazy("Everything was transferred."),
     anchor="#members",
 )
 hand_over = _form_action(
     members.hand_over_main_admin,
     fields=("member_id",),
-    done=_lazy("The main administrator role was handed over."),
+    done=gettext_lazy("The main administrator role was handed over."),
     anchor="#members",
 )
 role_delete = _form_action(
-    members.delete_role, fields=(), done=_lazy("The role was deleted."), anchor="#roles"
+    members.delete_role, fields=(), done=gettext_lazy("The role was deleted."), anchor="#roles"
 )
 
 

@@ -26,6 +26,7 @@ from portsign.accounts.models import User
 from portsign.common.audit import record_event
 from portsign.common.cn_ids import normalize_cny_amount
 from portsign.common.errors import Conflict, Invalid, NotFound
+from portsign.common.text import clean_text
 from portsign.enterprises.bank import BankError, bank_gateway
 from portsign.enterprises.domain.enterprises import refuse_if_lapsed, set_enterprise_status
 from portsign.enterprises.enums import (
@@ -47,15 +48,18 @@ def _amount_hash(verification_id: str, amount: Decimal) -> str:
 
 
 def _clean_account(bank_name: str, bank_account: str) -> tuple[str, str]:
-    name = " ".join((bank_name or "").split())
+    name = clean_text(
+        bank_name,
+        field="bank_name",
+        min_length=2,
+        max_length=100,
+        code="bank_account_invalid",
+        message=_("Enter the name of the bank and branch."),
+    )
     account = "".join((bank_account or "").split()).replace("-", "")
-    errors = {}
-    if not 2 <= len(name) <= 100:
-        errors["bank_name"] = _("Enter the name of the bank and branch.")
-    if not (account.isdigit() and 8 <= len(account) <= 32):
-        errors["bank_account"] = _("A corporate account number has 8 to 32 digits.")
-    if errors:
-        raise Invalid(next(iter(errors.values())), code="bank_account_invalid", fields=errors)
+    if not (account.isascii() and account.isdigit() and 8 <= len(account) <= 32):
+        problem = _("A corporate account number has 8 to 32 digits.")
+        raise Invalid(problem, code="bank_account_invalid", fields={"bank_account": problem})
     return name, account
 
 

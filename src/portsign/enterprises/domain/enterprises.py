@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from portsign.accounts.models import User
 from portsign.common.audit import record_event
 from portsign.common.cn_ids import normalize_uscc
-from portsign.common.errors import Conflict, Invalid
+from portsign.common.errors import Conflict
+from portsign.common.text import clean_text
 from portsign.enterprises.enums import (
     BUILTIN_PERMISSIONS,
     ENTERPRISE_TRANSITIONS,
@@ -24,14 +25,15 @@ from portsign.enterprises.models import Enterprise, Membership, Role
 
 
 def _clean_text(value: str, *, field: str, label: str, max_length: int) -> str:
-    clean = " ".join((value or "").split())
-    if not 2 <= len(clean) <= max_length:
-        raise Invalid(
-            _("%(label)s must be 2 to %(max)d characters.") % {"label": label, "max": max_length},
-            code=f"{field}_invalid",
-            fields={field: _("2 to %(max)d characters.") % {"max": max_length}},
-        )
-    return clean
+    return clean_text(
+        value,
+        field=field,
+        min_length=2,
+        max_length=max_length,
+        code=f"{field}_invalid",
+        message=_("%(label)s must be 2 to %(max)d characters.")
+        % {"label": label, "max": max_length},
+    )
 
 
 def require_real_name(user: User) -> None:

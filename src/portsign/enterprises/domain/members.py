@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from portsign.accounts.models import User
 from portsign.common.audit import record_event
 from portsign.common.errors import Conflict, Invalid, NotFound
+from portsign.common.text import clean_text
 from portsign.enterprises import transfer
 from portsign.enterprises.domain.enterprises import require_real_name
 from portsign.enterprises.enums import (
@@ -198,13 +199,14 @@ def create_role(*, actor: User, enterprise_id: str, name: str, permissions: list
     enterprise = enterprise_for(
         user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_MEMBERS
     )
-    clean = " ".join((name or "").split())
-    if not 1 <= len(clean) <= 50:
-        raise Invalid(
-            _("A role name has 1 to 50 characters."),
-            code="role_name_invalid",
-            fields={"name": _("1 to 50 characters.")},
-        )
+    clean = clean_text(
+        name,
+        field="name",
+        min_length=1,
+        max_length=50,
+        code="role_name_invalid",
+        message=_("A role name has 1 to 50 characters."),
+    )
     role = Role(enterprise=enterprise, name=clean, permissions=_permissions(permissions))
     role.key = f"custom-{role.id}"
     try:
@@ -264,13 +266,14 @@ def apply_to_join(*, actor: User, enterprise_id: str, reason: str) -> JoinReques
     ).first()
     if enterprise is None:
         raise NotFound()
-    clean = " ".join((reason or "").split())
-    if not 2 <= len(clean) <= 300:
-        raise Invalid(
-            _("Tell the administrator why you are joining (2 to 300 characters)."),
-            code="reason_invalid",
-            fields={"reason": _("2 to 300 characters.")},
-        )
+    clean = clean_text(
+        reason,
+        field="reason",
+        min_length=2,
+        max_length=300,
+        code="reason_invalid",
+        message=_("Tell the administrator why you are joining (2 to 300 characters)."),
+    )
     if Membership.objects.filter(enterprise=enterprise, user=actor).exists():
         raise Conflict(
             _("You are already a member of %(enterprise)s.") % {"enterprise": enterprise.name},
@@ -339,13 +342,14 @@ def decide_join_request(
     *, actor: User, request_id: str, approve: bool, reason: str = ""
 ) -> JoinRequest:
     pending = _request_for_admin(actor, request_id)
-    clean = " ".join((reason or "").split())[:300]
-    if not approve and len(clean) < 2:
-        raise Invalid(
-            _("Give the applicant a reason for the rejection."),
-            code="reason_required",
-            fields={"reason": _("Required.")},
-        )
+    clean = clean_text(
+        reason,
+        field="reason",
+        min_length=0 if approve else 2,
+        max_length=300,
+        code="reason_required",
+        message=_("Give the applicant a reason for the rejection (2 to 300 characters)."),
+    )
     with transaction.atomic():
         status = JoinStatus.APPROVED if approve else JoinStatus.REJECTED
         request = _set_join_status(pending.id, status, actor, clean)
