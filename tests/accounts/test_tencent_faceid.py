@@ -753,7 +753,7 @@ def test_face_result_waits_until_the_person_finishes(fake: FakeFaceId) -> None:
     answer = provider.face_result(session_id=session.session_id)
 
     assert answer == Answer(
-        MISMATCH, "Waiting", "the person has not finished the face check", "req-0002"
+        Outcome.PENDING, "Waiting", "the person has not finished the face check", "req-0002"
     )
     assert fake.requests[1].headers["x-tc-action"] == "GetDetectInfoEnhanced"
     assert fake.requests[1].body == {"BizToken": TOKEN_1, "RuleId": RULE_ID, "InfoType": "1"}

@@ -76,3 +76,22 @@ def test_role_forms(acme, alice):
     web.post(f"/console/enterprise/{acme.id}/roles/{role.id}/delete/")
     assert not Role.objects.filter(pk=role.pk).exists()
     assert web.post(f"/console/enterprise/{acme.id}/roles/nope/delete/").status_code == 404
+
+
+def test_lapsed_enterprise_page_still_opens_for_its_admin(alice):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portsign.enterprises.domain.enterprises import expire_overdue
+    from portsign.enterprises.models import Enterprise
+
+    draft = make_enterprise(alice, "Lapsed Co., Ltd.", 10, verified=False)
+    Enterprise.objects.filter(pk=draft.id).update(
+        materials_deadline=timezone.now() - timedelta(days=1)
+    )
+    assert expire_overdue() == 1
+    page = _web(alice).get(f"/console/enterprise/{draft.id}/")
+    assert page.status_code == 200
+    assert 'data-testid="enterprise-status"' in page.content.decode()
+    assert "deposit-start" not in page.content.decode()

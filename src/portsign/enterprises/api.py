@@ -24,9 +24,8 @@ from portsign.enterprises.domain import (
     materials,
     members,
 )
-from portsign.enterprises.enums import Permission
 from portsign.enterprises.models import LegalRepVerification, Membership
-from portsign.enterprises.rules import enterprise_for
+from portsign.enterprises.rules import membership_of
 from portsign.enterprises.schemas import (
     AmountIn,
     DecisionIn,
@@ -74,11 +73,9 @@ def search(request: HttpRequest, q: str) -> list[EnterpriseBrief]:
 @router.get("/{enterprise_id}", response=EnterpriseOut, summary="An enterprise I belong to")
 def detail(request: HttpRequest, enterprise_id: str) -> EnterpriseOut:
     return EnterpriseOut.of(
-        enterprise_for(
-            user=signed_in_user(request),
-            enterprise_id=enterprise_id,
-            permission=Permission.VIEW_CONTRACTS,
-        )
+        membership_of(
+            user=signed_in_user(request), enterprise_id=enterprise_id, include_expired=True
+        ).enterprise
     )
 
 
@@ -202,11 +199,7 @@ def hand_over(request: HttpRequest, enterprise_id: str, payload: HandOverIn) -> 
 
 @router.get("/{enterprise_id}/roles", response=list[RoleOut], summary="Roles")
 def list_roles(request: HttpRequest, enterprise_id: str) -> list[RoleOut]:
-    enterprise = enterprise_for(
-        user=signed_in_user(request),
-        enterprise_id=enterprise_id,
-        permission=Permission.VIEW_CONTRACTS,
-    )
+    enterprise = membership_of(user=signed_in_user(request), enterprise_id=enterprise_id).enterprise
     return [RoleOut.of(r) for r in enterprise.roles.order_by("-builtin", "name")]
 
 

@@ -6,17 +6,20 @@ from django.utils.translation import gettext as _
 
 from portsign.accounts.models import User
 from portsign.common.errors import Forbidden, NotFound
-from portsign.enterprises.enums import Permission
+from portsign.enterprises.enums import EnterpriseStatus, Permission
 from portsign.enterprises.models import Enterprise, Membership
 
 
-def membership_of(*, user: User, enterprise_id: str) -> Membership:
-    """The caller's active membership, or 404 as if the enterprise did not exist."""
-    membership = (
-        Membership.objects.select_related("enterprise", "role")
-        .filter(enterprise_id=enterprise_id, user=user, is_active=True)
-        .first()
+def membership_of(*, user: User, enterprise_id: str, include_expired: bool = False) -> Membership:
+    """The caller's active membership, or 404 as if the enterprise did not exist (also when the
+    enterprise lapsed or the member is disabled)."""
+    memberships = Membership.objects.select_related("enterprise", "role").filter(
+        enterprise_id=enterprise_id, user=user, is_active=True
     )
+    if not include_expired:
+        # Nobody acts for a lapsed enterprise; only its page still says what happened.
+        memberships = memberships.exclude(enterprise__status=EnterpriseStatus.EXPIRED)
+    membership = memberships.first()
     if membership is None:
         raise NotFound()
     return membership
@@ -31,8 +34,12 @@ def require(membership: Membership, permission: Permission) -> None:
         )
 
 
-def enterprise_for(*, user: User, enterprise_id: str, permission: Permission) -> Enterprise:
-    membership = membership_of(user=user, enterprise_id=enterprise_id)
+def enterprise_for(
+    *, user: User, enterprise_id: str, permission: Permission, include_expired: bool = False
+) -> Enterprise:
+    membership = membership_of(
+        user=user, enterprise_id=enterprise_id, include_expired=include_expired
+    )
     require(membership, permission)
     return membership.enterprise
 

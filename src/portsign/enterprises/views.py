@@ -32,7 +32,7 @@ from portsign.enterprises.domain import (
     members,
 )
 from portsign.enterprises.domain.deposits import REVERSE_AMOUNT
-from portsign.enterprises.enums import Permission
+from portsign.enterprises.enums import EnterpriseStatus, Permission
 from portsign.enterprises.rules import membership_of
 
 ACTING_SESSION_KEY = "acting_as"
@@ -116,14 +116,17 @@ def create(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, enterprise_id: str) -> HttpResponse:
     user = signed_in_user(request)
     try:
-        membership = membership_of(user=user, enterprise_id=enterprise_id)
+        membership = membership_of(user=user, enterprise_id=enterprise_id, include_expired=True)
     except NotFound as exc:
         raise Http404 from exc
     enterprise = membership.enterprise
-    can_manage = Permission.MANAGE_MEMBERS in membership.role.permissions
+    # A lapsed enterprise's page only says what happened; nothing can be done for it.
+    live = enterprise.status != EnterpriseStatus.EXPIRED
+    can_manage = live and Permission.MANAGE_MEMBERS in membership.role.permissions
+    can_verify = live and Permission.MANAGE_ENTERPRISE in membership.role.permissions
     deposit = enterprise.deposit_verifications.order_by("-created_at").first()
     rep = enterprise.legal_rep_verifications.order_by("-created_at").first()
-    if rep is not None and rep.status == "awaiting_face":
+    if rep is not None and rep.status == "awaiting_face" and can_verify:
         rep = legal_rep.refresh_legal_rep(actor=user, enterprise_id=enterprise.id)
     return render(
         request,
@@ -133,7 +136,7 @@ def detail(request: HttpRequest, enterprise_id: str) -> HttpResponse:
             "enterprise": enterprise,
             "membership": membership,
             "can_manage": can_manage,
-            "can_verify": Permission.MANAGE_ENTERPRISE in membership.role.permissions,
+            "can_verify": can_verify,
             "deposit": deposit,
             "legal_rep": rep,
             "legal_rep_qr": qr_svg(rep.face_url) if rep and rep.status == "awaiting_face" else "",
@@ -265,6 +268,9 @@ def letter_pdf(request: HttpRequest, enterprise_id: str) -> HttpResponse:
         )
     except NotFound as exc:
         raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return _back(enterprise_id)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="authorization-letter.pdf"'
     return response

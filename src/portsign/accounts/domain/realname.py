@@ -114,7 +114,9 @@ def refresh_person_verification(*, user: User, verification_id: str) -> PersonVe
     if attempt.status != VerificationStatus.PENDING:
         return attempt
     answer = realname_provider().face_result(session_id=attempt.face_session_id)
-    if answer.outcome == Outcome.MISMATCH and answer.provider_code == "Waiting":
+    # Not finished yet, or the provider could not answer this time: ask again later rather
+    # than fail an attempt the person may well have passed.
+    if answer.outcome in (Outcome.PENDING, Outcome.ERROR):
         return attempt
     return _conclude(attempt, answer)
 

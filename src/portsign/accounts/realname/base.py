@@ -16,6 +16,7 @@ class Outcome(StrEnum):
     MATCH = "match"  # all elements belong together
     MISMATCH = "mismatch"  # the source says they do not
     ERROR = "error"  # the provider could not answer (outage, quota, bad request)
+    PENDING = "pending"  # a face session the person has not finished yet
 
 
 @dataclass(frozen=True)
@@ -57,5 +58,5 @@ class RealNameProvider(Protocol):
         ...
 
     def face_result(self, *, session_id: str) -> Answer:
-        """The outcome of a face session (MISMATCH until the person has completed it)."""
+        """The outcome of a face session (PENDING until the person has completed it)."""
         ...

@@ -63,4 +63,4 @@ class SandboxRealNameProvider:
             return _judge(name=row.name, id_number="")
         if row.status == SandboxFaceSession.Status.REJECTED:
             return Answer(Outcome.MISMATCH, "FaceMismatch", "the face does not match")
-        return Answer(Outcome.MISMATCH, "Waiting", "the person has not finished yet")
+        return Answer(Outcome.PENDING, "Waiting", "the person has not finished yet")

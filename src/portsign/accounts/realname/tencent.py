@@ -379,7 +379,7 @@ class TencentFaceIdProvider:
         text = reply.get("Text")
         if not isinstance(text, dict) or text.get("ErrCode") is None:
             detail = "the person has not finished the face check"
-            return Answer(Outcome.MISMATCH, FACE_WAITING, detail, request_id)
+            return Answer(Outcome.PENDING, FACE_WAITING, detail, request_id)
         err_code = _as_int(text["ErrCode"])
         if err_code is None:
             detail = "Text.ErrCode is not a number"

@@ -28,7 +28,11 @@ from portsign.common.cn_ids import normalize_cny_amount
 from portsign.common.errors import Conflict, Invalid, NotFound
 from portsign.common.text import clean_text
 from portsign.enterprises.bank import BankError, bank_gateway
-from portsign.enterprises.domain.enterprises import refuse_if_lapsed, set_enterprise_status
+from portsign.enterprises.domain.enterprises import (
+    open_for_verification,
+    refuse_if_lapsed,
+    set_enterprise_status,
+)
 from portsign.enterprises.enums import (
     DepositStatus,
     EnterpriseStatus,
@@ -40,6 +44,7 @@ from portsign.enterprises.rules import enterprise_for
 
 REVERSE_AMOUNT = Decimal("0.01")
 _OPEN = [DepositStatus.AWAITING_AMOUNT, DepositStatus.AWAITING_PAYMENT]
+_TRANSFER_METHODS = (VerificationMethod.MICRO_DEPOSIT, VerificationMethod.REVERSE_DEPOSIT)
 
 
 def _amount_hash(verification_id: str, amount: Decimal) -> str:
@@ -66,21 +71,13 @@ def _clean_account(bank_name: str, bank_account: str) -> tuple[str, str]:
 def start_deposit(
     *, actor: User, enterprise_id: str, method: str, bank_name: str, bank_account: str
 ) -> DepositVerification:
-    enterprise = enterprise_for(
-        user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_ENTERPRISE
-    )
-    if method not in VerificationMethod.values:
+    if method not in _TRANSFER_METHODS:
         raise Invalid(
-            _("Unknown verification method."),
+            _("Use micro_deposit or reverse_deposit."),
             code="method_invalid",
             fields={"method": _("Unknown method.")},
         )
-    refuse_if_lapsed(enterprise)
-    if enterprise.status == EnterpriseStatus.VERIFIED:
-        raise Conflict(
-            _("%(enterprise)s is already verified.") % {"enterprise": enterprise.name},
-            code="already_verified",
-        )
+    enterprise = open_for_verification(actor=actor, enterprise_id=enterprise_id)
     name, account = _clean_account(bank_name, bank_account)
     verification = DepositVerification(
         enterprise=enterprise,

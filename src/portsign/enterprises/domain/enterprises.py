@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,8 +20,10 @@ from portsign.enterprises.enums import (
     ENTERPRISE_TRANSITIONS,
     BuiltinRole,
     EnterpriseStatus,
+    Permission,
 )
 from portsign.enterprises.models import Enterprise, Membership, Role
+from portsign.enterprises.rules import enterprise_for
 
 
 def _clean_text(value: str, *, field: str, label: str, max_length: int) -> str:
@@ -138,39 +140,59 @@ def set_enterprise_status(
     return enterprise
 
 
+def _lapsable() -> Q:
+    """SPEC B1: basic information lapses when materials were not submitted by the deadline.
+    Submitting the business licence stops the clock (a review may then take its time)."""
+    return Q(status__in=[EnterpriseStatus.UNVERIFIED, EnterpriseStatus.VERIFYING], licence_path="")
+
+
 def expire_overdue(*, now: datetime | None = None) -> int:
-    """Let lapse the basic information of enterprises whose deadline passed unverified."""
+    """Let lapse the basic information of enterprises whose deadline passed without materials."""
     moment = now or timezone.now()
-    overdue = Enterprise.objects.filter(
-        status__in=[EnterpriseStatus.UNVERIFIED, EnterpriseStatus.VERIFYING],
-        materials_deadline__lt=moment,
-    ).values_list("id", flat=True)
+    overdue = Enterprise.objects.filter(_lapsable(), materials_deadline__lt=moment)
     count = 0
-    for enterprise_id in list(overdue):
+    for enterprise_id in list(overdue.values_list("id", flat=True)):
         try:
             set_enterprise_status(enterprise_id=enterprise_id, status=EnterpriseStatus.EXPIRED)
         except Conflict:
-            continue  # verified in the meantime
+            continue  # completed in the meantime
         count += 1
     return count
 
 
 def refuse_if_lapsed(enterprise: Enterprise) -> None:
     """Expire on access when the deadline passed, so no scheduler is needed to be right."""
-    if enterprise.status == EnterpriseStatus.EXPIRED or (
-        enterprise.status != EnterpriseStatus.VERIFIED
-        and enterprise.materials_deadline < timezone.now()
-    ):
-        if enterprise.status != EnterpriseStatus.EXPIRED:
-            set_enterprise_status(enterprise_id=enterprise.id, status=EnterpriseStatus.EXPIRED)
+    overdue = Enterprise.objects.filter(
+        _lapsable(), pk=enterprise.pk, materials_deadline__lt=timezone.now()
+    ).exists()
+    if overdue:
+        set_enterprise_status(enterprise_id=enterprise.id, status=EnterpriseStatus.EXPIRED)
+    if overdue or enterprise.status == EnterpriseStatus.EXPIRED:
         raise Conflict(
             _(
-                "The basic information of %(enterprise)s lapsed because verification was not "
-                "completed in time. Create the enterprise again."
+                "The basic information of %(enterprise)s lapsed because its materials were not "
+                "submitted in time. Create the enterprise again."
             )
             % {"enterprise": enterprise.name},
             code="enterprise_expired",
         )
+
+
+def open_for_verification(*, actor: User, enterprise_id: str) -> Enterprise:
+    """The enterprise the actor may still verify: manager's permission, not lapsed, not done."""
+    enterprise = enterprise_for(
+        user=actor,
+        enterprise_id=enterprise_id,
+        permission=Permission.MANAGE_ENTERPRISE,
+        include_expired=True,  # answer "lapsed" (409), not "not found"
+    )
+    refuse_if_lapsed(enterprise)
+    if enterprise.status == EnterpriseStatus.VERIFIED:
+        raise Conflict(
+            _("%(enterprise)s is already verified.") % {"enterprise": enterprise.name},
+            code="already_verified",
+        )
+    return enterprise
 
 
 def enterprises_of(*, user: User) -> QuerySet[Membership]:

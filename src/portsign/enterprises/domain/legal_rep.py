@@ -22,14 +22,14 @@ from portsign.accounts.validators import Account, normalize_phone
 from portsign.common.audit import record_event
 from portsign.common.cn_ids import mask_id_number, normalize_id_number
 from portsign.common.errors import Conflict, Invalid, NotFound
-from portsign.enterprises.domain.enterprises import refuse_if_lapsed, set_enterprise_status
+from portsign.enterprises.domain.enterprises import open_for_verification, set_enterprise_status
 from portsign.enterprises.enums import (
     EnterpriseStatus,
     LegalRepStatus,
     Permission,
     VerificationMethod,
 )
-from portsign.enterprises.models import Enterprise, LegalRepVerification
+from portsign.enterprises.models import LegalRepVerification
 from portsign.enterprises.rules import enterprise_for
 
 _METHODS = {
@@ -38,23 +38,10 @@ _METHODS = {
 }
 
 
-def _open_enterprise(actor: User, enterprise_id: str) -> Enterprise:
-    enterprise = enterprise_for(
-        user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_ENTERPRISE
-    )
-    refuse_if_lapsed(enterprise)
-    if enterprise.status == EnterpriseStatus.VERIFIED:
-        raise Conflict(
-            _("%(enterprise)s is already verified.") % {"enterprise": enterprise.name},
-            code="already_verified",
-        )
-    return enterprise
-
-
 def start_legal_rep(
     *, actor: User, enterprise_id: str, method: str, legal_rep_id_number: str, phone: str = ""
 ) -> LegalRepVerification:
-    enterprise = _open_enterprise(actor, enterprise_id)
+    enterprise = open_for_verification(actor=actor, enterprise_id=enterprise_id)
     if method not in _METHODS:
         raise Invalid(
             _("Use carrier3 or face."),
@@ -109,7 +96,7 @@ def confirm_legal_rep_code(*, actor: User, enterprise_id: str, code: str) -> Leg
     attempt = current_legal_rep(actor=actor, enterprise_id=enterprise_id)
     if attempt.status != LegalRepStatus.AWAITING_CODE:
         raise Conflict(_("This verification is not waiting for a code."), code="not_open")
-    _open_enterprise(actor, enterprise_id)
+    open_for_verification(actor=actor, enterprise_id=enterprise_id)
     consume_code(
         account=Account("sms", attempt.phone),
         purpose=CodePurpose.LEGAL_REP,
@@ -129,7 +116,9 @@ def refresh_legal_rep(*, actor: User, enterprise_id: str) -> LegalRepVerificatio
     if attempt.status != LegalRepStatus.AWAITING_FACE:
         return attempt
     answer = realname_provider().face_result(session_id=attempt.face_session_id)
-    if answer.outcome == Outcome.MISMATCH and answer.provider_code == "Waiting":
+    # Not finished yet, or the provider could not answer this time: ask again later rather
+    # than fail an attempt the person may well have passed.
+    if answer.outcome in (Outcome.PENDING, Outcome.ERROR):
         return attempt
     return _conclude(attempt, answer, actor)
 
@@ -148,8 +137,24 @@ def _conclude(attempt: LegalRepVerification, answer: Answer, actor: User) -> Leg
         attempt.failure = "" if matched else ("provider_error" if answer.retryable else "mismatch")
         attempt.provider_code, attempt.completed_at = answer.provider_code[:64], timezone.now()
         attempt.save(update_fields=["status", "failure", "provider_code", "completed_at"])
-        if matched:
-            enterprise = attempt.enterprise
+        if matched and not _verify_enterprise(attempt, actor):
+            matched = False
+            attempt.status, attempt.failure = LegalRepStatus.FAILED, "enterprise_closed"
+            attempt.save(update_fields=["status", "failure"])
+        _audit(
+            attempt,
+            actor,
+            "enterprise.legal_rep_verified" if matched else "enterprise.legal_rep_failed",
+        )
+    return attempt
+
+
+def _verify_enterprise(attempt: LegalRepVerification, actor: User) -> bool:
+    """Verify the enterprise; False when it can no longer be (lapsed, or its credit code was
+    verified by another enterprise meanwhile): the attempt then ends failed, not stuck."""
+    enterprise = attempt.enterprise
+    try:
+        with transaction.atomic():
             enterprise.legal_rep_id_number = attempt.legal_rep_id_number
             enterprise.save(update_fields=["legal_rep_id_number"])
             set_enterprise_status(
@@ -159,12 +164,9 @@ def _conclude(attempt: LegalRepVerification, answer: Answer, actor: User) -> Leg
                 verified_at=attempt.completed_at,
                 verification_method=attempt.method,
             )
-        _audit(
-            attempt,
-            actor,
-            "enterprise.legal_rep_verified" if matched else "enterprise.legal_rep_failed",
-        )
-    return attempt
+    except Conflict:
+        return False
+    return True
 
 
 def _audit(attempt: LegalRepVerification, actor: User, action: str) -> None:

@@ -22,9 +22,9 @@ from portsign.backoffice.models import Review
 from portsign.backoffice.registry import ReviewKind, register
 from portsign.common.audit import record_event
 from portsign.common.cn_ids import mask_id_number, normalize_id_number
-from portsign.common.errors import Conflict, Invalid
+from portsign.common.errors import Invalid
 from portsign.common.uploads import check_and_store
-from portsign.enterprises.domain.enterprises import refuse_if_lapsed, set_enterprise_status
+from portsign.enterprises.domain.enterprises import open_for_verification, set_enterprise_status
 from portsign.enterprises.enums import EnterpriseStatus, Permission, VerificationMethod
 from portsign.enterprises.models import Enterprise
 from portsign.enterprises.rules import enterprise_for
@@ -43,15 +43,7 @@ def submit_materials(
     as_agent: bool = False,
 ) -> Enterprise:
     """Business licence plus the legal representative's ID — or, as agent, one's own."""
-    enterprise = enterprise_for(
-        user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_ENTERPRISE
-    )
-    refuse_if_lapsed(enterprise)
-    if enterprise.status == EnterpriseStatus.VERIFIED:
-        raise Conflict(
-            _("%(enterprise)s is already verified.") % {"enterprise": enterprise.name},
-            code="already_verified",
-        )
+    enterprise = open_for_verification(actor=actor, enterprise_id=enterprise_id)
     rep_id = (
         "" if as_agent else normalize_id_number(legal_rep_id_number, field="legal_rep_id_number")
     )
@@ -127,15 +119,7 @@ def authorization_letter_pdf(
 
 def submit_letter(*, actor: User, enterprise_id: str, letter: UploadedFile | None) -> Review:
     """Upload the stamped letter; it waits in the back-office queue."""
-    enterprise = enterprise_for(
-        user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_ENTERPRISE
-    )
-    refuse_if_lapsed(enterprise)
-    if enterprise.status == EnterpriseStatus.VERIFIED:
-        raise Conflict(
-            _("%(enterprise)s is already verified.") % {"enterprise": enterprise.name},
-            code="already_verified",
-        )
+    enterprise = open_for_verification(actor=actor, enterprise_id=enterprise_id)
     if not enterprise.licence_path:
         raise Invalid(
             _("Upload the business licence first."),

@@ -21,7 +21,7 @@ from portsign.enterprises.enums import (
     Permission,
 )
 from portsign.enterprises.models import Enterprise, JoinRequest, Membership, Role
-from portsign.enterprises.rules import enterprise_for, require_main_admin
+from portsign.enterprises.rules import enterprise_for, membership_of, require_main_admin
 
 
 def _audit(
@@ -41,7 +41,8 @@ def _audit(
 
 
 def members_of(*, actor: User, enterprise_id: str) -> QuerySet[Membership]:
-    enterprise_for(user=actor, enterprise_id=enterprise_id, permission=Permission.VIEW_CONTRACTS)
+    """Every active member sees who their colleagues are."""
+    membership_of(user=actor, enterprise_id=enterprise_id, include_expired=True)
     return (
         Membership.objects.select_related("user", "role")
         .filter(enterprise_id=enterprise_id)
