@@ -154,3 +154,18 @@ def test_non_staff_cannot_see_the_queue_or_files(alice, bob, draft):
     assert client.get("/console/backoffice/").status_code == 404
     assert client.get(f"/console/backoffice/{review_id}/files/0/").status_code == 404
     assert bob.api.get(f"/enterprises/{draft.id}/verification/letter").status_code == 404
+
+
+def test_reviewer_cannot_decide_on_their_own_enterprise(alice, draft, bob):
+    _upload_materials(alice, draft)
+    review_id = _submit_letter(alice, draft).json()["id"]
+    alice.user.is_staff = True
+    alice.user.save(update_fields=["is_staff"])
+    own = Client()
+    own.force_login(alice.user, backend="portsign.accounts.backends.AccountBackend")
+    own.post(
+        f"/console/backoffice/{review_id}/decide/",
+        {"decision": "approve", "opinion": "自己批准自己"},
+    )
+    assert alice.api.get(f"/enterprises/{draft.id}").json()["status"] == "verifying"
+    assert not AuditEvent.objects.filter(action="review.approved").exists()

@@ -446,3 +446,43 @@ def test_each_moved_item_gets_its_own_audit_event(acme, alice, bob, bob_member, 
     ]
     assert events[0].data == {"from": bob.user.id, "to": alice.user.id}
     assert events[0].acting_as == acme.id
+
+
+# -- no escalation ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bob_member_manager(acme, alice, bob, bob_member) -> str:
+    """bob holds a custom role that may manage members and nothing else."""
+    managers = create_role(alice, acme, name="Member desk", permissions=["manage_members"])
+    patch(alice, acme, bob_member, {"role_id": managers.json()["id"]})
+    return bob_member
+
+
+def test_nobody_changes_their_own_role(acme, bob, bob_member_manager):
+    response = patch(bob, acme, bob_member_manager, {"role_id": role_id(acme, "admin")})
+    assert response.status_code == 403
+    assert error_code(response) == "cannot_change_self"
+
+
+def test_cannot_grant_permissions_one_lacks(acme, bob, bob_member_manager):
+    created = create_role(bob, acme, name="All powers", permissions=["manage_members", "approve"])
+    assert created.status_code == 403
+    assert error_code(created) == "permission_above_yours"
+    invited = bob.api.post(
+        f"/enterprises/{acme.id}/invitations",
+        {"account": "13800000091", "role_id": role_id(acme, "admin")},
+    )
+    assert error_code(invited) == "permission_above_yours"
+    allowed = create_role(bob, acme, name="Desk two", permissions=["manage_members"])
+    assert allowed.status_code == 201
+
+
+def test_role_given_to_an_invitation_cannot_be_deleted(acme, alice):
+    custom = create_role(alice, acme, name="Invitee role").json()
+    alice.api.post(
+        f"/enterprises/{acme.id}/invitations", {"account": "13800000092", "role_id": custom["id"]}
+    )
+    response = alice.api.delete(f"/enterprises/{acme.id}/roles/{custom['id']}")
+    assert response.status_code == 409
+    assert error_code(response) == "role_in_use"

@@ -88,6 +88,16 @@ def decide_review(*, reviewer: User, review_id: str, approve: bool, opinion: str
         review = Review.objects.select_for_update().filter(pk=review_id).first()
         if review is None:
             raise NotFound()
+        if review.submitted_by_id == reviewer.id or kind_of(review.kind).is_interested(
+            review, reviewer
+        ):
+            raise Conflict(
+                _(
+                    "You cannot review a submission you made or that concerns your own "
+                    "enterprise. Leave it to another reviewer."
+                ),
+                code="reviewer_interested",
+            )
         if review.status != ReviewStatus.PENDING:
             raise Conflict(_("This submission was already reviewed."), code="already_reviewed")
         review.status = ReviewStatus.APPROVED if approve else ReviewStatus.RETURNED

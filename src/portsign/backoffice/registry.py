@@ -23,6 +23,8 @@ class ReviewKind:
     label: str | Promise
     on_approve: Callable[[Review, User], None]
     on_return: Callable[[Review, User], None]
+    # True when the reviewer has a stake in the subject (e.g. belongs to the enterprise).
+    is_interested: Callable[[Review, User], bool] = lambda review, reviewer: False
 
 
 _KINDS: dict[str, ReviewKind] = {}

@@ -59,3 +59,15 @@ def resolve_acting_as(*, user: User, acting_as: str) -> Membership | None:
     if acting_as in ("", "personal"):
         return None
     return membership_of(user=user, enterprise_id=acting_as)
+
+
+def require_can_grant(granter: Membership, permissions: list[str]) -> None:
+    """Nobody hands out more than they hold: a role given, created or invited with must carry
+    only permissions the granter's own role has."""
+    beyond = sorted(set(permissions) - set(granter.role.permissions))
+    if beyond:
+        raise Forbidden(
+            _("You cannot grant permissions your own role does not have: %(permissions)s.")
+            % {"permissions": ", ".join(str(Permission(p).label) for p in beyond)},
+            code="permission_above_yours",
+        )

@@ -24,7 +24,7 @@ from portsign.common.errors import Conflict, Invalid, NotFound
 from portsign.common.notify.outbox import queue_message
 from portsign.enterprises.enums import BuiltinRole, EnterpriseStatus, Permission
 from portsign.enterprises.models import Invitation, Membership, Role
-from portsign.enterprises.rules import enterprise_for
+from portsign.enterprises.rules import membership_of, require, require_can_grant
 
 INVITATION_DAYS = 7
 
@@ -41,9 +41,9 @@ def invite_member(
     *, actor: User, enterprise_id: str, account: str, role_id: str = ""
 ) -> tuple[Invitation, str]:
     """Invite *account*; returns the invitation and the raw token (sent, never stored)."""
-    enterprise = enterprise_for(
-        user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_MEMBERS
-    )
+    granter = membership_of(user=actor, enterprise_id=enterprise_id)
+    require(granter, Permission.MANAGE_MEMBERS)
+    enterprise = granter.enterprise
     if enterprise.status != EnterpriseStatus.VERIFIED:
         raise Conflict(
             _("Verify the enterprise before inviting members."), code="enterprise_not_verified"
@@ -63,6 +63,7 @@ def invite_member(
     )
     if role is None:
         raise Invalid(_("Unknown role."), code="role_invalid", fields={"role_id": _("Unknown.")})
+    require_can_grant(granter, role.permissions)
     token = secrets.token_urlsafe(24)
     with transaction.atomic():
         invitation = Invitation.objects.create(

@@ -26,7 +26,7 @@ from portsign.common.errors import Invalid
 from portsign.common.uploads import check_and_store
 from portsign.enterprises.domain.enterprises import open_for_verification, set_enterprise_status
 from portsign.enterprises.enums import EnterpriseStatus, Permission, VerificationMethod
-from portsign.enterprises.models import Enterprise
+from portsign.enterprises.models import Enterprise, Membership
 from portsign.enterprises.rules import enterprise_for
 
 MAX_UPLOAD = 10 * 2**20
@@ -180,6 +180,16 @@ def letter_review(*, actor: User, enterprise_id: str) -> Review | None:
     return backoffice.latest_review(kind=LETTER_KIND, subject_id=enterprise_id)
 
 
+def _is_member(review: Review, reviewer: User) -> bool:
+    return Membership.objects.filter(enterprise_id=review.subject_id, user=reviewer).exists()
+
+
 register(
-    ReviewKind(LETTER_KIND, gettext_lazy("Enterprise authorization letter"), _approve, _return)
+    ReviewKind(
+        LETTER_KIND,
+        gettext_lazy("Enterprise authorization letter"),
+        _approve,
+        _return,
+        _is_member,
+    )
 )

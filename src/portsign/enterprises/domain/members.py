@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import ProtectedError, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portsign.accounts.models import User
 from portsign.common.audit import record_event
-from portsign.common.errors import Conflict, Invalid, NotFound
+from portsign.common.errors import Conflict, Forbidden, Invalid, NotFound
 from portsign.common.text import clean_text
 from portsign.enterprises import transfer
 from portsign.enterprises.domain.enterprises import require_real_name
@@ -21,7 +21,13 @@ from portsign.enterprises.enums import (
     Permission,
 )
 from portsign.enterprises.models import Enterprise, JoinRequest, Membership, Role
-from portsign.enterprises.rules import enterprise_for, membership_of, require_main_admin
+from portsign.enterprises.rules import (
+    enterprise_for,
+    membership_of,
+    require,
+    require_can_grant,
+    require_main_admin,
+)
 
 
 def _audit(
@@ -48,6 +54,13 @@ def members_of(*, actor: User, enterprise_id: str) -> QuerySet[Membership]:
         .filter(enterprise_id=enterprise_id)
         .order_by("joined_at")
     )
+
+
+def _manager(actor: User, enterprise_id: str) -> Membership:
+    """The actor's membership, which must allow managing members."""
+    granter = membership_of(user=actor, enterprise_id=enterprise_id)
+    require(granter, Permission.MANAGE_MEMBERS)
+    return granter
 
 
 def _member(enterprise: Enterprise, member_id: str) -> Membership:
@@ -87,14 +100,16 @@ def update_member(
     role_id: str | None = None,
     is_active: bool | None = None,
 ) -> Membership:
-    enterprise = enterprise_for(
-        user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_MEMBERS
-    )
+    granter = _manager(actor, enterprise_id)
+    enterprise = granter.enterprise
     member = _member(enterprise, member_id)
     _protect_main_admin(enterprise, member)
+    if member.user_id == actor.id:
+        raise Forbidden(_("You cannot change your own role or status."), code="cannot_change_self")
     changes: dict[str, object] = {}
     if role_id is not None:
         member.role = _role(enterprise, role_id)
+        require_can_grant(granter, member.role.permissions)
         changes["role"] = member.role.key
     if is_active is not None:
         member.is_active = is_active
@@ -197,9 +212,8 @@ def _permissions(raw: list[str]) -> list[str]:
 
 
 def create_role(*, actor: User, enterprise_id: str, name: str, permissions: list[str]) -> Role:
-    enterprise = enterprise_for(
-        user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_MEMBERS
-    )
+    granter = _manager(actor, enterprise_id)
+    enterprise = granter.enterprise
     clean = clean_text(
         name,
         field="name",
@@ -209,6 +223,7 @@ def create_role(*, actor: User, enterprise_id: str, name: str, permissions: list
         message=_("A role name has 1 to 50 characters."),
     )
     role = Role(enterprise=enterprise, name=clean, permissions=_permissions(permissions))
+    require_can_grant(granter, role.permissions)
     role.key = f"custom-{role.id}"
     try:
         with transaction.atomic():
@@ -236,14 +251,18 @@ def delete_role(*, actor: User, enterprise_id: str, role_id: str) -> None:
     role = Role.objects.filter(pk=role_id, enterprise=enterprise).first()
     if role is None:
         raise NotFound()
+    in_use = Conflict(
+        _("Built-in roles, and roles given to members or invitations, cannot be deleted."),
+        code="role_in_use",
+    )
     if role.builtin or role.memberships.exists():
-        raise Conflict(
-            _("Built-in roles and roles still given to members cannot be deleted."),
-            code="role_in_use",
-        )
-    with transaction.atomic():
-        role.delete()
-        _audit("role.deleted", actor, enterprise.id, "role", role_id, name=role.name)
+        raise in_use
+    try:
+        with transaction.atomic():
+            role.delete()
+            _audit("role.deleted", actor, enterprise.id, "role", role_id, name=role.name)
+    except ProtectedError as exc:  # invitations (or a member given it meanwhile) point at it
+        raise in_use from exc
 
 
 # -- join requests ----------------------------------------------------------------------------
