@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 
+from portsign.accounts.models import User
 from portsign.common.models import AuditEvent
 from tests.helpers import Api, error_code, synthetic_id_number
 
@@ -29,7 +30,15 @@ def luhn_complete(body: str) -> str:
 CARD = luhn_complete(CARD_BODY)
 
 
+def own_phone(person, phone: str) -> None:
+    """Give the account *phone* (as if changed with a code): checks use the account's number."""
+    User.objects.filter(pk=person.user.pk).update(phone=phone)
+    person.user.refresh_from_db()
+
+
 def carrier3(person, *, name=None, id_number=ID_NUMBER, **extra):
+    if "phone" in extra:
+        own_phone(person, extra["phone"])
     body = {"name": name or person.user.name, "id_number": id_number, "method": "carrier3"}
     body.update(extra)
     return person.api.post("/me/verification", body)
@@ -116,7 +125,7 @@ def test_unverified_name_can_change(alice):
 def test_carrier3_without_phone_on_email_account_is_invalid(charlie):
     response = carrier3(charlie)
     assert response.status_code == 400
-    assert error_code(response) == "phone_invalid"
+    assert error_code(response) == "phone_required"
     assert "phone" in response.json()["error"]["fields"]
     assert not charlie.user.verifications.exists()
 
@@ -127,10 +136,24 @@ def test_carrier3_with_explicit_phone_for_email_account(charlie):
     assert response.json()["status"] == "verified"
 
 
+def test_someone_elses_phone_is_refused(alice):
+    body = {
+        "name": "Other Person",
+        "id_number": ID_NUMBER,
+        "method": "carrier3",
+        "phone": "+8613800000044",
+    }
+    response = alice.api.post("/me/verification", body)
+    assert response.status_code == 400
+    assert error_code(response) == "phone_not_yours"
+    assert not alice.user.verifications.exists()
+
+
 # -- bank card 4 elements -------------------------------------------------------------------------
 
 
 def test_bank4_with_luhn_valid_card(alice):
+    own_phone(alice, "+8613800000011")
     response = alice.api.post(
         "/me/verification",
         {
@@ -161,6 +184,7 @@ def test_bank4_with_bad_card_checksum(alice):
 
 
 def test_bank4_reserved_phone_mismatch(alice):
+    own_phone(alice, "+8613800009992")
     response = alice.api.post(
         "/me/verification",
         {
@@ -325,7 +349,7 @@ def test_get_verification_none_started(alice):
 
 def test_get_verification_returns_latest(alice):
     carrier3(alice, phone="+8613800009992")
-    latest = carrier3(alice).json()
+    latest = carrier3(alice, phone="+8613800000001").json()
     body = alice.api.get("/me/verification").json()
     assert body["id"] == latest["id"]
     assert body["status"] == "verified"

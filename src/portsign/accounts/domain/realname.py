@@ -49,6 +49,19 @@ def _check_daily_limit(user: User) -> None:
         )
 
 
+def _own_phone(user: User, phone: str) -> str:
+    if not user.phone:
+        problem = _("Add a mobile number to your account first (personal centre).")
+        raise Invalid(problem, code="phone_required", fields={"phone": problem})
+    if phone and normalize_phone(phone, field="phone") != user.phone:
+        problem = _(
+            "Use your account's own mobile number; change it in the personal centre "
+            "first if needed."
+        )
+        raise Invalid(problem, code="phone_not_yours", fields={"phone": problem})
+    return user.phone
+
+
 def _mask_card(card: str) -> str:
     return card[:4] + "*" * (len(card) - 8) + card[-4:]
 
@@ -64,16 +77,15 @@ def verify_person(
 ) -> PersonVerification:
     """Check the person's elements with the provider; on a match the identity is theirs.
 
-    carrier3: *phone* defaults to the account's mobile number. bank4: *phone* is the number
-    reserved with the bank. face: returns a pending verification whose `face_url` the person
-    opens on a phone; `refresh_person_verification` collects the result.
+    carrier3 and bank4 check the account's own mobile number (proven by the sign-in code), so
+    nobody can take on another person's identity with leaked name/ID/phone triples; for bank4
+    it must be the number reserved with the bank. face: returns a pending verification whose
+    `face_url` the person opens on a phone; `refresh_person_verification` collects the result.
     """
     chosen = _method(method)
     clean_name = check_name(name)
     clean_id = normalize_id_number(id_number)
-    clean_phone = ""
-    if chosen != VerificationMethod.FACE:
-        clean_phone = normalize_phone(phone or user.phone or "", field="phone")
+    clean_phone = "" if chosen == VerificationMethod.FACE else _own_phone(user, phone)
     card = normalize_bank_card(card_number) if chosen == VerificationMethod.BANK4 else ""
     _check_daily_limit(user)
     provider = realname_provider()
