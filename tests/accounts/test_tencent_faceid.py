@@ -1047,3 +1047,12 @@ def test_scrub_replaces_long_values_and_lower_case_x() -> None:
     text = f"{example.lower()} and {CARD_A} and 测试甲"
 
     assert scrub(text, [example, CARD_A, "测试甲"]) == "*** and *** and 测试甲"
+
+
+def test_enterprise_check_is_not_offered_by_faceid(fake):
+    provider = _provider(fake.url)
+    answer = provider.enterprise3(
+        name="示例有限公司", uscc="91310000717860235R", legal_rep_name="示例"
+    )
+    assert (answer.outcome, answer.provider_code) == (Outcome.ERROR, "Unsupported")
+    assert fake.requests == []

@@ -44,10 +44,18 @@ def wrong(amount: str) -> str:
     return "0.50" if amount != "0.50" else "0.51"
 
 
-def pay(from_account: str, amount: str, reference: str):
+HOLDER = "Initech Freight Co., Ltd."
+
+
+def pay(from_account: str, amount: str, reference: str, holder: str = HOLDER):
     return Api().post(
         "/sandbox/bank/transfers",
-        {"from_account": from_account, "amount": amount, "reference": reference},
+        {
+            "from_account": from_account,
+            "from_name": holder,
+            "amount": amount,
+            "reference": reference,
+        },
     )
 
 
@@ -225,8 +233,9 @@ def test_account_ending_0000_not_found(alice, draft):
     assert response.status_code == 400
     assert error_code(response) == "bank_account_not_found"
     assert "bank_account" in response.json()["error"]["fields"]
-    assert not DepositVerification.objects.exists()
-    assert status_of(draft) == "unverified"
+    # The attempt was recorded before the bank was asked, and ends failed.
+    assert DepositVerification.objects.get().status == "failed"
+    assert AuditEvent.objects.filter(action="enterprise.deposit_payout_refused").count() == 1
 
 
 @pytest.mark.parametrize("account", ["12ab5678", "1234567", "1" * 33, ""])

@@ -132,7 +132,12 @@ def verification_check_payment(w: World):
     ).json()
     paid = Api().post(
         "/sandbox/bank/transfers",
-        {"from_account": DRAFT_ACCOUNT, "amount": "0.01", "reference": started["reference"]},
+        {
+            "from_account": DRAFT_ACCOUNT,
+            "from_name": "Draft Warehousing Co., Ltd.",
+            "amount": "0.01",
+            "reference": started["reference"],
+        },
     )
     assert paid.status_code == 201
     return "POST", f"/enterprises/{draft.id}/verification/check-payment", None, 200

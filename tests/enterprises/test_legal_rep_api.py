@@ -170,7 +170,20 @@ def test_sandbox_bank_page_makes_a_reverse_payment(alice, draft):
     assert page.get("/sandbox/bank/").status_code == 200
     page.post(
         "/sandbox/bank/",
-        {"from_account": "62220000000088", "amount": "0.01", "reference": reference},
+        {
+            "from_account": "62220000000088",
+            "from_name": "Draft Harbour Co., Ltd.",
+            "amount": "0.01",
+            "reference": reference,
+        },
     )
     checked = alice.api.post(f"/enterprises/{draft.id}/verification/check-payment")
     assert checked.json()["status"] == "verified"
+
+
+def test_legal_rep_must_be_the_registered_one(alice):
+    draft = make_enterprise(alice, "Registry 不符 Co., Ltd.", 12, verified=False)
+    response = _start(alice, draft)
+    assert response.status_code == 409
+    assert error_code(response) == "enterprise_mismatch"
+    assert outbox(REP_PHONE) == []

@@ -115,3 +115,12 @@ class SandboxFaceSession(models.Model):
     return_url = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class SandboxBankAccount(models.Model):
+    """An account the sandbox bank knows: the holder's name is fixed at the first transfer, so
+    a later transfer naming another holder fails as it would at a real bank."""
+
+    number = models.CharField(primary_key=True, max_length=40)
+    holder = models.CharField(max_length=100)
+    opened_at = models.DateTimeField(auto_now_add=True)

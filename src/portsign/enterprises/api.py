@@ -13,9 +13,7 @@ from pydantic import Field
 from portsign.accounts.backends import signed_in_user
 from portsign.accounts.domain.codes import mask_address
 from portsign.api import AUTH
-from portsign.common.cn_ids import normalize_cny_amount
-from portsign.common.errors import Invalid, NotFound
-from portsign.enterprises.bank import BankError, bank_gateway
+from portsign.common.errors import NotFound
 from portsign.enterprises.domain import (
     deposits,
     enterprises,
@@ -515,6 +513,7 @@ sandbox_bank_router = Router(tags=["sandbox"])
 
 class BankTransferIn(Schema):
     from_account: str
+    from_name: str = Field(description="The paying account's holder (the enterprise's name)")
     amount: str
     reference: str
 
@@ -525,13 +524,10 @@ class BankTransferIn(Schema):
     summary="Sandbox bank: pay PortSign from a corporate account",
 )
 def sandbox_transfer(request: HttpRequest, payload: BankTransferIn) -> Status[dict[str, str]]:
-    amount = normalize_cny_amount(payload.amount)
-    try:
-        bank_gateway().receive(
-            from_account=payload.from_account.strip(),
-            amount=amount,
-            reference=payload.reference.strip(),
-        )
-    except BankError as exc:
-        raise Invalid(str(exc), code="bank_" + exc.code) from exc
+    deposits.make_sandbox_payment(
+        from_account=payload.from_account,
+        from_name=payload.from_name,
+        amount=payload.amount,
+        reference=payload.reference,
+    )
     return Status(201, {"status": "received"})

@@ -36,6 +36,7 @@ class VerificationMethod(models.TextChoices):
 
 
 class DepositStatus(models.TextChoices):
+    PAYING = "paying", pgettext_lazy("deposit", "Paying the small amount")
     AWAITING_AMOUNT = "awaiting_amount", pgettext_lazy("deposit", "Waiting for the amount")
     AWAITING_PAYMENT = "awaiting_payment", pgettext_lazy("deposit", "Waiting for the payment")
     VERIFIED = "verified", pgettext_lazy("deposit", "Verified")

@@ -19,10 +19,9 @@ from django.views.decorators.http import require_GET, require_POST
 from portsign.accounts.backends import signed_in_user
 from portsign.accounts.domain.codes import mask_address
 from portsign.backoffice import domain as backoffice
-from portsign.common.cn_ids import normalize_cny_amount
 from portsign.common.errors import DomainError, NotFound
 from portsign.common.qr import qr_svg
-from portsign.enterprises.bank import PLATFORM_ACCOUNT, BankError, bank_gateway
+from portsign.enterprises.bank import PLATFORM_ACCOUNT
 from portsign.enterprises.domain import (
     deposits,
     enterprises,
@@ -421,14 +420,14 @@ def sandbox_bank(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         data = request.POST
         try:
-            amount = normalize_cny_amount(data.get("amount", ""))
-            bank_gateway().receive(
-                from_account=data.get("from_account", "").strip(),
-                amount=amount,
-                reference=data.get("reference", "").strip(),
+            deposits.make_sandbox_payment(
+                from_account=data.get("from_account", ""),
+                from_name=data.get("from_name", ""),
+                amount=data.get("amount", ""),
+                reference=data.get("reference", ""),
             )
-        except (DomainError, BankError) as exc:
-            messages.error(request, str(getattr(exc, "message", exc)))
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
         else:
             messages.success(request, _("The transfer was made."))
         return redirect("sandbox_bank")

@@ -53,6 +53,11 @@ class RealNameProvider(Protocol):
         """Name + ID number against the public-security database."""
         ...
 
+    def enterprise3(self, *, name: str, uscc: str, legal_rep_name: str) -> Answer:
+        """Business-registration three elements: the enterprise name, its credit code and its
+        legal representative belong together."""
+        ...
+
     def start_face(self, *, name: str, id_number: str, return_url: str) -> FaceSession:
         """Begin a liveness + photo comparison; the person opens `url` on a phone."""
         ...

@@ -6,7 +6,8 @@ inputs (docs/sandbox.md), so every outcome can be exercised without a vendor con
 - a phone (the carrier's or the card's reserved one) ending in 9992 → MISMATCH;
 - a phone ending in 9993 → provider ERROR (outage, retryable);
 - an ID number whose sequence digits (positions 15–17) are 999 → MISMATCH in every check;
-- face sessions wait until someone confirms or rejects them on /sandbox/face/<id>/.
+- face sessions wait until someone confirms or rejects them on /sandbox/face/<id>/;
+- an enterprise name (or legal representative) containing 不符 fails the enterprise check.
 Anything else matches.
 """
 
@@ -47,6 +48,16 @@ class SandboxRealNameProvider:
 
     def id2(self, *, name: str, id_number: str) -> Answer:
         return _judge(name=name, id_number=id_number)
+
+    def enterprise3(self, *, name: str, uscc: str, legal_rep_name: str) -> Answer:
+        if "不符" in name or "mismatch" in name.lower() or "不符" in legal_rep_name:
+            return Answer(
+                Outcome.MISMATCH,
+                "EnterpriseMismatch",
+                "name, credit code and legal representative do not belong together",
+                _request_id(),
+            )
+        return Answer(Outcome.MATCH, "0", "match", _request_id())
 
     def start_face(self, *, name: str, id_number: str, return_url: str) -> FaceSession:
         row = SandboxFaceSession.objects.create(

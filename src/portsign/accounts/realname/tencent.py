@@ -330,6 +330,11 @@ class TencentFaceIdProvider:
         params = {"IdCard": id_number, "Name": name}
         return self._check("IdCardVerification", params, ID2_RESULTS)
 
+    def enterprise3(self, *, name: str, uscc: str, legal_rep_name: str) -> Answer:
+        # FaceID has no business-registration check; an enterprise-data vendor must be added
+        # before legal-representative verification can run against Tencent alone.
+        return Answer(Outcome.ERROR, "Unsupported", "FaceID offers no enterprise check")
+
     def start_face(self, *, name: str, id_number: str, return_url: str) -> FaceSession:
         """Raise `TencentFaceIdError` when Tencent does not hand out a session."""
         if not self.rule_id:

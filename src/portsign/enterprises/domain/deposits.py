@@ -79,6 +79,7 @@ def start_deposit(
         )
     enterprise = open_for_verification(actor=actor, enterprise_id=enterprise_id)
     name, account = _clean_account(bank_name, bank_account)
+    _refuse_too_many_starts(enterprise)
     verification = DepositVerification(
         enterprise=enterprise,
         method=method,
@@ -87,26 +88,51 @@ def start_deposit(
         created_by=actor,
         expires_at=timezone.now() + timedelta(days=settings.DEPOSIT_VALID_DAYS),
     )
+    amount = Decimal(secrets.randbelow(99) + 1) / 100
     if method == VerificationMethod.MICRO_DEPOSIT:
-        _pay_micro_deposit(verification, enterprise)
+        verification.status = DepositStatus.PAYING
+        verification.amount_hash = _amount_hash(verification.id, amount)
     else:
         verification.status = DepositStatus.AWAITING_PAYMENT
         verification.reference = "".join(secrets.choice("0123456789") for _ in range(8))
     with transaction.atomic():
-        DepositVerification.objects.filter(enterprise=enterprise, status__in=_OPEN).update(
-            status=DepositStatus.FAILED
-        )  # a new attempt supersedes older ones
+        for superseded in DepositVerification.objects.select_for_update().filter(
+            enterprise=enterprise, status__in=_OPEN
+        ):
+            superseded.status = DepositStatus.FAILED
+            superseded.save(update_fields=["status"])
+            _audit(superseded, actor, "enterprise.deposit_superseded")
         verification.save(force_insert=True)
         if enterprise.status == EnterpriseStatus.UNVERIFIED:
             set_enterprise_status(
                 enterprise_id=enterprise.id, status=EnterpriseStatus.VERIFYING, actor_id=actor.id
             )
         _audit(verification, actor, "enterprise.deposit_started")
+    if method == VerificationMethod.MICRO_DEPOSIT:
+        _pay(verification, enterprise, amount, actor)  # after commit: a record exists first
     return verification
 
 
-def _pay_micro_deposit(verification: DepositVerification, enterprise: Enterprise) -> None:
-    amount = Decimal(secrets.randbelow(99) + 1) / 100
+def _refuse_too_many_starts(enterprise: Enterprise) -> None:
+    """Each micro-deposit allows a few guesses of 99 amounts; capping the attempts keeps
+    guessing hopeless. Past the cap the enterprise verifies another way."""
+    started = DepositVerification.objects.filter(
+        enterprise=enterprise, method=VerificationMethod.MICRO_DEPOSIT
+    ).count()
+    if started >= settings.DEPOSIT_MAX_STARTS:
+        raise Conflict(
+            _(
+                "Transfer verification was tried too often. Verify through the legal "
+                "representative or with a stamped authorization letter instead."
+            ),
+            code="deposit_attempts_exhausted",
+        )
+
+
+def _pay(
+    verification: DepositVerification, enterprise: Enterprise, amount: Decimal, actor: User
+) -> None:
+    """Pay the micro-deposit; the verification id makes a retried payout pay once."""
     try:
         bank_gateway().pay(
             account=verification.bank_account,
@@ -114,16 +140,34 @@ def _pay_micro_deposit(verification: DepositVerification, enterprise: Enterprise
             bank_name=verification.bank_name,
             amount=amount,
             memo=str(_("PortSign enterprise verification")),
+            request_id=verification.id,
         )
     except BankError as exc:
-        raise Invalid(
-            _("The bank refused the transfer: %(reason)s. Check the account number.")
-            % {"reason": exc},
-            code="bank_" + exc.code,
-            fields={"bank_account": _("Check the account number.")},
-        ) from exc
+        with transaction.atomic():
+            DepositVerification.objects.filter(pk=verification.pk).update(
+                status=DepositStatus.FAILED
+            )
+            verification.status = DepositStatus.FAILED
+            _audit(verification, actor, "enterprise.deposit_payout_refused", failure=exc.code)
+        raise bank_refusal(exc) from exc
+    DepositVerification.objects.filter(pk=verification.pk, status=DepositStatus.PAYING).update(
+        status=DepositStatus.AWAITING_AMOUNT
+    )
     verification.status = DepositStatus.AWAITING_AMOUNT
-    verification.amount_hash = _amount_hash(verification.id, amount)
+
+
+def bank_refusal(exc: BankError) -> Invalid:
+    """The bank's refusal in the person's language."""
+    messages = {
+        "account_not_found": _("The bank says this account does not exist. Check the number."),
+        "account_name_mismatch": _(
+            "The bank says the account is not held under the "
+            "enterprise's name. Use the enterprise's corporate account."
+        ),
+        "bank_unavailable": _("Bank transfers are not available on this PortSign instance."),
+    }
+    message = messages.get(exc.code, _("The bank refused the transfer."))
+    return Invalid(message, code="bank_" + exc.code, fields={"bank_account": message})
 
 
 def current_deposit(*, actor: User, enterprise_id: str) -> DepositVerification:
@@ -204,11 +248,15 @@ def check_reverse_payment(*, actor: User, enterprise_id: str) -> DepositVerifica
             % {"ref": verification.reference},
             code="payment_not_received",
         )
-    if payment.from_account != verification.bank_account or payment.amount != REVERSE_AMOUNT:
+    if (payment.from_account, payment.from_name, payment.amount) != (
+        verification.bank_account,
+        verification.enterprise.name,
+        REVERSE_AMOUNT,
+    ):
         raise Conflict(
             _(
-                "The payment quoting this reference came from another account or "
-                "for another amount."
+                "The payment quoting this reference came from another account, another "
+                "account holder or for another amount."
             ),
             code="payment_mismatch",
         )
@@ -247,3 +295,23 @@ def _audit(verification: DepositVerification, actor: User, action: str, **extra:
             **extra,
         },
     )
+
+
+def make_sandbox_payment(*, from_account: str, from_name: str, amount: str, reference: str) -> None:
+    """The sandbox bank's counter (page and API): an enterprise pays PortSign."""
+    value = normalize_cny_amount(amount)
+    payer = "".join((from_account or "").split())
+    name = clean_text(
+        from_name,
+        field="from_name",
+        min_length=2,
+        max_length=100,
+        code="from_name_invalid",
+        message=_("Enter the account holder's name."),
+    )
+    try:
+        bank_gateway().receive(
+            from_account=payer, from_name=name, amount=value, reference=(reference or "").strip()
+        )
+    except BankError as exc:
+        raise bank_refusal(exc) from exc

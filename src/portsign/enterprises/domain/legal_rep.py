@@ -29,7 +29,7 @@ from portsign.enterprises.enums import (
     Permission,
     VerificationMethod,
 )
-from portsign.enterprises.models import LegalRepVerification
+from portsign.enterprises.models import Enterprise, LegalRepVerification
 from portsign.enterprises.rules import enterprise_for
 
 _METHODS = {
@@ -49,6 +49,7 @@ def start_legal_rep(
             fields={"method": _("Unknown method.")},
         )
     rep_id = normalize_id_number(legal_rep_id_number, field="legal_rep_id_number")
+    _check_enterprise_elements(enterprise)
     attempt = LegalRepVerification(
         enterprise=enterprise, method=_METHODS[method], legal_rep_id_number=rep_id, created_by=actor
     )
@@ -77,6 +78,32 @@ def start_legal_rep(
             )
         _audit(attempt, actor, "enterprise.legal_rep_started")
     return attempt
+
+
+def _check_enterprise_elements(enterprise: Enterprise) -> None:
+    """The legal representative only speaks for *this* enterprise if the registry says they
+    are its legal representative: name + credit code + legal representative must match."""
+    answer = realname_provider().enterprise3(
+        name=enterprise.name, uscc=enterprise.uscc, legal_rep_name=enterprise.legal_rep_name
+    )
+    if answer.outcome == Outcome.MATCH:
+        return
+    if answer.outcome == Outcome.MISMATCH:
+        raise Conflict(
+            _(
+                "The business registry does not list %(rep)s as the legal representative of "
+                "%(enterprise)s with this credit code. Check the enterprise's details."
+            )
+            % {"rep": enterprise.legal_rep_name, "enterprise": enterprise.name},
+            code="enterprise_mismatch",
+        )
+    raise Conflict(
+        _(
+            "The business registry check is unavailable right now. Try again later or use "
+            "another verification method."
+        ),
+        code="registry_unavailable",
+    )
 
 
 def current_legal_rep(*, actor: User, enterprise_id: str) -> LegalRepVerification:
