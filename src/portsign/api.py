@@ -6,7 +6,9 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -148,6 +150,20 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
             ),
         )
     return _json(request, exc.status_code, error_body("http_error", str(exc)))
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return _json(
+        request,
+        400,
+        error_body("malformed_body", _("The upload is not a well-formed multipart form.")),
+    )
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _json(request, 413, error_body("too_large", _("The request is too large.")))
 
 
 @api.exception_handler(Exception)

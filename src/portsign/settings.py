@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portsign.common.middleware.OriginMiddleware",
+    "portsign.common.middleware.RequestSizeMiddleware",
     "portsign.common.middleware.ApiErrorShapeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portsign.common.middleware.ConsoleLocaleMiddleware",
@@ -274,9 +275,11 @@ PASSWORD_LOCK_SECONDS = env_int("PASSWORD_LOCK_SECONDS", 900, minimum=1)
 CAPTCHA_AFTER_FAILURES = env_int("CAPTCHA_AFTER_FAILURES", 0)
 CAPTCHA_TTL_SECONDS = env_int("CAPTCHA_TTL_SECONDS", 300, minimum=30)
 PERSON_VERIFICATION_DAILY_LIMIT = env_int("PERSON_VERIFICATION_DAILY_LIMIT", 5, minimum=1)
-# Uploads above this are refused by Django before any view runs (documents are ≤ 10 MB).
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 2**20
-FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 2**20
+# Documents are at most 10 MB; a request declaring more is refused before its body is read
+# (RequestSizeMiddleware). Smaller uploads are kept in memory, never spooled to disk.
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_MB", 12, minimum=1) * 2**20
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 # Days an enterprise has to complete verification before its basic information lapses.
 ENTERPRISE_MATERIALS_DAYS = env_int("ENTERPRISE_MATERIALS_DAYS", 30, minimum=1)
 DEPOSIT_MAX_TRIES = env_int("DEPOSIT_MAX_TRIES", 3, minimum=1)

@@ -19,7 +19,13 @@ def _png(size=(400, 300)) -> bytes:
     return buffer.getvalue()
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+def _pdf() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 280), "white").save(buffer, format="PDF")
+    return buffer.getvalue()
+
+
+PDF = _pdf()
 
 
 @pytest.fixture
@@ -75,6 +81,7 @@ def test_letter_needs_the_licence_first(alice, draft):
         (b"GIF89a not allowed", "file_type", 400),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "file_corrupt", 400),
         (b"%PDF-1.4 no end marker", "file_corrupt", 400),
+        (b"%PDF-1.4\n%%EOF", "file_corrupt", 400),
         (b"%PDF-1.4 /Encrypt <<>> %%EOF", "file_encrypted", 400),
         (b"%PDF-" + b"0" * (10 * 2**20), "file_too_large", 413),
     ],
@@ -169,3 +176,27 @@ def test_reviewer_cannot_decide_on_their_own_enterprise(alice, draft, bob):
     )
     assert alice.api.get(f"/enterprises/{draft.id}").json()["status"] == "verifying"
     assert not AuditEvent.objects.filter(action="review.approved").exists()
+
+
+def test_malformed_multipart_is_400(alice, draft):
+    response = alice.api.client.generic(
+        "POST",
+        f"/api/v1/enterprises/{draft.id}/materials",
+        data=b"garbage",
+        content_type="multipart/form-data",
+        headers={"Authorization": f"Bearer {alice.token}"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_body"
+
+
+def test_declared_oversized_request_is_refused_unread(alice, draft):
+    response = alice.api.client.generic(
+        "POST",
+        f"/api/v1/enterprises/{draft.id}/materials",
+        data=b"x",
+        content_type="multipart/form-data; boundary=zz",
+        headers={"Authorization": f"Bearer {alice.token}", "Content-Length": str(50 * 2**20)},
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"

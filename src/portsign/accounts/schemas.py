@@ -145,7 +145,7 @@ def _enterprises(user: User) -> list[dict[str, object]]:
             "name": m.enterprise.name,
             "status": m.enterprise.status,
             "role": m.role.key,
-            "role_name": m.role.name,
+            "role_name": m.role.display_name,
             "permissions": m.role.permissions,
             "is_main_admin": m.enterprise.main_admin_id == user.id,
         }

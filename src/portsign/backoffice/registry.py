@@ -7,7 +7,7 @@ applications later), so the back office never needs to know the apps' internals.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.utils.functional import Promise
@@ -25,6 +25,8 @@ class ReviewKind:
     on_return: Callable[[Review, User], None]
     # True when the reviewer has a stake in the subject (e.g. belongs to the enterprise).
     is_interested: Callable[[Review, User], bool] = lambda review, reviewer: False
+    # Reviewer-facing labels of the keys in Review.details and of the files' labels.
+    labels: dict[str, str | Promise] = field(default_factory=dict)
 
 
 _KINDS: dict[str, ReviewKind] = {}

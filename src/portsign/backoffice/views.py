@@ -49,13 +49,25 @@ def detail(request: HttpRequest, review_id: str) -> HttpResponse:
         review = domain.open_review(reviewer=signed_in_user(request), review_id=review_id)
     except NotFound as exc:
         raise Http404 from exc
+    kind = kind_of(review.kind)
+    answers = {"yes": _("Yes"), "no": _("No")}
+    facts = [
+        (kind.labels.get(key, key), answers.get(value, value))
+        for key, value in review.details.items()
+    ]
+    files = [
+        (index, kind.labels.get(entry["label"], entry["label"]))
+        for index, entry in enumerate(review.files)
+    ]
     return render(
         request,
         "backoffice/detail.html",
         {
             "active": "backoffice",
             "review": review,
-            "kind": kind_of(review.kind),
+            "kind": kind,
+            "facts": facts,
+            "files": files,
         },
     )
 

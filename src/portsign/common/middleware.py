@@ -92,3 +92,30 @@ class ApiErrorShapeMiddleware:
         )
         shaped["Allow"] = response.get("Allow", "")
         return shaped
+
+
+class RequestSizeMiddleware:
+    """Refuse a body larger than MAX_REQUEST_BYTES before reading it.
+
+    Django keeps file uploads out of DATA_UPLOAD_MAX_MEMORY_SIZE and would stream a huge upload
+    to disk before any view could refuse it; the declared Content-Length settles it up front.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BYTES:
+            from portsign.common.errors import error_body
+
+            message = _("The upload is larger than %(mb)d MB.") % {
+                "mb": settings.MAX_REQUEST_BYTES // 2**20
+            }
+            if request.path.startswith("/api/"):
+                return JsonResponse(error_body("too_large", message), status=413)
+            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

@@ -2,7 +2,7 @@
 
 A file is judged by its content, never by its name or declared type: images must open and
 verify in Pillow within a pixel budget (decompression bombs are refused before decoding), PDFs
-must carry the PDF header and end-of-file marker and must not be encrypted. Accepted files are
+must open in PDFium with at least one page and must not be encrypted. Accepted files are
 stored content-addressed (SHA-256), so identical uploads share one immutable object.
 """
 
@@ -13,6 +13,7 @@ import io
 import warnings
 from dataclasses import dataclass
 
+import pypdfium2 as pdfium
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -66,12 +67,19 @@ def _check_image(data: bytes, field: str) -> None:
 
 
 def _check_pdf(data: bytes, field: str) -> None:
-    if b"%%EOF" not in data[-2048:]:
-        raise _bad(field, "file_corrupt", _("The PDF is incomplete or damaged."))
     if b"/Encrypt" in data:
         raise _bad(
             field, "file_encrypted", _("The PDF is password-protected. Upload an unprotected copy.")
         )
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise _bad(field, "file_corrupt", _("The PDF is incomplete or damaged.")) from exc
+    try:
+        if len(document) < 1:
+            raise _bad(field, "file_corrupt", _("The PDF has no pages."))
+    finally:
+        document.close()
 
 
 def _bad(field: str, code: str, message: str) -> Invalid:

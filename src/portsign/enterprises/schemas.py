@@ -108,7 +108,11 @@ class RoleOut(Schema):
     @staticmethod
     def of(r: Role) -> RoleOut:
         return RoleOut(
-            id=r.id, key=r.key, name=r.name, builtin=r.builtin, permissions=list(r.permissions)
+            id=r.id,
+            key=r.key,
+            name=r.display_name,
+            builtin=r.builtin,
+            permissions=list(r.permissions),
         )
 
 

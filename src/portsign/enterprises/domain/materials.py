@@ -87,7 +87,11 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
 def authorization_letter_pdf(
     *, actor: User, enterprise_id: str, today: date | None = None
 ) -> bytes:
-    """The letter the enterprise prints, has signed by its legal representative and stamps."""
+    """The letter the enterprise prints, has signed by its legal representative and stamps.
+
+    Always in Chinese whatever the viewer's language: it is a legal document filed with a
+    Chinese registry, and its wording must not vary with a UI setting.
+    """
     enterprise = enterprise_for(
         user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_ENTERPRISE
     )
@@ -150,7 +154,7 @@ def submit_letter(*, actor: User, enterprise_id: str, letter: UploadedFile | Non
                 if enterprise.legal_rep_id_number
                 else "",
                 "applicant": actor.name,
-                "applicant_is_agent": str(enterprise.applicant_is_agent),
+                "applicant_is_agent": "yes" if enterprise.applicant_is_agent else "no",
             },
             submitted_by=actor,
         )
@@ -191,5 +195,16 @@ register(
         _approve,
         _return,
         _is_member,
+        {
+            "name": gettext_lazy("Enterprise name"),
+            "uscc": gettext_lazy("Unified social credit code"),
+            "legal_rep_name": gettext_lazy("Legal representative"),
+            "legal_rep_id_number": gettext_lazy("Legal representative's ID number"),
+            "applicant": gettext_lazy("Applicant"),
+            "applicant_id_number": gettext_lazy("Applicant's ID number"),
+            "applicant_is_agent": gettext_lazy("Applicant acts as agent"),
+            "business_licence": gettext_lazy("Business licence"),
+            "authorization_letter": gettext_lazy("Authorization letter"),
+        },
     )
 )
