@@ -237,7 +237,10 @@ def check_reverse_payment(*, actor: User, enterprise_id: str) -> DepositVerifica
         )
     refuse_if_lapsed(verification.enterprise)
     if verification.expires_at <= timezone.now():
-        DepositVerification.objects.filter(pk=verification.pk).update(status=DepositStatus.EXPIRED)
+        with transaction.atomic():
+            verification.status = DepositStatus.EXPIRED
+            verification.save(update_fields=["status"])
+            _audit(verification, actor, "enterprise.deposit_expired")
         raise Conflict(
             _("The transfer verification expired. Start a new one."), code="deposit_expired"
         )
