@@ -16,6 +16,7 @@ TEST_DEBS := $(RUN_DEBS) chromium postgresql poppler-utils
 
 run: debs-run deps assets messages
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py pki init
 	$(BIN)/python manage.py demo
 	$(BIN)/python manage.py cleanup
 	$(BIN)/gunicorn portsign.wsgi --bind 127.0.0.1:$(PORTSIGN_PORT) --workers 2 --threads 4 \

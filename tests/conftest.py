@@ -12,8 +12,10 @@ from tests.helpers import Api, Person, make_person
 
 
 @pytest.fixture(autouse=True)
-def _database(transactional_db: None, settings) -> None:
+def _database(transactional_db: None, settings, tmp_path) -> None:
     settings.TEST_HOOKS = True
+    # Each test gets its own key-encryption key: parallel workers share DATA_DIR.
+    settings.PKI_KEK_FILE = str(tmp_path / "kek")
     # Argon2 costs ~0.1 s a hash by design; tests hash thousands of times. Production's hasher
     # is checked in tests/accounts/test_passwords.py.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "portsign.accounts",
     "portsign.enterprises",
     "portsign.backoffice",
+    "portsign.pki",
 ]
 
 MIDDLEWARE = [
@@ -285,6 +286,10 @@ ENTERPRISE_MATERIALS_DAYS = env_int("ENTERPRISE_MATERIALS_DAYS", 30, minimum=1)
 DEPOSIT_MAX_TRIES = env_int("DEPOSIT_MAX_TRIES", 3, minimum=1)
 DEPOSIT_VALID_DAYS = env_int("DEPOSIT_VALID_DAYS", 7, minimum=1)
 DEPOSIT_MAX_STARTS = env_int("DEPOSIT_MAX_STARTS", 5, minimum=1)
+# PKI (issue 4). The KEK file lives outside the database; see pki/vault.py.
+PKI_ALGORITHM = env_choice("PKI_ALGORITHM", "rsa2048", ("rsa2048", "rsa3072", "ecp256"))
+PKI_KEK_FILE = env_str("PKI_KEK_FILE", str(DATA_DIR / "kek"))
+PKI_TSA_POLICY = env_str("PKI_TSA_POLICY", "1.3.6.1.4.1.61234.1.1")
 TOKEN_TTL_DAYS = env_int("TOKEN_TTL_DAYS", 30, minimum=1)
 
 LOGGING = {

@@ -16,4 +16,5 @@ urlpatterns = [
     path("sandbox/face/<str:session_id>/", common_views.sandbox_face, name="sandbox_face"),
     path("account/", include("portsign.accounts.urls")),
     path("api/v1/", api.urls),
+    path("pki/", include("portsign.pki.urls")),
 ]

@@ -1,0 +1,216 @@
+"""Issuing, suspending, releasing and revoking end-entity certificates.
+
+Certificates carry this server's CRL distribution point and OCSP/CA-issuers URLs, so any
+verifier can check their status online. A person's subject never holds the ID number in clear:
+serialNumber is a salted SHA-256 (stable per person, useless to a reader).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import cast
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificateIssuerPrivateKeyTypes,
+    CertificateIssuerPublicKeyTypes,
+    CertificatePublicKeyTypes,
+)
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from portsign.common.audit import record_event
+from portsign.common.errors import Conflict
+from portsign.pki.ca import (
+    Role,
+    authority,
+    ca_cert_url,
+    certificate_of,
+    crl_url,
+    ocsp_url,
+    signing_hash,
+)
+from portsign.pki.models import CertificateAuthority, IssuedCertificate
+from portsign.pki.vault import load_private_key, new_key
+
+Status = IssuedCertificate.Status
+# Revocation reasons a caller may give (RFC 5280 CRLReason, minus hold which is `suspend`).
+REASONS = (
+    "unspecified",
+    "key_compromise",
+    "affiliation_changed",
+    "superseded",
+    "cessation_of_operation",
+)
+
+
+def person_name(*, name: str, id_number: str) -> x509.Name:
+    pseudonym = hashlib.sha256(f"{settings.SECRET_KEY}:{id_number}".encode()).hexdigest()[:32]
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, f"PSN-{pseudonym}"),
+        ]
+    )
+
+
+def enterprise_name(*, name: str, uscc: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+            # ETSI EN 319 412-1 organizationIdentifier: "NTR" + country + registration number.
+            x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, f"NTRCN-{uscc}"),
+        ]
+    )
+
+
+def _issuer_key(issuer: x509.Certificate) -> CertificateIssuerPublicKeyTypes:
+    return cast(CertificateIssuerPublicKeyTypes, issuer.public_key())
+
+
+def _end_entity(
+    builder: x509.CertificateBuilder, issuer: x509.Certificate
+) -> x509.CertificateBuilder:
+    return (
+        builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(_issuer_key(issuer)), critical=False
+        )
+        .add_extension(
+            x509.CRLDistributionPoints(
+                [
+                    x509.DistributionPoint(
+                        full_name=[x509.UniformResourceIdentifier(crl_url("issuing"))],
+                        relative_name=None,
+                        reasons=None,
+                        crl_issuer=None,
+                    )
+                ]
+            ),
+            critical=False,
+        )
+        .add_extension(
+            x509.AuthorityInformationAccess(
+                [
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.OCSP,
+                        x509.UniformResourceIdentifier(ocsp_url()),
+                    ),
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.CA_ISSUERS,
+                        x509.UniformResourceIdentifier(ca_cert_url("issuing")),
+                    ),
+                ]
+            ),
+            critical=False,
+        )
+    )
+
+
+def issue_certificate(*, subject: x509.Name, years: int = 2) -> IssuedCertificate:
+    """A fresh key in the vault and a certificate for it from the issuing CA."""
+    ca = authority(Role.ISSUING)
+    issuer = certificate_of(ca)
+    key, record = new_key(settings.PKI_ALGORITHM)
+    now = dt.datetime.now(dt.UTC)
+    public_key = cast(CertificatePublicKeyTypes, key.public_key())
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.subject)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=365 * years))
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    )
+    ca_key = cast(CertificateIssuerPrivateKeyTypes, load_private_key(ca.key_id))
+    certificate = _end_entity(builder, issuer).sign(ca_key, signing_hash())
+    with transaction.atomic():
+        issued = IssuedCertificate.objects.create(
+            issuer=ca,
+            serial=format(certificate.serial_number, "x"),
+            subject=subject.rfc4514_string(),
+            key=record,
+            certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
+            not_before=certificate.not_valid_before_utc,
+            not_after=certificate.not_valid_after_utc,
+        )
+        record_event(
+            action="pki.certificate_issued",
+            object_type="certificate",
+            object_id=issued.id,
+            data={"serial": issued.serial},
+        )
+    return issued
+
+
+def _change_status(
+    cert_id: str, *, to: str, allowed_from: tuple[str, ...], reason: str = "", actor_id: str = ""
+) -> IssuedCertificate:
+    """The one place a certificate's status changes: lock, check, bump the CRL, audit."""
+    with transaction.atomic():
+        cert = IssuedCertificate.objects.select_for_update().get(pk=cert_id)
+        if cert.status not in allowed_from:
+            raise Conflict(f"certificate is {cert.status}", code="illegal_transition")
+        old, cert.status = cert.status, to
+        cert.revoked_at = None if to == Status.VALID else timezone.now()
+        cert.revocation_reason = reason if to == Status.REVOKED else ""
+        cert.save(update_fields=["status", "revoked_at", "revocation_reason"])
+        CertificateAuthority.objects.filter(pk=cert.issuer_id).update(
+            crl_number=F("crl_number") + 1
+        )
+        record_event(
+            action="pki.certificate_status_changed",
+            actor_id=actor_id,
+            object_type="certificate",
+            object_id=cert.id,
+            data={"serial": cert.serial, "from": old, "to": to, "reason": reason},
+        )
+    return cert
+
+
+def revoke(cert_id: str, *, reason: str = "unspecified", actor_id: str = "") -> IssuedCertificate:
+    if reason not in REASONS:
+        raise Conflict(f"unknown revocation reason {reason!r}", code="reason_invalid")
+    return _change_status(
+        cert_id,
+        to=Status.REVOKED,
+        allowed_from=(Status.VALID, Status.SUSPENDED),
+        reason=reason,
+        actor_id=actor_id,
+    )
+
+
+def suspend(cert_id: str, *, actor_id: str = "") -> IssuedCertificate:
+    return _change_status(
+        cert_id, to=Status.SUSPENDED, allowed_from=(Status.VALID,), actor_id=actor_id
+    )
+
+
+def release(cert_id: str, *, actor_id: str = "") -> IssuedCertificate:
+    return _change_status(
+        cert_id, to=Status.VALID, allowed_from=(Status.SUSPENDED,), actor_id=actor_id
+    )

@@ -1,0 +1,70 @@
+"""Keys (always encrypted at rest) and the certificate authorities built on them."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from portsign.common.ids import new_id
+
+
+class KeyRecord(models.Model):
+    """A private key under envelope encryption: the key (PKCS#8 DER) is sealed with its own
+    data key (AES-256-GCM), and the data key is sealed with the key-encryption key (KEK)."""
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    algorithm = models.CharField(max_length=16)  # rsa2048 | rsa3072 | ecp256
+    kek_id = models.CharField(max_length=16)  # which KEK wrapped the data key
+    wrapped_dek = models.BinaryField()  # nonce(12) + AES-GCM(KEK, data key)
+    sealed_key = models.BinaryField()  # nonce(12) + AES-GCM(data key, PKCS#8 DER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class CertificateAuthority(models.Model):
+    """PortSign's own CA hierarchy: root → issuing CA, plus the OCSP and TSA signers."""
+
+    class Role(models.TextChoices):
+        ROOT = "root"
+        ISSUING = "issuing"
+        OCSP = "ocsp"
+        TSA = "tsa"
+
+    name = models.SlugField(primary_key=True, max_length=32)  # used in URLs: /pki/ca/<name>.pem
+    role = models.CharField(max_length=8, choices=Role.choices, unique=True)
+    certificate_pem = models.TextField()
+    key = models.ForeignKey(KeyRecord, on_delete=models.PROTECT, related_name="+")
+    issuer = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Increases on every change of the CA's revocation list (RFC 5280 cRLNumber).
+    crl_number = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IssuedCertificate(models.Model):
+    """An end-entity certificate issued by PortSign's issuing CA (persons and enterprises)."""
+
+    class Status(models.TextChoices):
+        VALID = "valid"
+        SUSPENDED = "suspended"  # RFC 5280 certificateHold: may be released
+        REVOKED = "revoked"  # final
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    issuer = models.ForeignKey(
+        CertificateAuthority, on_delete=models.PROTECT, related_name="issued"
+    )
+    serial = models.CharField(max_length=40, unique=True)  # lower-case hex
+    subject = models.CharField(max_length=300)
+    certificate_pem = models.TextField()
+    key = models.ForeignKey(KeyRecord, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALID)
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.CharField(max_length=32, blank=True)  # x509.ReasonFlags value
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["issuer", "status"])]
