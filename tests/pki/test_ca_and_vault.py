@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def test_person_certificate_never_shows_the_id_number(hierarchy):
 
 def test_crl_lists_revoked_and_held_serials_with_reasons(hierarchy, tmp_path: Path):
     subject = issuance.person_name(name="测试", id_number="11010119900307123X")
-    good, bad, held = (issuance.issue_certificate(subject=subject) for _ in range(3))
+    _good, bad, held = (issuance.issue_certificate(subject=subject) for _ in range(3))
     issuance.revoke(bad.id, reason="key_compromise")
     issuance.suspend(held.id)
     response = Client().get("/pki/crl/issuing.crl")
@@ -113,11 +114,10 @@ def test_crl_lists_revoked_and_held_serials_with_reasons(hierarchy, tmp_path: Pa
         "-CAfile",
         str(tmp_path / "issuing.pem"),
     )
-    assert f"Serial Number: {bad.serial.upper()}" in text
+    listed = {int(h, 16) for h in re.findall(r"Serial Number: ([0-9A-F]+)", text)}
+    assert listed == {int(bad.serial, 16), int(held.serial, 16)}
     assert "Key Compromise" in text
-    assert f"Serial Number: {held.serial.upper()}" in text
     assert "Certificate Hold" in text
-    assert good.serial.upper() not in text
     assert "X509v3 CRL Number: \n                3" in text.replace("\r", "")
 
 
