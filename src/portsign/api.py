@@ -189,6 +189,9 @@ def _register_routers() -> None:
     api.add_router("/enterprises", enterprises_router)
     api.add_router("/join-requests", join_router)
     api.add_router("/invitations", invitation_router)
+    from portsign.pki.api import router as certificate_router
+
+    api.add_router("", certificate_router)
     if settings.SANDBOX:
         api.add_router("/sandbox", sandbox_router)
         api.add_router("/sandbox/bank", sandbox_bank_router)

@@ -289,6 +289,12 @@ DEPOSIT_MAX_STARTS = env_int("DEPOSIT_MAX_STARTS", 5, minimum=1)
 # PKI (issue 4). The KEK file lives outside the database; see pki/vault.py.
 PKI_ALGORITHM = env_choice("PKI_ALGORITHM", "rsa2048", ("rsa2048", "rsa3072", "ecp256"))
 PKI_KEK_FILE = env_str("PKI_KEK_FILE", str(DATA_DIR / "kek"))
+# Who approves certificate applications: "auto" for verified applicants (embedded default),
+# "enterprise_admin" (an administrator of the enterprise; personal ones stay automatic) or
+# "back_office" (PortSign reviewers).
+CERTIFICATE_APPROVAL = env_choice(
+    "CERTIFICATE_APPROVAL", "auto", ("auto", "enterprise_admin", "back_office")
+)
 PKI_TSA_POLICY = env_str("PKI_TSA_POLICY", "1.3.6.1.4.1.61234.1.1")
 TOKEN_TTL_DAYS = env_int("TOKEN_TTL_DAYS", 30, minimum=1)
 

@@ -4,6 +4,7 @@ signature by an issued certificate and reports a revoked one as revoked."""
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from PIL import Image
@@ -31,10 +32,20 @@ def _pdf() -> bytes:
     return buffer.getvalue()
 
 
+def _off_loop(function, *args):
+    """pyHanko's sync API runs its own event loop; browser tests in the same worker leave one
+    running in this thread, so run pyHanko in a fresh thread as a server thread would."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args).result()
+
+
 def _signed_by(issued) -> PdfFileReader:
     writer = IncrementalPdfFileWriter(io.BytesIO(_pdf()), strict=False)
-    output = signers.sign_pdf(
-        writer, signers.PdfSignatureMetadata(field_name="Sig1"), signer=signer_for(issued.id)
+    signer = signer_for(issued.id)
+    output = _off_loop(
+        lambda: signers.sign_pdf(
+            writer, signers.PdfSignatureMetadata(field_name="Sig1"), signer=signer
+        )
     )
     return PdfFileReader(output, strict=False)
 
@@ -43,7 +54,7 @@ def _validate(reader: PdfFileReader):
     context = ValidationContext(
         trust_roots=[root_certificate()], allow_fetching=True, revocation_mode="hard-fail"
     )
-    return validate_pdf_signature(reader.embedded_signatures[0], context)
+    return _off_loop(validate_pdf_signature, reader.embedded_signatures[0], context)
 
 
 def test_good_certificate_validates_with_revocation_checks(live_pki):

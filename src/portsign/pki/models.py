@@ -68,3 +68,40 @@ class IssuedCertificate(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["issuer", "status"])]
+
+
+class CertificateApplication(models.Model):
+    """A person's or an enterprise's application for a cloud certificate (SPEC C5, seed 003):
+    confirmed by the applicant with an SMS code, approved per policy, then issued."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"  # waiting for approval
+        ISSUED = "issued"
+        REJECTED = "rejected"
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    applicant = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    # Empty for a personal certificate.
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="certificates",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    invoice_title = models.CharField(max_length=100, blank=True)
+    invoice_tax_number = models.CharField(max_length=20, blank=True)
+    certificate = models.OneToOneField(
+        IssuedCertificate,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="application",
+    )
+    decided_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
