@@ -103,3 +103,11 @@ def test_lifecycle_suspend_release_revoke(hierarchy, acme, alice):
 def test_outsiders_cannot_touch_a_certificate(hierarchy, acme, alice, bob, action):
     cid = _apply(alice, acme).json()["id"]
     assert bob.api.post(f"/certificates/{cid}/{action}").status_code == 404
+
+
+def test_unknown_revocation_reason_is_400(hierarchy, acme, alice):
+    cid = _apply(alice, acme).json()["id"]
+    response = alice.api.post(f"/certificates/{cid}/revoke", {"reason": "because"})
+    assert response.status_code == 400
+    assert error_code(response) == "reason_invalid"
+    assert alice.api.get(f"/certificates/{cid}").json()["status"] == "issued"

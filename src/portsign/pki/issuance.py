@@ -23,9 +23,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portsign.common.audit import record_event
-from portsign.common.errors import Conflict
+from portsign.common.errors import Conflict, Invalid
 from portsign.pki.ca import (
     Role,
     authority,
@@ -174,7 +175,11 @@ def _change_status(
     with transaction.atomic():
         cert = IssuedCertificate.objects.select_for_update().get(pk=cert_id)
         if cert.status not in allowed_from:
-            raise Conflict(f"certificate is {cert.status}", code="illegal_transition")
+            raise Conflict(
+                _("The certificate is %(status)s; this change is not possible.")
+                % {"status": cert.status},
+                code="illegal_transition",
+            )
         old, cert.status = cert.status, to
         cert.revoked_at = None if to == Status.VALID else timezone.now()
         cert.revocation_reason = reason if to == Status.REVOKED else ""
@@ -194,7 +199,12 @@ def _change_status(
 
 def revoke(cert_id: str, *, reason: str = "unspecified", actor_id: str = "") -> IssuedCertificate:
     if reason not in REASONS:
-        raise Conflict(f"unknown revocation reason {reason!r}", code="reason_invalid")
+        raise Invalid(
+            _("Unknown revocation reason. Use one of: %(reasons)s.")
+            % {"reasons": ", ".join(REASONS)},
+            code="reason_invalid",
+            fields={"reason": _("Unknown reason.")},
+        )
     return _change_status(
         cert_id,
         to=Status.REVOKED,

@@ -21,17 +21,20 @@ from portsign.pki.vault import load_private_key
 CRL_VALIDITY = dt.timedelta(days=1)
 
 
+def _reason(cert: IssuedCertificate) -> x509.ReasonFlags:
+    """A suspension is published as certificateHold; a revocation with its stored reason."""
+    if cert.status == IssuedCertificate.Status.SUSPENDED:
+        return x509.ReasonFlags.certificate_hold
+    return x509.ReasonFlags[cert.revocation_reason or "unspecified"]
+
+
 def _revoked_entry(cert: IssuedCertificate) -> x509.RevokedCertificate:
     builder = (
         x509.RevokedCertificateBuilder()
         .serial_number(int(cert.serial, 16))
         .revocation_date(cert.revoked_at or dt.datetime.now(dt.UTC))
     )
-    reason = (
-        x509.ReasonFlags.certificate_hold
-        if cert.status == IssuedCertificate.Status.SUSPENDED
-        else x509.ReasonFlags[cert.revocation_reason or "unspecified"]
-    )
+    reason = _reason(cert)
     if reason != x509.ReasonFlags.unspecified:
         builder = builder.add_extension(x509.CRLReason(reason), critical=False)
     return builder.build()
@@ -68,9 +71,5 @@ def status_of_serial(ca: CertificateAuthority, serial: int) -> CertStatus:
         return CertStatus("unknown")
     if cert.status == IssuedCertificate.Status.VALID:
         return CertStatus("good")
-    reason = (
-        x509.ReasonFlags.certificate_hold
-        if cert.status == IssuedCertificate.Status.SUSPENDED
-        else x509.ReasonFlags[cert.revocation_reason or "unspecified"]
-    )
+    reason = _reason(cert)
     return CertStatus("revoked", cert.revoked_at, reason)
