@@ -111,3 +111,18 @@ def test_unknown_revocation_reason_is_400(hierarchy, acme, alice):
     assert response.status_code == 400
     assert error_code(response) == "reason_invalid"
     assert alice.api.get(f"/certificates/{cid}").json()["status"] == "issued"
+
+
+def test_apply_from_the_enterprise_console(hierarchy, acme, alice):
+    from django.test import Client
+
+    web = Client()
+    web.force_login(alice.user, backend="portsign.accounts.backends.AccountBackend")
+    web.post("/account/send-code/", {"purpose": "certificate", "account": alice.user.phone})
+    response = web.post(
+        f"/console/enterprise/{acme.id}/certificates/",
+        {"code": last_code(alice.user.phone), "invoice_title": acme.name},
+    )
+    assert response["Location"] == f"/console/enterprise/{acme.id}/#certificates"
+    page = web.get(f"/console/enterprise/{acme.id}/").content.decode()
+    assert 'data-testid="certificate-status">已签发<' in page

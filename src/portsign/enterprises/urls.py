@@ -15,6 +15,7 @@ urlpatterns = [
     path("<str:enterprise_id>/invite/", views.member_invite, name="member_invite"),
     path("<str:enterprise_id>/join/", views.join_apply, name="join_apply"),
     path("<str:enterprise_id>/materials/", views.materials_upload, name="materials"),
+    path("<str:enterprise_id>/certificates/", views.certificate_apply, name="certificate_apply"),
     path("<str:enterprise_id>/letter.pdf", views.letter_pdf, name="letter_pdf"),
     path("<str:enterprise_id>/letter/", views.letter_upload, name="letter_upload"),
     path("<str:enterprise_id>/legal-rep/", views.legal_rep_start, name="legal_rep_start"),

@@ -155,8 +155,21 @@ def detail(request: HttpRequest, enterprise_id: str) -> HttpResponse:
                 else []
             ),
             "permissions": Permission.choices,
+            "certificates": _certificates(enterprise.id) if live else [],
         },
     )
+
+
+def _certificates(enterprise_id: str) -> list[tuple[object, str]]:
+    from portsign.pki.applications import STATUS_LABELS, public_status
+    from portsign.pki.models import CertificateApplication
+
+    rows = (
+        CertificateApplication.objects.select_related("certificate")
+        .filter(enterprise_id=enterprise_id)
+        .order_by("-created_at")[:20]
+    )
+    return [(row, str(STATUS_LABELS[public_status(row)])) for row in rows]
 
 
 def _form_action(
@@ -368,6 +381,26 @@ def join_withdraw(request: HttpRequest, request_id: str) -> HttpResponse:
         request,
         lambda: members.withdraw_join_request(actor=signed_in_user(request), request_id=request_id),
         _("Your request was withdrawn."),
+    )
+
+
+@login_required
+@require_POST
+def certificate_apply(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    from portsign.pki import applications
+
+    return _act(
+        request,
+        lambda: applications.apply(
+            actor=signed_in_user(request),
+            enterprise_id=enterprise_id,
+            code=request.POST.get("code", ""),
+            invoice_title=request.POST.get("invoice_title", ""),
+            invoice_tax_number=request.POST.get("invoice_tax_number", ""),
+        ),
+        str(gettext_lazy("The certificate application was submitted.")),
+        enterprise_id,
+        "#certificates",
     )
 
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from portsign.accounts.domain.codes import consume_code
 from portsign.accounts.enums import Channel, CodePurpose
@@ -32,6 +32,13 @@ from portsign.pki import issuance
 from portsign.pki.models import CertificateApplication, IssuedCertificate
 
 REVIEW_KIND = "certificate_application"
+STATUS_LABELS = {
+    "pending": pgettext_lazy("certificate", "Waiting for approval"),
+    "issued": pgettext_lazy("certificate", "Issued"),
+    "rejected": pgettext_lazy("certificate", "Rejected"),
+    "suspended": pgettext_lazy("certificate", "Suspended"),
+    "revoked": pgettext_lazy("certificate", "Revoked"),
+}
 Status = CertificateApplication.Status
 
 
