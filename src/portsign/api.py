@@ -192,6 +192,9 @@ def _register_routers() -> None:
     from portsign.pki.api import router as certificate_router
 
     api.add_router("", certificate_router)
+    from portsign.seals.api import router as seals_router
+
+    api.add_router("", seals_router)
     if settings.SANDBOX:
         api.add_router("/sandbox", sandbox_router)
         api.add_router("/sandbox/bank", sandbox_bank_router)

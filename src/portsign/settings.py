@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "portsign.enterprises",
     "portsign.backoffice",
     "portsign.pki",
+    "portsign.seals",
 ]
 
 MIDDLEWARE = [
@@ -295,6 +296,9 @@ PKI_KEK_FILE = env_str("PKI_KEK_FILE", str(DATA_DIR / "kek"))
 CERTIFICATE_APPROVAL = env_choice(
     "CERTIFICATE_APPROVAL", "auto", ("auto", "enterprise_admin", "back_office")
 )
+# Seals (SPEC C2): how many live seals an enterprise, and signatures a person, may keep.
+SEAL_QUOTA = env_int("SEAL_QUOTA", 20, minimum=1)
+SIGNATURE_QUOTA = env_int("SIGNATURE_QUOTA", 10, minimum=1)
 PKI_TSA_POLICY = env_str("PKI_TSA_POLICY", "1.3.6.1.4.1.61234.1.1")
 TOKEN_TTL_DAYS = env_int("TOKEN_TTL_DAYS", 30, minimum=1)
 

@@ -86,29 +86,21 @@ def _bad(field: str, code: str, message: str) -> Invalid:
     return Invalid(message, code=code, fields={field: message})
 
 
-def check_and_store(
+def read_checked(
     upload: UploadedFile | None,
     *,
-    folder: str,
     allowed: set[str],
     max_bytes: int,
     field: str = "file",
-) -> StoredFile:
+) -> tuple[bytes, str]:
+    """The upload's bytes and kind, once its size, type and content have passed."""
     if upload is None:
         raise _bad(field, "file_required", _("Choose a file to upload."))
     if upload.size is not None and upload.size > max_bytes:
-        raise TooLarge(
-            _("The file is larger than %(mb)d MB.") % {"mb": max_bytes // 2**20},
-            code="file_too_large",
-            fields={field: _("Too large.")},
-        )
+        raise _too_large(max_bytes, field)
     data = upload.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise TooLarge(
-            _("The file is larger than %(mb)d MB.") % {"mb": max_bytes // 2**20},
-            code="file_too_large",
-            fields={field: _("Too large.")},
-        )
+        raise _too_large(max_bytes, field)
     kind = _sniff(data[:16])
     if kind not in allowed:
         names = "/".join(sorted(k.upper() for k in allowed))
@@ -117,8 +109,37 @@ def check_and_store(
         _check_pdf(data, field)
     else:
         _check_image(data, field)
+    return data, kind
+
+
+def _too_large(max_bytes: int, field: str) -> TooLarge:
+    if max_bytes >= 2**20:
+        size = _("%(mb)d MB") % {"mb": max_bytes // 2**20}
+    else:
+        size = _("%(kb)d KB") % {"kb": max_bytes // 2**10}
+    return TooLarge(
+        _("The file is larger than %(size)s.") % {"size": size},
+        code="file_too_large",
+        fields={field: _("Too large.")},
+    )
+
+
+def store_bytes(data: bytes, *, folder: str, kind: str) -> StoredFile:
+    """Store *data* content-addressed; identical content is stored once."""
     digest = hashlib.sha256(data).hexdigest()
     path = f"{folder}/{digest[:2]}/{digest}.{_KINDS[kind]}"
     if not default_storage.exists(path):
         default_storage.save(path, ContentFile(data))
     return StoredFile(path=path, sha256=digest, kind=kind, size=len(data))
+
+
+def check_and_store(
+    upload: UploadedFile | None,
+    *,
+    folder: str,
+    allowed: set[str],
+    max_bytes: int,
+    field: str = "file",
+) -> StoredFile:
+    data, kind = read_checked(upload, allowed=allowed, max_bytes=max_bytes, field=field)
+    return store_bytes(data, folder=folder, kind=kind)

@@ -41,7 +41,8 @@ def owned_items(member: Membership) -> dict[str, int]:
 
 
 def move_all(source: Membership, target: Membership, actor_id: str) -> dict[str, list[str]]:
-    """Move everything; call inside the transaction of the transfer."""
+    """Move everything; call inside the transaction of the transfer. Returns the ids moved, by
+    kind, for the kinds that had any."""
     moved = {kind: item.move(source, target, actor_id) for kind, item in _REGISTRY.items()}
     for kind, ids in moved.items():
         for item_id in ids:
@@ -53,4 +54,4 @@ def move_all(source: Membership, target: Membership, actor_id: str) -> dict[str,
                 object_id=item_id,
                 data={"from": source.user_id, "to": target.user_id},
             )
-    return moved
+    return {kind: ids for kind, ids in moved.items() if ids}
