@@ -8,6 +8,7 @@ urlpatterns = [
     path("", common_views.home, name="home"),
     path("console/", common_views.console, name="console"),
     path("console/enterprise/", include("portsign.enterprises.urls")),
+    path("console/seals/", include("portsign.seals.urls")),
     path("console/contracts/", common_views.section("contracts"), name="section_contracts"),
     path("console/verify/", common_views.section("verify"), name="section_verify"),
     path("console/backoffice/", include("portsign.backoffice.urls")),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 NAV = [
     ("me", _("Personal centre"), "accounts:profile"),
     ("enterprise", _("Enterprise console"), "enterprises:index"),
+    ("seals", _("Seals and signatures"), "seals:index"),
     ("contracts", _("Contracts"), "section_contracts"),
     ("verify", _("Verify a PDF"), "section_verify"),
 ]

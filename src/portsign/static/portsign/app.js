@@ -17,3 +17,31 @@ document.addEventListener("htmx:afterSwap", (event) => {
   };
   tick();
 });
+
+// Signature pad: draw with mouse, pen or finger; the drawing is sent as a transparent PNG.
+document.querySelectorAll("form.draw-form").forEach((form) => {
+  const canvas = form.querySelector("canvas");
+  const input = form.querySelector("input[type=file]");
+  const pen = canvas.getContext("2d");
+  pen.lineWidth = 6; pen.lineCap = "round"; pen.lineJoin = "round"; pen.strokeStyle = "#14141e";
+  let drawing = false, inked = false;
+  const at = (e) => {
+    const box = canvas.getBoundingClientRect();
+    return [(e.clientX - box.left) * canvas.width / box.width, (e.clientY - box.top) * canvas.height / box.height];
+  };
+  canvas.addEventListener("pointerdown", (e) => { drawing = true; canvas.setPointerCapture(e.pointerId); pen.beginPath(); pen.moveTo(...at(e)); });
+  canvas.addEventListener("pointermove", (e) => { if (!drawing) return; pen.lineTo(...at(e)); pen.stroke(); inked = true; });
+  canvas.addEventListener("pointerup", () => { drawing = false; });
+  form.querySelector("[data-clear]").addEventListener("click", () => { pen.clearRect(0, 0, canvas.width, canvas.height); inked = false; });
+  form.addEventListener("submit", (e) => {
+    if (input.files.length) return;
+    e.preventDefault();
+    if (!inked) return;
+    canvas.toBlob((blob) => {
+      const files = new DataTransfer();
+      files.items.add(new File([blob], "signature.png", { type: "image/png" }));
+      input.files = files.files;
+      form.submit();
+    }, "image/png");
+  });
+});
