@@ -204,7 +204,10 @@ class Pkcs11Kek(KekBackend):
     database backups) that name them keep opening until an operator deletes them.
 
     One session per process, opened lazily and reused: opening one logs in, which is slow on
-    network HSMs. A PKCS#11 session runs one operation at a time, so every use holds a lock.
+    network HSMs. A lock makes threads open it once (a second login fails with
+    CKR_USER_ALREADY_LOGGED_IN) and keeps each multi-step use — find the current KEK, then
+    encrypt; scan the token, then cache — whole. python-pkcs11 itself serialises single
+    operations on a session.
     """
 
     def __init__(self, config: Pkcs11Config) -> None:
