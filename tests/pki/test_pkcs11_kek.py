@@ -309,6 +309,11 @@ def test_wrong_pin_gives_a_clear_error_without_the_pin(softhsm, settings, tmp_pa
         vault.load_private_key(record.id)
     assert str(info.value) == "no single PKCS#11 token is labelled 'no-such-token'"
     settings.PKCS11_TOKEN_LABEL = TOKEN
+    settings.PKCS11_MODULE = str(tmp_path / "missing.so")
+    with pytest.raises(vault.VaultError) as info:
+        vault.load_private_key(record.id)
+    assert str(info.value) == f"cannot load the PKCS#11 module {tmp_path / 'missing.so'}"
+    settings.PKCS11_MODULE = MODULE
     assert vault.load_private_key(record.id).private_numbers() == _key.private_numbers()
 
 

@@ -248,6 +248,8 @@ class Pkcs11Kek(KekBackend):
                 f"no single PKCS#11 token is labelled {self.config.token_label!r}"
             ) from exc
         try:
+            # The PIN goes straight into the call: no local variable holds it for an error
+            # reporter that records the locals of each traceback frame.
             session = token.open(rw=True, user_pin=self._read_pin())
         except (pkcs11.PinIncorrect, pkcs11.PinInvalid, pkcs11.PinLenRange) as exc:
             # Name the file, never its content.
