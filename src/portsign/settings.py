@@ -287,9 +287,22 @@ ENTERPRISE_MATERIALS_DAYS = env_int("ENTERPRISE_MATERIALS_DAYS", 30, minimum=1)
 DEPOSIT_MAX_TRIES = env_int("DEPOSIT_MAX_TRIES", 3, minimum=1)
 DEPOSIT_VALID_DAYS = env_int("DEPOSIT_VALID_DAYS", 7, minimum=1)
 DEPOSIT_MAX_STARTS = env_int("DEPOSIT_MAX_STARTS", 5, minimum=1)
-# PKI (issue 4). The KEK file lives outside the database; see pki/vault.py.
+# PKI (issue 4). The key-encryption key lives outside the database; see pki/kek.py.
 PKI_ALGORITHM = env_choice("PKI_ALGORITHM", "rsa2048", ("rsa2048", "rsa3072", "ecp256"))
+# "file": a 0600 file (allowed in production too, but then the file must be guarded like the
+# keys); "pkcs11": a non-extractable AES key inside an HSM reached through a PKCS#11 module.
+PKI_KEK = env_choice("PKI_KEK", "file", ("file", "pkcs11"))
 PKI_KEK_FILE = env_str("PKI_KEK_FILE", str(DATA_DIR / "kek"))
+# An empty variable means the default, as for every choice: a blank label would match nothing.
+PKCS11_MODULE = env_str("PKCS11_MODULE") or "/usr/lib/softhsm/libsofthsm2.so"
+PKCS11_TOKEN_LABEL = env_str("PKCS11_TOKEN_LABEL") or "portsign"
+# The user PIN is read from this file when the session opens: never from the environment,
+# which leaks into process listings, crash reports and child processes.
+PKCS11_PIN_FILE = env_str("PKCS11_PIN_FILE")
+# Rotation adds generations "<label>.1", "<label>.2", … beside it in the token.
+PKCS11_KEK_LABEL = env_str("PKCS11_KEK_LABEL") or "portsign-kek"
+if PKI_KEK == "pkcs11" and not PKCS11_PIN_FILE:
+    raise SettingError("PORTSIGN_PKI_KEK=pkcs11 needs PORTSIGN_PKCS11_PIN_FILE")
 # Who approves certificate applications: "auto" for verified applicants (embedded default),
 # "enterprise_admin" (an administrator of the enterprise; personal ones stay automatic) or
 # "back_office" (PortSign reviewers).

@@ -216,4 +216,3 @@ def signature_create(request: HttpRequest) -> HttpResponse:
         _("Your signature was saved."),
         reverse("seals:index"),
     )
-
