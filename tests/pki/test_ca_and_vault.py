@@ -189,3 +189,31 @@ def test_wrong_kek_cannot_open_keys(hierarchy):
     Path(settings.PKI_KEK_FILE).write_bytes(os.urandom(32))
     with pytest.raises(vault.VaultError):
         vault.load_private_key(record.id)
+
+
+def test_rotation_after_an_interrupted_one_keeps_every_key(hierarchy, monkeypatch):
+    """A rotation that committed but died before its rename leaves `kek.new` as the only KEK of
+    the re-wrapped records; the next rotation must finish it, not overwrite it."""
+    from portsign.pki import kek
+
+    records = list(KeyRecord.objects.values_list("id", flat=True))
+    before = [vault.load_private_key(r).public_key().public_numbers() for r in records]
+    monkeypatch.setattr(kek._PendingFileKek, "activate", lambda self: None)  # dies before rename
+    vault.rotate_kek(os.urandom(32))
+    monkeypatch.undo()
+    pending = Path(settings.PKI_KEK_FILE).with_suffix(".new")
+    assert pending.exists()
+    assert vault.rotate_kek(os.urandom(32)) == 4
+    assert not pending.exists()
+    vault.load_private_key.cache_clear()
+    assert [vault.load_private_key(r).public_key().public_numbers() for r in records] == before
+
+
+def test_a_rolled_back_rotation_leaves_a_pending_file_that_may_be_replaced(hierarchy):
+    pending = Path(settings.PKI_KEK_FILE).with_suffix(".new")
+    pending.write_bytes(os.urandom(32))  # written, then the re-wrap rolled back
+    current = vault.read_kek()
+    assert vault.rotate_kek(os.urandom(32)) == 4
+    assert vault.read_kek() not in (current, b"")
+    vault.load_private_key.cache_clear()
+    assert vault.load_private_key(KeyRecord.objects.first().id) is not None

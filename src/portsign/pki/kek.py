@@ -133,10 +133,23 @@ class FileKek(KekBackend):
         if len(kek) != 32:
             raise VaultError("the new key-encryption key must be exactly 32 bytes")
         self.read()  # the current KEK must exist before a new one stands beside it
+        self._finish_interrupted_rotation()
         fd = os.open(self.pending_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(kek)
         return _PendingFileKek(self, kek)
+
+    def _finish_interrupted_rotation(self) -> None:
+        """A `.new` file left by a rotation that committed but stopped before its rename holds
+        the only KEK of the re-wrapped records: make it current rather than overwrite it. One
+        that no record names is from a rotation that rolled back, and may be replaced."""
+        from portsign.pki.models import KeyRecord  # the models import the vault's helpers
+
+        if not self.pending_path.exists():
+            return
+        waiting = file_kek_id(self.pending_path.read_bytes())
+        if KeyRecord.objects.filter(kek_id=waiting).exists():
+            self.pending_path.replace(self.path)
 
 
 class _PendingFileKek(PendingKek):
