@@ -506,3 +506,53 @@ def test_someone_elses_login_certificate_is_404(holder, bob):
 def test_login_certificates_need_sign_in(api):
     refused(api.get("/me/login-certificates"), 401, "unauthorized")
     refused(api.post("/me/login-certificates", {"csr": "x", "code": "123456"}), 401, "unauthorized")
+
+
+# -- console -------------------------------------------------------------------------------------
+
+
+def _console(person):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(person.user, backend="portsign.accounts.backends.AccountBackend")
+    return client
+
+
+def test_console_lists_and_unbinds_login_certificates(holder):
+    alice, _key, body = holder
+    web = _console(alice)
+    page = web.get("/account/me/").content.decode()
+    assert body["serial"] in page
+    assert "portsign login-certificate request" in page
+    unbound = web.post(f"/account/me/login-certificates/{body['id']}/unbind/")
+    assert unbound.status_code == 302
+    assert stored(body).status == "revoked"
+    assert body["serial"] not in web.get("/account/me/").content.decode()
+
+
+def test_console_cannot_unbind_someone_elses_certificate(holder, bob):
+    _alice, _key, body = holder
+    assert (
+        _console(bob).post(f"/account/me/login-certificates/{body['id']}/unbind/").status_code
+        == 404
+    )
+    assert stored(body).status == "valid"
+    assert LoginCertificate.objects.get(pk=body["id"]).unbound_at is None
+
+
+def test_console_sends_the_certificate_code_to_myself(alice):
+    from portsign.accounts.models import VerificationCode
+
+    web = _console(alice)
+    page = web.get("/account/me/").content.decode()
+    assert 'data-testid="login-certificate-code"' in page
+    assert f'name="account" value="{alice.account}"' in page
+    # What the button posts (hx-include of its form plus hx-vals).
+    sent = web.post(
+        "/account/send-code/",
+        {"purpose": "certificate", "field": "account", "account": alice.account},
+    )
+    assert sent.status_code == 200
+    code = VerificationCode.objects.get(target=alice.account)
+    assert code.purpose == "certificate"

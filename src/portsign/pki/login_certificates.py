@@ -32,6 +32,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from portsign.accounts.domain.challenges import consume_challenge
 from portsign.accounts.domain.codes import consume_code, own_code_account
@@ -160,6 +161,14 @@ def unbind_login_certificate(*, actor: User, binding_id: str) -> LoginCertificat
                 binding.certificate_id, reason="cessation_of_operation", actor_id=actor.id
             )
     return binding
+
+
+STATUS_LABELS = {
+    "valid": pgettext_lazy("certificate", "Valid"),
+    "suspended": pgettext_lazy("certificate", "Suspended"),
+    "revoked": pgettext_lazy("certificate", "Revoked"),
+    "expired": pgettext_lazy("certificate", "Expired"),
+}
 
 
 def public_status(certificate: IssuedCertificate) -> str:
