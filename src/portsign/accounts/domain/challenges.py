@@ -2,7 +2,8 @@
 
 Every sign-in attempt uses up its challenge, a wrong signature included, so the attempts from
 one network are bounded by CERT_LOGIN_IP_HOURLY_LIMIT — and nobody can lock someone else's
-account by failing on purpose, as there is no per-account counter.
+account by failing on purpose, as there is no per-account counter. `manage.py cleanup` deletes
+challenges once the hourly limit no longer counts them.
 """
 
 from __future__ import annotations
@@ -20,16 +21,12 @@ from portsign.accounts.models import LoginChallenge
 from portsign.common.errors import RateLimited, Unauthorized
 from portsign.common.request_context import current_origin
 
-# Used and expired challenges are kept this long (the hourly limit counts them), then purged.
-_KEEP = timedelta(days=1)
-
 
 def new_challenge() -> LoginChallenge:
     ip = current_origin().ip
     now = timezone.now()
     with transaction.atomic():
         _check_limit(ip, now)
-        LoginChallenge.objects.filter(created_at__lt=now - _KEEP).delete()
         return LoginChallenge.objects.create(
             challenge=base64.b64encode(secrets.token_bytes(32)).decode(),
             ip=ip,
