@@ -556,3 +556,9 @@ def test_console_sends_the_certificate_code_to_myself(alice):
     assert sent.status_code == 200
     code = VerificationCode.objects.get(target=alice.account)
     assert code.purpose == "certificate"
+
+
+def test_before_the_ca_exists_nothing_is_trusted(api):
+    key = new_key()
+    pem = _self_signed(key, x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Early")]))
+    refused(login(api, key, pem), 401, "certificate_untrusted")

@@ -229,7 +229,7 @@ class EmailIn(Schema):
 
 class ChallengeOut(Schema):
     challenge_id: str
-    challenge: str = Field(description="Random, base64; sign it as described in API notes")
+    challenge: str = Field(description="32 random bytes, base64; sign as /certificate/login says")
     expires_in: int = Field(description="Seconds the challenge may be signed")
 
 

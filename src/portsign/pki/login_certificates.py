@@ -44,10 +44,11 @@ from portsign.common.errors import Conflict, DomainError, Invalid, NotFound, Una
 from portsign.pki import issuance
 from portsign.pki.ca import Role, authority, certificate_of
 from portsign.pki.login_protocol import algorithm_of, login_message, signature_is_valid
-from portsign.pki.models import IssuedCertificate, LoginCertificate
+from portsign.pki.models import CertificateAuthority, IssuedCertificate, LoginCertificate
 from portsign.pki.revocation import status_of_serial
 
 Status = IssuedCertificate.Status
+DER = serialization.Encoding.DER
 LOGIN_CERTIFICATE_YEARS = 2
 # A PEM request or certificate for the accepted keys is ~1–2 KB; anything far larger is junk.
 _MAX_PEM_CHARS = 16_000
@@ -215,28 +216,31 @@ def _decode_signature(signature: str) -> bytes:
 
 def _issued_by_us(certificate: x509.Certificate) -> IssuedCertificate:
     """The stored certificate of our issuing CA that *certificate* is, byte for byte."""
-    ca = authority(Role.ISSUING)
     untrusted = _refused(
         _("This certificate was not issued by PortSign's certificate authority."),
         "certificate_untrusted",
     )
     try:
+        ca = authority(Role.ISSUING)  # absent before `init_hierarchy`: nothing is ours yet
         certificate.verify_directly_issued_by(certificate_of(ca))
-    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm) as exc:
+    except (
+        CertificateAuthority.DoesNotExist,
+        ValueError,
+        TypeError,
+        InvalidSignature,
+        UnsupportedAlgorithm,
+    ) as exc:
         raise untrusted from exc
     issued = IssuedCertificate.objects.filter(
         issuer=ca, serial=format(certificate.serial_number, "x")
     ).first()
-    der = certificate.public_bytes(serialization.Encoding.DER)
-    if (
-        issued is None
-        or x509.load_pem_x509_certificate(issued.certificate_pem.encode()).public_bytes(
-            serialization.Encoding.DER
-        )
-        != der
-    ):
+    if issued is None or _der(issued.certificate_pem) != certificate.public_bytes(DER):
         raise untrusted
     return issued
+
+
+def _der(pem: str) -> bytes:
+    return x509.load_pem_x509_certificate(pem.encode()).public_bytes(DER)
 
 
 def _check_validity(certificate: x509.Certificate) -> None:
