@@ -523,7 +523,8 @@ def test_console_lists_and_unbinds_login_certificates(holder):
     alice, _key, body = holder
     web = _console(alice)
     page = web.get("/account/me/").content.decode()
-    assert body["serial"] in page
+    assert page.count('<section class="card" id="login-certificates">') == 1
+    assert page.count(body["serial"]) == 1
     assert "portsign login-certificate request" in page
     unbound = web.post(f"/account/me/login-certificates/{body['id']}/unbind/")
     assert unbound.status_code == 302
