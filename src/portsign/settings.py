@@ -276,6 +276,10 @@ PASSWORD_LOCK_SECONDS = env_int("PASSWORD_LOCK_SECONDS", 900, minimum=1)
 # Failures after which the captcha is demanded; 0 = on every password sign-in.
 CAPTCHA_AFTER_FAILURES = env_int("CAPTCHA_AFTER_FAILURES", 0)
 CAPTCHA_TTL_SECONDS = env_int("CAPTCHA_TTL_SECONDS", 300, minimum=30)
+# Certificate sign-in: how long a challenge may be signed, and challenges per IP and hour
+# (every sign-in attempt uses up one challenge, so this also bounds attempts).
+CERT_LOGIN_CHALLENGE_SECONDS = env_int("CERT_LOGIN_CHALLENGE_SECONDS", 120, minimum=10)
+CERT_LOGIN_IP_HOURLY_LIMIT = env_int("CERT_LOGIN_IP_HOURLY_LIMIT", 60, minimum=1)
 PERSON_VERIFICATION_DAILY_LIMIT = env_int("PERSON_VERIFICATION_DAILY_LIMIT", 5, minimum=1)
 # Documents are at most 10 MB; a request declaring more is refused before its body is read
 # (RequestSizeMiddleware). Smaller uploads are kept in memory, never spooled to disk.

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from portsign.accounts.domain.captcha import new_captcha
-from portsign.accounts.models import Captcha, SignInThrottle, VerificationCode
+from portsign.accounts.models import Captcha, LoginChallenge, SignInThrottle, VerificationCode
 
 
 def _code(created_at) -> VerificationCode:
@@ -23,18 +23,26 @@ def _code(created_at) -> VerificationCode:
     )
 
 
+def _challenge(created_at) -> LoginChallenge:
+    return LoginChallenge.objects.create(
+        challenge="x", created_at=created_at, expires_at=created_at + timedelta(minutes=2)
+    )
+
+
 def test_cleanup_keeps_live_rows_and_deletes_dead_ones():
     now = timezone.now()
     live_captcha, dead_captcha = new_captcha(), new_captcha()
     Captcha.objects.filter(pk=dead_captcha.pk).update(expires_at=now - timedelta(seconds=1))
     recent, old = _code(now - timedelta(hours=20)), _code(now - timedelta(days=3))
+    counted, _stale = _challenge(now - timedelta(minutes=50)), _challenge(now - timedelta(hours=2))
     SignInThrottle.objects.create(address="a", locked_until=now - timedelta(minutes=1))
     SignInThrottle.objects.create(address="b", locked_until=now + timedelta(minutes=1))
     out = io.StringIO()
     call_command("cleanup", stdout=out)
-    expected = "cleanup: captchas=1, codes=1, idempotency=0, locks=1, lapsed=0"
+    expected = "cleanup: captchas=1, codes=1, challenges=1, idempotency=0, locks=1, lapsed=0"
     assert out.getvalue().strip() == expected
     assert list(Captcha.objects.values_list("pk", flat=True)) == [live_captcha.pk]
     assert list(VerificationCode.objects.values_list("pk", flat=True)) == [recent.pk]
     assert list(SignInThrottle.objects.values_list("address", flat=True)) == ["b"]
     assert not VerificationCode.objects.filter(pk=old.pk).exists()
+    assert list(LoginChallenge.objects.values_list("pk", flat=True)) == [counted.pk]

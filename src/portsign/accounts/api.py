@@ -8,15 +8,20 @@ from ninja import Router, Status
 
 from portsign.accounts.backends import signed_in_user
 from portsign.accounts.domain import captcha as captchas
+from portsign.accounts.domain import challenges, realname, tokens, users
 from portsign.accounts.domain import login as logins
-from portsign.accounts.domain import realname, tokens, users
 from portsign.accounts.domain.codes import request_code
 from portsign.accounts.schemas import (
     ActingOut,
     CaptchaOut,
+    CertificateLoginIn,
+    ChallengeOut,
     CodeRequest,
     CodeSent,
     EmailIn,
+    LoginCertificateIn,
+    LoginCertificateInfo,
+    LoginCertificateIssued,
     LoginIn,
     MeOut,
     NewTokenIn,
@@ -34,6 +39,7 @@ from portsign.accounts.schemas import (
 )
 from portsign.api import AUTH, optional_user
 from portsign.common.errors import Invalid, NotFound
+from portsign.pki import login_certificates
 
 auth_router = Router(tags=["auth"])
 me_router = Router(tags=["me"], auth=AUTH)
@@ -75,6 +81,31 @@ def login(request: HttpRequest, payload: LoginIn) -> TokenOut:
             code="credentials_missing",
             fields={"code": _("Required."), "password": _("Required.")},
         )
+    token, raw = tokens.issue_token(user=user, name="login")
+    return TokenOut(token=raw, expires_at=token.expires_at, user=UserOut.of(user))
+
+
+@auth_router.post(
+    "/certificate/challenge",
+    response=ChallengeOut,
+    summary="A challenge to sign with a login certificate",
+)
+def certificate_challenge(request: HttpRequest) -> ChallengeOut:
+    row = challenges.new_challenge()
+    expires_in = int((row.expires_at - row.created_at).total_seconds())
+    return ChallengeOut(challenge_id=row.id, challenge=row.challenge, expires_in=expires_in)
+
+
+@auth_router.post(
+    "/certificate/login", response=TokenOut, summary="Sign in with a signed challenge"
+)
+def certificate_login(request: HttpRequest, payload: CertificateLoginIn) -> TokenOut:
+    user = login_certificates.login_with_certificate(
+        challenge_id=payload.challenge_id,
+        certificate_pem=payload.certificate,
+        signature=payload.signature,
+        host=request.get_host(),
+    )
     token, raw = tokens.issue_token(user=user, name="login")
     return TokenOut(token=raw, expires_at=token.expires_at, user=UserOut.of(user))
 
@@ -213,3 +244,37 @@ def get_verification(request: HttpRequest) -> VerificationOut:
     return VerificationOut.of(
         realname.refresh_person_verification(user=user, verification_id=attempt.id)
     )
+
+
+@me_router.post(
+    "/login-certificates",
+    response={201: LoginCertificateIssued},
+    summary="Get a login certificate for my key (PKCS#10 request)",
+)
+def request_login_certificate(
+    request: HttpRequest, payload: LoginCertificateIn
+) -> Status[LoginCertificateIssued]:
+    binding = login_certificates.request_login_certificate(
+        actor=signed_in_user(request), csr_pem=payload.csr, code=payload.code
+    )
+    return Status(201, LoginCertificateIssued.of(binding))
+
+
+@me_router.get(
+    "/login-certificates", response=list[LoginCertificateInfo], summary="My login certificates"
+)
+def list_login_certificates(request: HttpRequest) -> list[LoginCertificateInfo]:
+    bindings = login_certificates.login_certificates_of(user=signed_in_user(request))
+    return [LoginCertificateInfo.of(b) for b in bindings]
+
+
+@me_router.delete(
+    "/login-certificates/{binding_id}",
+    response={204: None},
+    summary="Unbind (and revoke) one of my login certificates",
+)
+def unbind_login_certificate(request: HttpRequest, binding_id: str) -> Status[None]:
+    login_certificates.unbind_login_certificate(
+        actor=signed_in_user(request), binding_id=binding_id
+    )
+    return Status(204, None)

@@ -157,3 +157,21 @@ class PersonVerification(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "created_at"])]
+
+
+class LoginChallenge(models.Model):
+    """A nonce for certificate sign-in (SPEC A2). Not a secret — the holder signs it — so it is
+    stored as issued; `used_at` makes it single use and `expires_at` short-lived."""
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    challenge = models.CharField(max_length=64)  # base64 of 32 random bytes
+    ip = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["ip", "created_at"]),
+            models.Index(fields=["created_at"]),
+        ]

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from portsign.accounts.models import ApiToken, PersonVerification, User
 from portsign.common.cn_ids import mask_id_number
+from portsign.pki.models import LoginCertificate
 
 
 class CodeRequest(Schema):
@@ -224,3 +225,53 @@ class EmailIn(Schema):
     current_password: str
     new_email: str
     code: str
+
+
+class ChallengeOut(Schema):
+    challenge_id: str
+    challenge: str = Field(description="32 random bytes, base64; sign as /certificate/login says")
+    expires_in: int = Field(description="Seconds the challenge may be signed")
+
+
+class CertificateLoginIn(Schema):
+    challenge_id: str = Field(max_length=26)
+    certificate: str = Field(description="The login certificate, PEM")
+    signature: str = Field(
+        description="base64 RSA PKCS#1 v1.5 or ECDSA (DER) SHA-256 signature of the message "
+        '"PortSign login v1\\nchallenge=<challenge>\\naudience=<host[:port]>"'
+    )
+
+
+class LoginCertificateIn(Schema):
+    csr: str = Field(description="PKCS#10 certificate request, PEM (RSA-2048/3072, ECDSA P-256)")
+    code: str = Field(description="Code from /auth/codes with purpose certificate")
+
+
+class LoginCertificateIssued(Schema):
+    id: str
+    serial: str
+    not_after: datetime
+    pem: str
+
+    @staticmethod
+    def of(binding: LoginCertificate) -> LoginCertificateIssued:
+        cert = binding.certificate
+        return LoginCertificateIssued(
+            id=binding.id, serial=cert.serial, not_after=cert.not_after, pem=cert.certificate_pem
+        )
+
+
+class LoginCertificateInfo(Schema):
+    id: str
+    serial: str
+    status: str = Field(description="valid | suspended | revoked | expired")
+    not_after: datetime
+
+    @staticmethod
+    def of(binding: LoginCertificate) -> LoginCertificateInfo:
+        from portsign.pki.login_certificates import public_status
+
+        cert = binding.certificate
+        return LoginCertificateInfo(
+            id=binding.id, serial=cert.serial, status=public_status(cert), not_after=cert.not_after
+        )

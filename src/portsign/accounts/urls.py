@@ -20,4 +20,9 @@ urlpatterns = [
     path("me/verification/", views.verification_view, name="verification"),
     path("me/tokens/", views.token_create_view, name="token_create"),
     path("me/tokens/<str:token_id>/revoke/", views.token_revoke_view, name="token_revoke"),
+    path(
+        "me/login-certificates/<str:binding_id>/unbind/",
+        views.login_certificate_unbind_view,
+        name="login_certificate_unbind",
+    ),
 ]

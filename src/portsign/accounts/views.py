@@ -29,6 +29,7 @@ from portsign.accounts.models import Captcha, User
 from portsign.common.cn_ids import mask_id_number
 from portsign.common.errors import DomainError, RateLimited
 from portsign.common.qr import qr_svg
+from portsign.pki import login_certificates
 
 BACKEND = "portsign.accounts.backends.AccountBackend"
 
@@ -200,6 +201,11 @@ def _profile(request: HttpRequest, **extra: Any) -> HttpResponse:
         "face_qr": qr_svg(attempt.face_url) if attempt and attempt.status == "pending" else "",
         "methods": VerificationMethod.choices,
         "masked_id": mask_id_number(user.id_number) if user.id_number else "",
+        "login_certificates": [
+            (b, login_certificates.STATUS_LABELS[login_certificates.public_status(b.certificate)])
+            for b in login_certificates.login_certificates_of(user=user)
+        ],
+        "public_url": settings.PUBLIC_URL,
         **extra,
     }
     return render(request, "accounts/profile.html", context)
@@ -311,3 +317,17 @@ def token_revoke_view(request: HttpRequest, token_id: str) -> HttpResponse:
         return HttpResponse(status=404)
     messages.success(request, _("The token was revoked."))
     return redirect("accounts:profile")
+
+
+@login_required
+@require_POST
+def login_certificate_unbind_view(request: HttpRequest, binding_id: str) -> HttpResponse:
+    _result, exc = _attempt(
+        lambda: login_certificates.unbind_login_certificate(
+            actor=signed_in_user(request), binding_id=binding_id
+        )
+    )
+    if exc is not None:
+        return HttpResponse(status=404)
+    messages.success(request, _("The sign-in certificate was unbound and revoked."))
+    return redirect(reverse("accounts:profile") + "#login-certificates")

@@ -14,10 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from portsign.accounts.domain.codes import consume_code
-from portsign.accounts.enums import Channel, CodePurpose
-from portsign.accounts.models import User, VerificationCode
-from portsign.accounts.validators import Account
+from portsign.accounts.domain.codes import consume_code, own_code_account
+from portsign.accounts.enums import CodePurpose
+from portsign.accounts.models import User
 from portsign.backoffice import domain as backoffice
 from portsign.backoffice.models import Review
 from portsign.backoffice.registry import ReviewKind, register
@@ -40,18 +39,6 @@ STATUS_LABELS = {
     "revoked": pgettext_lazy("certificate", "Revoked"),
 }
 Status = CertificateApplication.Status
-
-
-def _code_account(user: User) -> Account:
-    """The address the applicant's newest certificate code went to (phone or e-mail)."""
-    addresses = [a for a in (user.phone, user.email) if a]
-    latest = (
-        VerificationCode.objects.filter(target__in=addresses, purpose=CodePurpose.CERTIFICATE)
-        .order_by("-created_at")
-        .first()
-    )
-    target = latest.target if latest else addresses[0]
-    return Account(Channel.SMS if target == user.phone else Channel.EMAIL, target)
 
 
 def apply(
@@ -90,7 +77,11 @@ def apply(
         code="invoice_invalid",
         message=_("Invoice tax number: up to 20 characters."),
     )
-    consume_code(account=_code_account(actor), purpose=CodePurpose.CERTIFICATE, code=code)
+    consume_code(
+        account=own_code_account(actor, CodePurpose.CERTIFICATE),
+        purpose=CodePurpose.CERTIFICATE,
+        code=code,
+    )
     with transaction.atomic():
         application = CertificateApplication.objects.create(
             applicant=actor, enterprise=enterprise, invoice_title=title, invoice_tax_number=tax

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.types import (
     CertificateIssuerPublicKeyTypes,
     CertificatePublicKeyTypes,
 )
-from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -36,7 +36,7 @@ from portsign.pki.ca import (
     ocsp_url,
     signing_hash,
 )
-from portsign.pki.models import CertificateAuthority, IssuedCertificate
+from portsign.pki.models import CertificateAuthority, IssuedCertificate, KeyRecord
 from portsign.pki.vault import load_private_key, new_key
 
 Status = IssuedCertificate.Status
@@ -77,25 +77,28 @@ def _issuer_key(issuer: x509.Certificate) -> CertificateIssuerPublicKeyTypes:
     return cast(CertificateIssuerPublicKeyTypes, issuer.public_key())
 
 
+def _key_usage(*, content_commitment: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=content_commitment,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
 def _end_entity(
-    builder: x509.CertificateBuilder, issuer: x509.Certificate
+    builder: x509.CertificateBuilder, issuer: x509.Certificate, *, client_auth: bool
 ) -> x509.CertificateBuilder:
-    return (
+    # A signing (cloud) certificate commits its holder to documents; a login certificate only
+    # authenticates, so it carries clientAuth and no non-repudiation (content commitment).
+    builder = (
         builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_key_usage(content_commitment=not client_auth), critical=True)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(_issuer_key(issuer)), critical=False
         )
@@ -128,15 +131,27 @@ def _end_entity(
             critical=False,
         )
     )
+    if client_auth:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+        )
+    return builder
 
 
-def issue_certificate(*, subject: x509.Name, years: int = 2) -> IssuedCertificate:
-    """A fresh key in the vault and a certificate for it from the issuing CA."""
+def sign_certificate(
+    *,
+    subject: x509.Name,
+    public_key: CertificatePublicKeyTypes,
+    years: int = 2,
+    client_auth: bool = False,
+) -> tuple[CertificateAuthority, x509.Certificate]:
+    """A certificate for *public_key* signed by the issuing CA; nothing is stored yet.
+
+    Signing happens outside any transaction: with the CA key in a token it is slow I/O.
+    """
     ca = authority(Role.ISSUING)
     issuer = certificate_of(ca)
-    key, record = new_key(settings.PKI_ALGORITHM)
     now = dt.datetime.now(dt.UTC)
-    public_key = cast(CertificatePublicKeyTypes, key.public_key())
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -148,13 +163,20 @@ def issue_certificate(*, subject: x509.Name, years: int = 2) -> IssuedCertificat
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
     )
     ca_key = cast(CertificateIssuerPrivateKeyTypes, load_private_key(ca.key_id))
-    certificate = _end_entity(builder, issuer).sign(ca_key, signing_hash())
+    certificate = _end_entity(builder, issuer, client_auth=client_auth).sign(ca_key, signing_hash())
+    return ca, certificate
+
+
+def record_certificate(
+    *, ca: CertificateAuthority, certificate: x509.Certificate, key: KeyRecord | None
+) -> IssuedCertificate:
+    """Store and audit an issued certificate; *key* is empty when only its holder has it."""
     with transaction.atomic():
         issued = IssuedCertificate.objects.create(
             issuer=ca,
             serial=format(certificate.serial_number, "x"),
-            subject=subject.rfc4514_string(),
-            key=record,
+            subject=certificate.subject.rfc4514_string(),
+            key=key,
             certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
             not_before=certificate.not_valid_before_utc,
             not_after=certificate.not_valid_after_utc,
@@ -163,9 +185,17 @@ def issue_certificate(*, subject: x509.Name, years: int = 2) -> IssuedCertificat
             action="pki.certificate_issued",
             object_type="certificate",
             object_id=issued.id,
-            data={"serial": issued.serial},
+            data={"serial": issued.serial, "key_held_by": "vault" if key else "holder"},
         )
     return issued
+
+
+def issue_certificate(*, subject: x509.Name, years: int = 2) -> IssuedCertificate:
+    """A fresh key in the vault and a certificate for it from the issuing CA."""
+    key, record = new_key(settings.PKI_ALGORITHM)
+    public_key = cast(CertificatePublicKeyTypes, key.public_key())
+    ca, certificate = sign_certificate(subject=subject, public_key=public_key, years=years)
+    return record_certificate(ca=ca, certificate=certificate, key=record)
 
 
 def _change_status(

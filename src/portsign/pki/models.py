@@ -58,7 +58,11 @@ class IssuedCertificate(models.Model):
     serial = models.CharField(max_length=40, unique=True)  # lower-case hex
     subject = models.CharField(max_length=300)
     certificate_pem = models.TextField()
-    key = models.ForeignKey(KeyRecord, on_delete=models.PROTECT, related_name="+")
+    # The vault key of a cloud certificate. Empty for a login certificate issued from its
+    # holder's CSR: that key lives only in the holder's file or token (SPEC A2).
+    key = models.ForeignKey(
+        KeyRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALID)
     not_before = models.DateTimeField()
     not_after = models.DateTimeField()
@@ -68,6 +72,24 @@ class IssuedCertificate(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["issuer", "status"])]
+
+
+class LoginCertificate(models.Model):
+    """A person's certificate for signing in (SPEC A2, the UKey login): issued from their CSR,
+    bound to their account on issuance. Unbinding revokes it; the row stays as evidence."""
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="login_certificates"
+    )
+    certificate = models.OneToOneField(
+        IssuedCertificate, on_delete=models.PROTECT, related_name="login_binding"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    unbound_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "unbound_at"])]
 
 
 class CertificateApplication(models.Model):

@@ -33,6 +33,8 @@ def root_certificate() -> asn1_x509.Certificate:
 def signer_for(issued_id: str) -> SimpleSigner:
     """A signer for an issued certificate; built once per process (parsing keys is costly)."""
     issued = IssuedCertificate.objects.get(pk=issued_id)
+    if issued.key_id is None:  # a login certificate: its key never reached PortSign
+        raise ValueError(f"certificate {issued_id} has no key in the vault")
     key = load_private_key(issued.key_id)
     key_info = asn1_keys.PrivateKeyInfo.load(
         key.private_bytes(

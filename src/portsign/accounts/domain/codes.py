@@ -205,6 +205,19 @@ def _is_own(user: User, raw: str) -> bool:
     return parse_account(raw, field="to").address in (user.phone, user.email)
 
 
+def own_code_account(user: User, purpose: CodePurpose) -> Account:
+    """The user's own address that their newest *purpose* code went to (phone or e-mail):
+    codes a signed-in person asks for themselves (certificates) may use either."""
+    addresses = [a for a in (user.phone, user.email) if a]
+    latest = (
+        VerificationCode.objects.filter(target__in=addresses, purpose=purpose)
+        .order_by("-created_at")
+        .first()
+    )
+    target = latest.target if latest else addresses[0]
+    return Account(Channel.SMS if target == user.phone else Channel.EMAIL, target)
+
+
 def _code_error(message: str, code: str) -> Invalid:
     return Invalid(message, code=code, fields={"code": message})
 

@@ -1,4 +1,5 @@
-"""Sign-in by one-time code or by password + image captcha (SPEC A2, A6).
+"""Sign-in by one-time code or by password + image captcha (SPEC A2, A6). Certificate
+sign-in lives with the certificates (pki/login_certificates.py) and audits through here.
 
 Password failures are counted per *address* (SignInThrottle), known or not: after
 PASSWORD_MAX_FAILURES the password route of that address is locked for PASSWORD_LOCK_SECONDS,
@@ -10,6 +11,7 @@ Run outside any transaction: a failure must be recorded even though sign-in fail
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from django.conf import settings
@@ -32,11 +34,11 @@ def login_with_code(*, account: str, code: str) -> User:
     try:
         consume_code(account=parsed, purpose=CodePurpose.LOGIN, code=code)
     except Invalid as exc:
-        _audit_failure(user, parsed.address, "code", exc.code)
+        audit_login_failed(user=user, method="code", reason=exc.code, address=parsed.address)
         raise
     if user is None or not user.is_active:
         raise Invalid(_("This account cannot sign in."), code="account_disabled")
-    _audit_success(user, "code")
+    audit_login_succeeded(user=user, method="code")
     return user
 
 
@@ -57,7 +59,9 @@ def login_with_password(
         try:
             check_captcha(captcha_id=captcha_id, answer=captcha)
         except Invalid as exc:
-            _audit_failure(user, parsed.address, "password", exc.code)
+            audit_login_failed(
+                user=user, method="password", reason=exc.code, address=parsed.address
+            )
             raise
     if user is None or not user.is_active or not user.check_password(password or ""):
         _count_failure(user, parsed.address)
@@ -67,7 +71,7 @@ def login_with_password(
             fields={"password": _("The account or password is wrong.")},
         )
     clear_throttle(user=user)
-    _audit_success(user, "password")
+    audit_login_succeeded(user=user, method="password")
     return user
 
 
@@ -99,7 +103,9 @@ def _count_failure(user: User | None, address: str) -> None:
             address=address
         )
         throttle.failures += 1
-        _audit_failure(user, address, "password", "credentials_wrong")
+        audit_login_failed(
+            user=user, method="password", reason="credentials_wrong", address=address
+        )
         if throttle.failures >= settings.PASSWORD_MAX_FAILURES:
             until = timezone.now() + timedelta(seconds=settings.PASSWORD_LOCK_SECONDS)
             throttle.failures, throttle.locked_until = 0, until
@@ -113,23 +119,36 @@ def _count_failure(user: User | None, address: str) -> None:
         throttle.save()
 
 
-def _audit_failure(user: User | None, address: str, method: str, reason: str) -> None:
+def audit_login_failed(
+    *,
+    user: User | None,
+    method: str,
+    reason: str,
+    address: str = "",
+    details: Mapping[str, str] | None = None,
+) -> None:
+    """The one shape of a failed sign-in event, whatever the method."""
+    data: dict[str, str] = {"method": method, "reason": reason, **(details or {})}
+    if address:
+        data["account"] = mask_address(address)
     record_event(
         action="login.failed",
         actor_id=user.id if user else "",
         object_type="user",
         object_id=user.id if user else "",
-        data={"account": mask_address(address), "method": method, "reason": reason},
+        data=data,
     )
 
 
-def _audit_success(user: User, method: str) -> None:
+def audit_login_succeeded(
+    *, user: User, method: str, details: Mapping[str, str] | None = None
+) -> None:
     record_event(
         action="login.succeeded",
         actor_id=user.id,
         object_type="user",
         object_id=user.id,
-        data={"method": method},
+        data={"method": method, **(details or {})},
     )
 
 

@@ -1,7 +1,8 @@
 """`manage.py cleanup`: delete short-lived rows nobody can use any more.
 
-Expired captchas, one-time codes past the daily-limit window, old idempotency answers and
-finished sign-in locks only grow otherwise. Safe to run at any time; `make run` runs it on
+Expired captchas, one-time codes past the daily-limit window, certificate sign-in challenges
+past the hourly-limit window, old idempotency answers and finished sign-in locks only grow
+otherwise. Safe to run at any time; `make run` runs it on
 start, production should schedule it (e.g. hourly).
 """
 
@@ -14,18 +15,21 @@ from django.core.management.base import BaseCommand
 from django.db.models import Q
 from django.utils import timezone
 
-from portsign.accounts.models import Captcha, SignInThrottle, VerificationCode
+from portsign.accounts.models import Captcha, LoginChallenge, SignInThrottle, VerificationCode
 from portsign.common.models import IdempotencyRecord
 from portsign.enterprises.domain.enterprises import expire_overdue
 
 # Codes are kept two days: the daily limit counts today's codes in Asia/Shanghai time.
 CODE_RETENTION = timedelta(days=2)
 IDEMPOTENCY_RETENTION = timedelta(hours=24)
+# Challenges live minutes, but the per-IP hourly limit counts the last hour's.
+CHALLENGE_RETENTION = timedelta(hours=1)
 
 
 class Command(BaseCommand):
     help = (
-        "Delete expired captchas, old one-time codes, old idempotency answers and stale locks; "
+        "Delete expired captchas, old one-time codes and sign-in challenges, old idempotency "
+        "answers and stale locks; "
         "let unverified enterprises past their deadline lapse."
     )
 
@@ -36,6 +40,9 @@ class Command(BaseCommand):
             "codes": VerificationCode.objects.filter(created_at__lt=now - CODE_RETENTION).delete()[
                 0
             ],
+            "challenges": LoginChallenge.objects.filter(
+                created_at__lt=now - CHALLENGE_RETENTION
+            ).delete()[0],
             "idempotency": IdempotencyRecord.objects.filter(
                 created_at__lt=now - IDEMPOTENCY_RETENTION
             ).delete()[0],
