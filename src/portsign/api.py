@@ -195,6 +195,9 @@ def _register_routers() -> None:
     from portsign.seals.api import router as seals_router
 
     api.add_router("", seals_router)
+    from portsign.contracts.api import router as contracts_router
+
+    api.add_router("/contracts", contracts_router)
     if settings.SANDBOX:
         api.add_router("/sandbox", sandbox_router)
         api.add_router("/sandbox/bank", sandbox_bank_router)

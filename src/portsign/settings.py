@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "portsign.backoffice",
     "portsign.pki",
     "portsign.seals",
+    "portsign.contracts",
 ]
 
 MIDDLEWARE = [
@@ -316,6 +317,11 @@ CERTIFICATE_APPROVAL = env_choice(
 # Seals (SPEC C2): how many live seals an enterprise, and signatures a person, may keep.
 SEAL_QUOTA = env_int("SEAL_QUOTA", 20, minimum=1)
 SIGNATURE_QUOTA = env_int("SIGNATURE_QUOTA", 10, minimum=1)
+# Contracts (SPEC D1–D4).
+CONTRACT_MAX_MB = env_int("CONTRACT_MAX_MB", 10, minimum=1)  # within MAX_REQUEST_MB
+CONTRACT_MAX_PAGES = env_int("CONTRACT_MAX_PAGES", 300, minimum=1)
+CONTRACT_DEFAULT_DAYS = env_int("CONTRACT_DEFAULT_DAYS", 14, minimum=1)
+CONTRACT_DUE_SOON_DAYS = env_int("CONTRACT_DUE_SOON_DAYS", 3, minimum=1)
 PKI_TSA_POLICY = env_str("PKI_TSA_POLICY", "1.3.6.1.4.1.61234.1.1")
 TOKEN_TTL_DAYS = env_int("TOKEN_TTL_DAYS", 30, minimum=1)
 

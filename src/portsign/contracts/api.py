@@ -1,0 +1,358 @@
+"""Contracts API (API.md "Contracts"). Handlers only translate; rules live in domain/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
+
+from portsign.accounts.backends import signed_in_user
+from portsign.accounts.models import User
+from portsign.api import AUTH
+from portsign.common.errors import Invalid
+from portsign.common.models import AuditEvent
+from portsign.contracts.domain import boxes, documents
+from portsign.contracts.domain import contracts as domain
+from portsign.contracts.models import Contract, Party
+from portsign.enterprises.models import Enterprise
+
+router = Router(tags=["contracts"], auth=AUTH)
+
+
+class PartyOut(Schema):
+    id: str
+    order: int
+    kind: str
+    name: str
+    account: str
+    status: str = Field(description="waiting | pending | signed | rejected")
+    needs_seal: bool
+    needs_legal_rep_seal: bool
+    needs_signature: bool
+    signed_at: dt.datetime | None
+    reason: str
+
+    @staticmethod
+    def of(party: Party) -> PartyOut:
+        if party.kind == "enterprise":
+            name = party.enterprise.name if party.enterprise else party.enterprise_name
+        else:
+            name = party.user.name if party.user else party.account
+        return PartyOut(
+            id=party.id,
+            order=party.position,
+            kind=party.kind,
+            name=name,
+            account=_masked(party.account),
+            status=party.status,
+            needs_seal=party.needs_seal,
+            needs_legal_rep_seal=party.needs_legal_rep_seal,
+            needs_signature=party.needs_signature,
+            signed_at=party.signed_at,
+            reason=party.reason,
+        )
+
+
+def _masked(address: str) -> str:
+    from portsign.accounts.domain.codes import mask_address
+
+    return mask_address(address)
+
+
+class VersionOut(Schema):
+    number: int
+    kind: str
+    sha256: str
+    pages: int
+    created_at: dt.datetime
+
+
+class ContractOut(Schema):
+    id: str
+    title: str
+    status: str = Field(description="draft | signing | completed | expired | revoked | rejected")
+    type: str | None
+    sender: str
+    sender_enterprise: str | None
+    ordering: str
+    deadline: dt.datetime | None
+    business_fields: dict[str, str]
+    pages: int
+    reason: str
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    parties: list[PartyOut]
+    versions: list[VersionOut] = []
+
+    @staticmethod
+    def of(contract: Contract, *, versions: bool = False) -> ContractOut:
+        return ContractOut(
+            id=contract.id,
+            title=contract.title,
+            status=contract.status,
+            type=contract.contract_type.name if contract.contract_type else None,
+            sender=contract.sender.name,
+            sender_enterprise=contract.sender_enterprise.name
+            if contract.sender_enterprise
+            else None,
+            ordering=contract.ordering,
+            deadline=contract.deadline,
+            business_fields=contract.business_fields,
+            pages=contract.current.pages,
+            reason=contract.reason,
+            created_at=contract.created_at,
+            sent_at=contract.sent_at,
+            completed_at=contract.completed_at,
+            parties=[PartyOut.of(p) for p in contract.parties.all()],
+            versions=[
+                VersionOut(
+                    number=v.number,
+                    kind=v.kind,
+                    sha256=v.document.sha256,
+                    pages=v.document.pages,
+                    created_at=v.created_at,
+                )
+                for v in contract.versions.select_related("document")
+            ]
+            if versions
+            else [],
+        )
+
+
+class PageOut(Schema):
+    items: list[ContractOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class PartyIn(Schema):
+    kind: str = Field(description="enterprise | person")
+    account: str = Field(description="mobile number or e-mail of the person who signs")
+    enterprise_name: str = ""
+    order: int | None = None
+    needs_seal: bool = True
+    needs_legal_rep_seal: bool = False
+    needs_signature: bool = False
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+class RejectIn(Schema):
+    acting_as: str = "personal"
+    reason: str
+
+
+class TrailOut(Schema):
+    at: dt.datetime
+    actor: str
+    acting_as: str
+    action: str
+    ip: str
+    device: str
+    detail: dict[str, Any]
+
+
+def _load(actor: User, contract_id: str) -> Contract:
+    contract = domain.visible_contract(actor=actor, contract_id=contract_id)
+    return (
+        Contract.objects.select_related("sender", "sender_enterprise", "contract_type", "current")
+        .prefetch_related("parties__user", "parties__enterprise")
+        .get(pk=contract.pk)
+    )
+
+
+def _deadline(raw: str) -> dt.datetime | None:
+    if not raw:
+        return None
+    try:
+        return dt.datetime.fromisoformat(raw)
+    except ValueError as exc:
+        message = _("Use an ISO 8601 date and time, e.g. 2026-12-31T18:00:00+08:00.")
+        raise Invalid(message, code="deadline_format", fields={"deadline": message}) from exc
+
+
+def _fields(raw: str) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        message = _("Business fields are a JSON object.")
+        raise Invalid(message, code="business_field", fields={"fields": message})
+    return value
+
+
+@router.post("", response={201: ContractOut}, summary="Create a draft from a PDF or Word file")
+def create(request: HttpRequest) -> Status[ContractOut]:
+    actor, data = signed_in_user(request), request.POST
+    contract = domain.create_draft(
+        actor=actor,
+        upload=request.FILES.get("file"),
+        title=data.get("title", ""),
+        acting_as=data.get("acting_as", "personal"),
+        contract_type=data.get("type", ""),
+        deadline=_deadline(data.get("deadline", "")),
+        ordering=data.get("ordering", "sequential"),
+        business_fields=_fields(data.get("fields", "")),
+    )
+    return Status(201, ContractOut.of(_load(actor, contract.id)))
+
+
+@router.get("", response=PageOut, summary="A box of contracts, with filters and paging")
+def list_contracts(
+    request: HttpRequest,
+    box: str = "to_sign",
+    acting_as: str = "personal",
+    type: str = "",
+    status: str = "",
+    sent_from: dt.datetime | None = None,
+    sent_to: dt.datetime | None = None,
+    signed_from: dt.datetime | None = None,
+    signed_to: dt.datetime | None = None,
+    party: str = "",
+    page: int = 1,
+    page_size: int = 20,
+) -> PageOut:
+    result = boxes.list_box(
+        actor=signed_in_user(request),
+        box=box,
+        acting_as=acting_as,
+        filters=boxes.Filters(
+            contract_type=type,
+            status=status,
+            sent_from=sent_from,
+            sent_to=sent_to,
+            signed_from=signed_from,
+            signed_to=signed_to,
+            party=party,
+        ),
+        page=page,
+        page_size=page_size,
+    )
+    return PageOut(
+        items=[ContractOut.of(c) for c in result.items],
+        total=result.total,
+        page=result.page,
+        page_size=result.page_size,
+    )
+
+
+@router.get("/{contract_id}", response=ContractOut, summary="A contract with parties and versions")
+def get_contract(request: HttpRequest, contract_id: str) -> ContractOut:
+    return ContractOut.of(_load(signed_in_user(request), contract_id), versions=True)
+
+
+@router.post("/{contract_id}/attachments", response={201: ContractOut}, summary="Add an attachment")
+def add_attachment(request: HttpRequest, contract_id: str) -> Status[ContractOut]:
+    actor = signed_in_user(request)
+    domain.add_attachment(
+        actor=actor,
+        contract_id=contract_id,
+        upload=request.FILES.get("file"),
+        name=request.POST.get("name", ""),
+    )
+    return Status(201, ContractOut.of(_load(actor, contract_id)))
+
+
+@router.post("/{contract_id}/parties", response={201: PartyOut}, summary="Add a signing party")
+def add_party(request: HttpRequest, contract_id: str, payload: PartyIn) -> Status[PartyOut]:
+    party = domain.add_party(
+        actor=signed_in_user(request),
+        contract_id=contract_id,
+        kind=payload.kind,
+        account=payload.account,
+        enterprise_name=payload.enterprise_name,
+        order=payload.order,
+        needs_seal=payload.needs_seal,
+        needs_legal_rep_seal=payload.needs_legal_rep_seal,
+        needs_signature=payload.needs_signature,
+    )
+    return Status(201, PartyOut.of(party))
+
+
+@router.delete("/{contract_id}/parties/{party_id}", response={204: None}, summary="Remove a party")
+def remove_party(request: HttpRequest, contract_id: str, party_id: str) -> Status[None]:
+    domain.remove_party(actor=signed_in_user(request), contract_id=contract_id, party_id=party_id)
+    return Status(204, None)
+
+
+@router.post("/{contract_id}/send", response=ContractOut, summary="Send the draft for signing")
+def send(request: HttpRequest, contract_id: str) -> ContractOut:
+    actor = signed_in_user(request)
+    domain.send(actor=actor, contract_id=contract_id)
+    return ContractOut.of(_load(actor, contract_id))
+
+
+@router.post("/{contract_id}/revoke", response=ContractOut, summary="Revoke before completion")
+def revoke(request: HttpRequest, contract_id: str, payload: ReasonIn) -> ContractOut:
+    actor = signed_in_user(request)
+    domain.revoke(actor=actor, contract_id=contract_id, reason=payload.reason)
+    return ContractOut.of(_load(actor, contract_id))
+
+
+@router.post("/{contract_id}/reject", response=ContractOut, summary="Refuse to sign, with a reason")
+def reject(request: HttpRequest, contract_id: str, payload: RejectIn) -> ContractOut:
+    actor = signed_in_user(request)
+    domain.reject(
+        actor=actor, contract_id=contract_id, acting_as=payload.acting_as, reason=payload.reason
+    )
+    return ContractOut.of(_load(actor, contract_id))
+
+
+@router.get("/{contract_id}/pages/{page}.png", summary="A page preview")
+def page_png(request: HttpRequest, contract_id: str, page: int) -> HttpResponse:
+    contract = domain.visible_contract(actor=signed_in_user(request), contract_id=contract_id)
+    response = HttpResponse(documents.preview_png(contract.current, page), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=600"
+    return response
+
+
+@router.get("/{contract_id}/document.pdf", summary="The latest (signed) PDF")
+def document_pdf(request: HttpRequest, contract_id: str) -> HttpResponse:
+    contract = domain.visible_contract(actor=signed_in_user(request), contract_id=contract_id)
+    response = HttpResponse(
+        documents.read_document(contract.current), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="contract-{contract.id}.pdf"'
+    response["X-Content-SHA256"] = contract.current.sha256
+    return response
+
+
+@router.get("/{contract_id}/trail", response=list[TrailOut], summary="The signing trail (签署轨迹)")
+def trail(request: HttpRequest, contract_id: str) -> list[TrailOut]:
+    contract = domain.visible_contract(actor=signed_in_user(request), contract_id=contract_id)
+    events = list(
+        AuditEvent.objects.filter(object_type="contract", object_id=contract.id).order_by("seq")
+    )
+    names = dict(
+        User.objects.filter(pk__in={e.actor_id for e in events if e.actor_id}).values_list(
+            "id", "name"
+        )
+    )
+    names.update(
+        Enterprise.objects.filter(pk__in={e.acting_as for e in events if e.acting_as}).values_list(
+            "id", "name"
+        )
+    )
+    return [
+        TrailOut(
+            at=event.at,
+            actor=names.get(event.actor_id, ""),
+            acting_as=names.get(event.acting_as, ""),
+            action=event.action,
+            ip=event.ip or "",
+            device=event.user_agent or "",
+            detail=event.data,
+        )
+        for event in events
+    ]

@@ -1,0 +1,184 @@
+"""Contract documents: checked uploads, Word conversion, attachment merging, page previews.
+
+A contract body must be a real, unencrypted PDF within size and page limits. Word files are
+converted by LibreOffice headless when it is installed; otherwise the upload is refused with a
+clear error. Every PDF is stored once, content-addressed, and never changed: each signing
+produces a new Document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pypdfium2 as pdfium
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from portsign.common.errors import Invalid, TooLarge
+from portsign.contracts.models import Document
+
+WORD_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .docx (zip) and legacy .doc (OLE)
+CONVERSION_SECONDS = 60
+PREVIEW_DPI = 96
+
+
+def _bad(field: str, code: str, message: str) -> Invalid:
+    return Invalid(message, code=code, fields={field: message})
+
+
+def read_upload(upload: UploadedFile | None, *, field: str = "file") -> bytes:
+    if upload is None:
+        raise _bad(field, "file_required", _("Choose a file to upload."))
+    limit = settings.CONTRACT_MAX_MB * 2**20
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        message = _("The file is larger than %(mb)d MB.") % {"mb": settings.CONTRACT_MAX_MB}
+        raise TooLarge(message, code="file_too_large", fields={field: message})
+    return data
+
+
+def to_pdf(data: bytes, *, field: str = "file") -> bytes:
+    """*data* as PDF bytes: PDFs pass through, Word files are converted, anything else fails."""
+    if data.startswith(b"%PDF-"):
+        return data
+    if data.startswith(WORD_MAGIC):
+        return convert_word(data, field=field)
+    raise _bad(field, "file_type", _("Upload a PDF or a Word document."))
+
+
+def convert_word(data: bytes, *, field: str = "file") -> bytes:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        raise _bad(
+            field,
+            "conversion_unavailable",
+            _(
+                "Word files cannot be converted on this server. Save the document as PDF and "
+                "upload that."
+            ),
+        )
+    with tempfile.TemporaryDirectory(prefix="portsign-convert-") as folder:
+        source = Path(folder) / "contract.docx"
+        source.write_bytes(data)
+        try:
+            # The arguments are ours; the document is a file LibreOffice opens, not a command.
+            subprocess.run(  # noqa: S603
+                [
+                    soffice,
+                    f"-env:UserInstallation=file://{folder}/profile",
+                    "--headless",
+                    "--convert-to",
+                    "pdf",
+                    "--outdir",
+                    folder,
+                    str(source),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=CONVERSION_SECONDS,
+            )
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            raise _bad(
+                field, "conversion_failed", _("The Word document could not be converted.")
+            ) from exc
+        result = Path(folder) / "contract.pdf"
+        if not result.exists():
+            raise _bad(field, "conversion_failed", _("The Word document could not be converted."))
+        return result.read_bytes()
+
+
+def count_pages(pdf: bytes, *, field: str = "file") -> int:
+    """Pages of a PDF that opens cleanly and is not encrypted, within the page limit."""
+    if b"/Encrypt" in pdf:
+        raise _bad(
+            field, "file_encrypted", _("The PDF is password-protected. Upload an unprotected copy.")
+        )
+    try:
+        document = pdfium.PdfDocument(pdf)
+    except pdfium.PdfiumError as exc:
+        raise _bad(field, "file_corrupt", _("The PDF is incomplete or damaged.")) from exc
+    try:
+        pages = len(document)
+    finally:
+        document.close()
+    if pages < 1:
+        raise _bad(field, "file_corrupt", _("The PDF has no pages."))
+    if pages > settings.CONTRACT_MAX_PAGES:
+        raise _bad(
+            field,
+            "too_many_pages",
+            _("The document has %(pages)d pages; at most %(max)d are allowed.")
+            % {"pages": pages, "max": settings.CONTRACT_MAX_PAGES},
+        )
+    return pages
+
+
+def store_pdf(pdf: bytes, *, field: str = "file") -> Document:
+    """Check and store *pdf*; the same bytes give the same Document."""
+    pages = count_pages(pdf, field=field)
+    digest = hashlib.sha256(pdf).hexdigest()
+    existing = Document.objects.filter(sha256=digest).first()
+    if existing is not None:
+        return existing
+    path = f"contracts/{digest[:2]}/{digest}.pdf"
+    if not default_storage.exists(path):
+        default_storage.save(path, ContentFile(pdf))
+    try:
+        with transaction.atomic():
+            return Document.objects.create(sha256=digest, path=path, pages=pages, size=len(pdf))
+    except IntegrityError:  # the same file stored by a concurrent request
+        return Document.objects.get(sha256=digest)
+
+
+def read_document(document: Document) -> bytes:
+    with default_storage.open(document.path) as handle:
+        data: bytes = handle.read()
+    return data
+
+
+def merge(body: bytes, attachments: list[bytes]) -> bytes:
+    """The body followed by every page of each attachment, as one PDF."""
+    merged = pdfium.PdfDocument(body)
+    try:
+        for data in attachments:
+            extra = pdfium.PdfDocument(data)
+            try:
+                merged.import_pages(extra)
+            finally:
+                extra.close()
+        out = io.BytesIO()
+        merged.save(out)
+    finally:
+        merged.close()
+    return out.getvalue()
+
+
+def preview_png(document: Document, page: int) -> bytes:
+    """Page *page* (1-based) as PNG, rendered once and cached beside the document."""
+    if not 1 <= page <= document.pages:
+        raise Invalid(
+            _("The document has pages 1 to %(n)d.") % {"n": document.pages}, code="page_range"
+        )
+    path = f"previews/{document.sha256[:2]}/{document.sha256}-{page}.png"
+    if default_storage.exists(path):
+        with default_storage.open(path) as handle:
+            cached: bytes = handle.read()
+        return cached
+    pdf = pdfium.PdfDocument(read_document(document))
+    try:
+        image = pdf[page - 1].render(scale=PREVIEW_DPI / 72).to_pil()
+    finally:
+        pdf.close()
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    default_storage.save(path, ContentFile(out.getvalue()))
+    return out.getvalue()

@@ -1,0 +1,193 @@
+"""Contracts, their parties, documents and versions (SPEC D1–D6)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from portsign.common.ids import new_id
+from portsign.contracts.enums import ContractStatus, Ordering, PartyKind, PartyStatus
+
+
+class Document(models.Model):
+    """An immutable PDF, stored content-addressed: a contract body, an attachment, a version."""
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    sha256 = models.CharField(max_length=64, unique=True)
+    path = models.CharField(max_length=200)
+    pages = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class ContractType(models.Model):
+    """An enterprise's own list of contract types (合同类型)."""
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", on_delete=models.CASCADE, related_name="contract_types"
+    )
+    name = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "name"], name="contract_type_once")
+        ]
+
+
+class BusinessField(models.Model):
+    """A business field (业务字段) an enterprise records on its contracts."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text"
+        NUMBER = "number"
+        DATE = "date"
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", on_delete=models.CASCADE, related_name="business_fields"
+    )
+    key = models.SlugField(max_length=40)
+    label = models.CharField(max_length=40)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TEXT)
+    required = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "key"], name="business_field_once")
+        ]
+
+
+class Contract(models.Model):
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    title = models.CharField(max_length=100)
+    contract_type = models.ForeignKey(
+        ContractType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The sender, and the identity they acted for (None: personally).
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sender_enterprise = models.ForeignKey(
+        "enterprises.Enterprise", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=ContractStatus.choices, default=ContractStatus.DRAFT
+    )
+    ordering = models.CharField(
+        max_length=10, choices=Ordering.choices, default=Ordering.SEQUENTIAL
+    )
+    deadline = models.DateTimeField(null=True, blank=True)
+    business_fields = models.JSONField(default=dict)
+    body = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="+")
+    # The latest version: the body with attachments once sent, then each signed revision.
+    current = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=300, blank=True)  # why revoked or rejected
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Set while one party's signature is being made, so parallel signers take turns.
+    busy_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["sender_enterprise", "status", "-created_at"]),
+            models.Index(fields=["sender", "status", "-created_at"]),
+            models.Index(fields=["status", "deadline"]),
+        ]
+
+
+class Attachment(models.Model):
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="attachments")
+    name = models.CharField(max_length=100)
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+
+
+class Party(models.Model):
+    """A signing party: an enterprise (any member allowed to apply its seals signs for it) or a
+    person. Parties named by an account that has no PortSign account yet are invited, and
+    matched when that account registers."""
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="parties")
+    position = models.PositiveIntegerField()  # signing order, from 1
+    kind = models.CharField(max_length=10, choices=PartyKind.choices)
+    account = models.CharField(max_length=254)  # phone (E.164) or e-mail of the person to notify
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    enterprise_name = models.CharField(max_length=100, blank=True)
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # What this party must apply (SPEC D2).
+    needs_seal = models.BooleanField(default=True)
+    needs_legal_rep_seal = models.BooleanField(default=False)
+    needs_signature = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=PartyStatus.choices, default=PartyStatus.WAITING
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [
+            models.Index(fields=["user", "status"]),
+            models.Index(fields=["enterprise", "status"]),
+            models.Index(fields=["account", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="person", enterprise__isnull=True) | Q(kind="enterprise"),
+                name="person_party_has_no_enterprise",
+            )
+        ]
+
+
+class Version(models.Model):
+    """Each document state of a contract, oldest first; every one is kept."""
+
+    class Kind(models.TextChoices):
+        PREPARED = "prepared"  # the body with its attachments, as sent
+        SIGNED = "signed"  # after one party's act
+        ARCHIVED = "archived"  # validation data and a document timestamp added (B-LTA)
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="+")
+    party = models.ForeignKey(
+        Party, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "number"], name="version_number_once")
+        ]
+
+
+class SigningIntent(models.Model):
+    """The marks a signer chose and the intent code sent for exactly them (SPEC D5)."""
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="intents")
+    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    marks = models.JSONField()
+    digest = models.CharField(max_length=64)  # the code's binding: contract, party and marks
+    # Space-separated ids of the seals and signatures in `marks`, for "is this seal in use?".
+    seal_ids = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
