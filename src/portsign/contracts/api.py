@@ -290,7 +290,7 @@ def remove_party(request: HttpRequest, contract_id: str, party_id: str) -> Statu
 def send(request: HttpRequest, contract_id: str) -> ContractOut:
     actor = signed_in_user(request)
     domain.send(actor=actor, contract_id=contract_id)
-    return ContractOut.of(_load(actor, contract_id))
+    return ContractOut.of(_load(actor, contract_id), versions=True)
 
 
 @router.post("/{contract_id}/revoke", response=ContractOut, summary="Revoke before completion")

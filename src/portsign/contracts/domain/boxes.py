@@ -126,7 +126,7 @@ def list_box(
     )
     total = rows.count()
     items = list(
-        rows.select_related("sender", "sender_enterprise", "contract_type")
+        rows.select_related("sender", "sender_enterprise", "contract_type", "current")
         .prefetch_related(
             Prefetch("parties", queryset=Party.objects.select_related("user", "enterprise"))
         )

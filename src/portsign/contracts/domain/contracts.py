@@ -66,12 +66,14 @@ def viewer_enterprises(user: User) -> list[str]:
 
 
 def visible_to(user: User) -> Q:
+    """Senders see their drafts; parties see a contract once it is sent."""
     enterprises = viewer_enterprises(user)
+    sent = ~Q(status=ContractStatus.DRAFT)
     return (
         Q(sender=user)
         | Q(sender_enterprise_id__in=enterprises)
-        | Q(parties__user=user, parties__kind=PartyKind.PERSON)
-        | Q(parties__enterprise_id__in=enterprises)
+        | (sent & Q(parties__user=user, parties__kind=PartyKind.PERSON))
+        | (sent & Q(parties__enterprise_id__in=enterprises))
     )
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from portsign.accounts.models import Captcha, LoginChallenge, SignInThrottle, VerificationCode
 from portsign.common.models import IdempotencyRecord
+from portsign.contracts.domain.contracts import expire_overdue as expire_contracts
 from portsign.enterprises.domain.enterprises import expire_overdue
 
 # Codes are kept two days: the daily limit counts today's codes in Asia/Shanghai time.
@@ -30,7 +31,7 @@ class Command(BaseCommand):
     help = (
         "Delete expired captchas, old one-time codes and sign-in challenges, old idempotency "
         "answers and stale locks; "
-        "let unverified enterprises past their deadline lapse."
+        "let unverified enterprises past their deadline lapse and overdue contracts expire."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -50,5 +51,7 @@ class Command(BaseCommand):
             # Enterprises past their materials deadline lapse on access anyway; this keeps
             # lists and counts right without waiting for someone to look.
             "lapsed": expire_overdue(now=now),
+            # Contracts past their signing deadline become 逾期未签 (also on access).
+            "contracts_expired": expire_contracts(now=now),
         }
         self.stdout.write("cleanup: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
