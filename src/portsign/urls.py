@@ -9,7 +9,7 @@ urlpatterns = [
     path("console/", common_views.console, name="console"),
     path("console/enterprise/", include("portsign.enterprises.urls")),
     path("console/seals/", include("portsign.seals.urls")),
-    path("console/contracts/", common_views.section("contracts"), name="section_contracts"),
+    path("console/contracts/", include("portsign.contracts.urls")),
     path("console/verify/", common_views.section("verify"), name="section_verify"),
     path("console/backoffice/", include("portsign.backoffice.urls")),
     path("sandbox/outbox/", common_views.sandbox_outbox, name="sandbox_outbox"),

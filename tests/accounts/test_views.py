@@ -167,7 +167,7 @@ def test_back_office_section_is_for_staff_only(alice, bob):
 
 
 def test_console_marks_unfinished_sections(alice):
-    page = _signed_in(alice).get("/console/contracts/").content.decode()
+    page = _signed_in(alice).get("/console/verify/").content.decode()
     assert 'data-testid="empty-section"' in page
 
 

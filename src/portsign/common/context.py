@@ -12,7 +12,7 @@ NAV = [
     ("me", _("Personal centre"), "accounts:profile"),
     ("enterprise", _("Enterprise console"), "enterprises:index"),
     ("seals", _("Seals and signatures"), "seals:index"),
-    ("contracts", _("Contracts"), "section_contracts"),
+    ("contracts", _("Contracts"), "contracts:index"),
     ("verify", _("Verify a PDF"), "section_verify"),
 ]
 

@@ -15,13 +15,6 @@ from portsign.common.models import SandboxFaceSession, SandboxMessage
 
 # Sections that later releases fill in. Each says plainly that it is not there yet.
 SECTIONS = {
-    "contracts": (
-        _("Contracts"),
-        _(
-            "Sending, approving, signing and archiving contracts will happen here. This section is "
-            "not available yet."
-        ),
-    ),
     "verify": (
         _("Verify a PDF"),
         _(

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from portsign.contracts import views
+
+app_name = "contracts"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("new/", views.new, name="new"),
+    path("<str:contract_id>/", views.detail, name="detail"),
+    path("<str:contract_id>/parties/", views.add_party, name="add_party"),
+    path(
+        "<str:contract_id>/parties/<str:party_id>/remove/", views.remove_party, name="remove_party"
+    ),
+    path("<str:contract_id>/attachments/", views.attach, name="attach"),
+    path("<str:contract_id>/send/", views.send, name="send"),
+    path("<str:contract_id>/revoke/", views.revoke, name="revoke"),
+    path("<str:contract_id>/reject/", views.reject, name="reject"),
+]

@@ -1,0 +1,259 @@
+"""Contract console pages (合同管理): boxes, a new draft, a contract's page. Same domain
+functions as the API; the acting identity is the header switcher's."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from portsign.accounts.backends import signed_in_user
+from portsign.common.errors import DomainError, NotFound
+from portsign.common.models import AuditEvent
+from portsign.contracts.domain import boxes
+from portsign.contracts.domain import contracts as domain
+from portsign.contracts.enums import Box, ContractStatus, PartyStatus
+from portsign.contracts.models import ContractType
+from portsign.enterprises.views import ACTING_SESSION_KEY
+
+
+def _acting(request: HttpRequest) -> str:
+    return str(request.session.get(ACTING_SESSION_KEY, "personal"))
+
+
+def _run(request: HttpRequest, call: Callable[[], Any], done: str, back: str) -> HttpResponse:
+    try:
+        call()
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, done)
+    return redirect(back)
+
+
+def _date(raw: str, *, end_of_day: bool = False) -> dt.datetime | None:
+    """A date from a form as a local moment: its start, or (for deadlines) its last second."""
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        return None
+    moment = dt.time(23, 59, 59) if end_of_day else dt.time()
+    return timezone.make_aware(dt.datetime.combine(day, moment))
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    user, acting = signed_in_user(request), _acting(request)
+    box = request.GET.get("box", Box.TO_SIGN)
+    if box not in Box.values:
+        box = Box.TO_SIGN
+    query = request.GET
+    page_number = int(query["page"]) if query.get("page", "").isdigit() else 1
+    filters = boxes.Filters(
+        contract_type=query.get("type", ""),
+        party=query.get("party", ""),
+        sent_from=_date(query.get("sent_from", "")),
+        sent_to=_date(query.get("sent_to", "")),
+    )
+    try:
+        page = boxes.list_box(
+            actor=user, box=box, acting_as=acting, filters=filters, page=max(page_number, 1)
+        )
+    except NotFound:
+        request.session[ACTING_SESSION_KEY] = "personal"
+        return redirect("contracts:index")
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        page = boxes.Page(items=[], total=0, page=1, page_size=20)
+    last = max(1, -(-page.total // page.page_size))
+    return render(
+        request,
+        "contracts/index.html",
+        {
+            "active": "contracts",
+            "box": box,
+            "boxes": Box.choices,
+            "page": page,
+            "last_page": last,
+            "query": query,
+            "statuses": dict(ContractStatus.choices),
+        },
+    )
+
+
+@login_required
+def new(request: HttpRequest) -> HttpResponse:
+    user, acting = signed_in_user(request), _acting(request)
+    types = ContractType.objects.filter(enterprise_id=acting) if acting != "personal" else []
+    if request.method == "POST":
+        data = request.POST
+        try:
+            contract = domain.create_draft(
+                actor=user,
+                upload=request.FILES.get("file"),
+                title=data.get("title", ""),
+                acting_as=acting,
+                contract_type=data.get("type", ""),
+                deadline=_date(data.get("deadline", ""), end_of_day=True),
+                ordering=data.get("ordering", "sequential"),
+            )
+        except NotFound as exc:
+            raise Http404 from exc
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("The draft was saved. Add the signing parties."))
+            return redirect("contracts:detail", contract_id=contract.id)
+    return render(
+        request,
+        "contracts/new.html",
+        {"active": "contracts", "types": types, "values": request.POST},
+    )
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
+    user = signed_in_user(request)
+    try:
+        contract = domain.visible_contract(actor=user, contract_id=contract_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    parties = list(contract.parties.select_related("user", "enterprise"))
+    acting = _acting(request)
+    mine = next(
+        (
+            p
+            for p in parties
+            if p.status == PartyStatus.PENDING
+            and (
+                (acting == "personal" and p.kind == "person" and p.user_id == user.id)
+                or (acting != "personal" and p.enterprise_id == acting)
+            )
+        ),
+        None,
+    )
+    trail = AuditEvent.objects.filter(object_type="contract", object_id=contract.id).order_by("seq")
+    return render(
+        request,
+        "contracts/detail.html",
+        {
+            "active": "contracts",
+            "contract": contract,
+            "parties": parties,
+            "is_sender": contract.sender_id == user.id,
+            "my_party": mine,
+            "acting": acting,
+            "pages": range(1, contract.current.pages + 1),
+            "attachments": contract.attachments.select_related("document"),
+            "trail": trail,
+        },
+    )
+
+
+def _back(contract_id: str) -> str:
+    return reverse("contracts:detail", args=[contract_id])
+
+
+@login_required
+@require_POST
+def add_party(request: HttpRequest, contract_id: str) -> HttpResponse:
+    data = request.POST
+    return _run(
+        request,
+        lambda: domain.add_party(
+            actor=signed_in_user(request),
+            contract_id=contract_id,
+            kind=data.get("kind", ""),
+            account=data.get("account", ""),
+            enterprise_name=data.get("enterprise_name", ""),
+            needs_seal=data.get("needs_seal") == "on",
+            needs_legal_rep_seal=data.get("needs_legal_rep_seal") == "on",
+            needs_signature=data.get("needs_signature") == "on",
+        ),
+        _("The party was added."),
+        _back(contract_id),
+    )
+
+
+@login_required
+@require_POST
+def remove_party(request: HttpRequest, contract_id: str, party_id: str) -> HttpResponse:
+    return _run(
+        request,
+        lambda: domain.remove_party(
+            actor=signed_in_user(request), contract_id=contract_id, party_id=party_id
+        ),
+        _("The party was removed."),
+        _back(contract_id),
+    )
+
+
+@login_required
+@require_POST
+def attach(request: HttpRequest, contract_id: str) -> HttpResponse:
+    return _run(
+        request,
+        lambda: domain.add_attachment(
+            actor=signed_in_user(request),
+            contract_id=contract_id,
+            upload=request.FILES.get("file"),
+            name=request.POST.get("name", ""),
+        ),
+        _("The attachment was added."),
+        _back(contract_id),
+    )
+
+
+@login_required
+@require_POST
+def send(request: HttpRequest, contract_id: str) -> HttpResponse:
+    return _run(
+        request,
+        lambda: domain.send(actor=signed_in_user(request), contract_id=contract_id),
+        _("The contract was sent for signing."),
+        _back(contract_id),
+    )
+
+
+@login_required
+@require_POST
+def revoke(request: HttpRequest, contract_id: str) -> HttpResponse:
+    return _run(
+        request,
+        lambda: domain.revoke(
+            actor=signed_in_user(request),
+            contract_id=contract_id,
+            reason=request.POST.get("reason", ""),
+        ),
+        _("The contract was revoked."),
+        _back(contract_id),
+    )
+
+
+@login_required
+@require_POST
+def reject(request: HttpRequest, contract_id: str) -> HttpResponse:
+    return _run(
+        request,
+        lambda: domain.reject(
+            actor=signed_in_user(request),
+            contract_id=contract_id,
+            acting_as=_acting(request),
+            reason=request.POST.get("reason", ""),
+        ),
+        _("You rejected the contract."),
+        _back(contract_id),
+    )
