@@ -3,6 +3,7 @@ from django.urls import include, path
 from portsign.api import api
 from portsign.common import views as common_views
 from portsign.enterprises import views as enterprise_views
+from portsign.verification.views import verify_page
 
 urlpatterns = [
     path("", common_views.home, name="home"),
@@ -10,7 +11,7 @@ urlpatterns = [
     path("console/enterprise/", include("portsign.enterprises.urls")),
     path("console/seals/", include("portsign.seals.urls")),
     path("console/contracts/", include("portsign.contracts.urls")),
-    path("console/verify/", common_views.section("verify"), name="section_verify"),
+    path("verify/", verify_page, name="verify"),
     path("console/backoffice/", include("portsign.backoffice.urls")),
     path("sandbox/outbox/", common_views.sandbox_outbox, name="sandbox_outbox"),
     path("sandbox/bank/", enterprise_views.sandbox_bank, name="sandbox_bank"),

@@ -166,9 +166,10 @@ def test_back_office_section_is_for_staff_only(alice, bob):
     assert 'data-testid="review-queue"' in page.content.decode()
 
 
-def test_console_marks_unfinished_sections(alice):
-    page = _signed_in(alice).get("/console/verify/").content.decode()
-    assert 'data-testid="empty-section"' in page
+def test_console_links_every_section(alice):
+    page = _signed_in(alice).get("/console/").content.decode()
+    for url in ("/console/enterprise/", "/console/seals/", "/console/contracts/", "/verify/"):
+        assert f'href="{url}"' in page
 
 
 def test_sandbox_outbox_page_lists_messages(web):

@@ -13,7 +13,7 @@ NAV = [
     ("enterprise", _("Enterprise console"), "enterprises:index"),
     ("seals", _("Seals and signatures"), "seals:index"),
     ("contracts", _("Contracts"), "contracts:index"),
-    ("verify", _("Verify a PDF"), "section_verify"),
+    ("verify", _("Verify a PDF"), "verify"),
 ]
 
 

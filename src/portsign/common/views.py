@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from portsign.common.models import SandboxFaceSession, SandboxMessage
-
-# Sections that later releases fill in. Each says plainly that it is not there yet.
-SECTIONS = {
-    "verify": (
-        _("Verify a PDF"),
-        _(
-            "Upload a signed PDF to see who signed it and whether it is intact. This section is "
-            "not available yet."
-        ),
-    ),
-}
 
 
 @require_GET
@@ -33,21 +19,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def console(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "console/home.html", {"active": "home", "pending_sections": list(SECTIONS)}
-    )
-
-
-def section(key: str) -> Callable[[HttpRequest], HttpResponse]:
-    @login_required
-    @require_GET
-    def view(request: HttpRequest) -> HttpResponse:
-        title, text = SECTIONS[key]
-        return render(
-            request, "console/section.html", {"active": key, "title": title, "text": text}
-        )
-
-    return view
+    return render(request, "console/home.html", {"active": "home"})
 
 
 @require_GET

@@ -15,7 +15,7 @@ from portsign.accounts.models import User
 from portsign.api import AUTH
 from portsign.common.errors import Invalid
 from portsign.common.models import AuditEvent
-from portsign.contracts.domain import boxes, documents
+from portsign.contracts.domain import boxes, documents, signing
 from portsign.contracts.domain import contracts as domain
 from portsign.contracts.models import Contract, Party
 from portsign.enterprises.models import Enterprise
@@ -356,3 +356,86 @@ def trail(request: HttpRequest, contract_id: str) -> list[TrailOut]:
         )
         for event in events
     ]
+
+
+# -- signing -----------------------------------------------------------------------------------
+
+
+class MarksIn(Schema):
+    acting_as: str = "personal"
+    marks: list[dict[str, Any]]
+
+
+class SignIn(MarksIn):
+    code: str
+
+
+class IntentOut(Schema):
+    intent_id: str
+    expires_at: dt.datetime
+    sent_to: str
+
+
+class PaletteItem(Schema):
+    id: str
+    type: str
+    name: str
+    image_url: str
+    width_mm: float
+    height_mm: float
+
+
+@router.get(
+    "/{contract_id}/palette",
+    response=list[PaletteItem],
+    summary="The seals and signatures you may apply here",
+)
+def palette(
+    request: HttpRequest, contract_id: str, acting_as: str = "personal"
+) -> list[PaletteItem]:
+    actor = signed_in_user(request)
+    contract = domain.visible_contract(actor=actor, contract_id=contract_id)
+    return [
+        PaletteItem(
+            id=seal.id,
+            type=seal.kind,
+            name=seal.name,
+            image_url=f"/api/v1/seals/{seal.id}/image.png",
+            width_mm=float(seal.width_mm),
+            height_mm=float(seal.height_mm),
+        )
+        for seal in signing.palette(actor=actor, contract=contract, acting_as=acting_as)
+    ]
+
+
+@router.post(
+    "/{contract_id}/sign/codes",
+    response={202: IntentOut},
+    summary="Send the intent code for exactly these marks",
+)
+def sign_code(request: HttpRequest, contract_id: str, payload: MarksIn) -> Status[IntentOut]:
+    actor = signed_in_user(request)
+    intent = signing.request_intent(
+        actor=actor, contract_id=contract_id, acting_as=payload.acting_as, marks=payload.marks
+    )
+    return Status(
+        202,
+        IntentOut(
+            intent_id=intent.id,
+            expires_at=intent.expires_at,
+            sent_to=_masked(actor.phone or actor.email or ""),
+        ),
+    )
+
+
+@router.post("/{contract_id}/sign", response=ContractOut, summary="Sign with the intent code")
+def sign(request: HttpRequest, contract_id: str, payload: SignIn) -> ContractOut:
+    actor = signed_in_user(request)
+    signing.sign(
+        actor=actor,
+        contract_id=contract_id,
+        acting_as=payload.acting_as,
+        code=payload.code,
+        marks=payload.marks,
+    )
+    return ContractOut.of(_load(actor, contract_id), versions=True)

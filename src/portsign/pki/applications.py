@@ -250,3 +250,23 @@ register(
         _is_member,
     )
 )
+
+
+def signing_certificate(
+    *, enterprise_id: str | None = None, user_id: str | None = None
+) -> IssuedCertificate | None:
+    """The newest usable cloud certificate of an enterprise, or of a person (personal
+    application): issued, valid, in date, with its key in the vault."""
+    rows = CertificateApplication.objects.filter(
+        status=Status.ISSUED,
+        certificate__status=IssuedCertificate.Status.VALID,
+        certificate__not_after__gt=timezone.now(),
+        certificate__not_before__lte=timezone.now(),
+        certificate__key__isnull=False,
+    )
+    if enterprise_id is not None:
+        rows = rows.filter(enterprise_id=enterprise_id)
+    else:
+        rows = rows.filter(enterprise__isnull=True, applicant_id=user_id)
+    application = rows.select_related("certificate").order_by("-decided_at").first()
+    return application.certificate if application else None

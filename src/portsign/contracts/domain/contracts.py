@@ -1,6 +1,6 @@
 """Creating, sending, revoking and rejecting contracts (SPEC D1–D3).
 
-One choke point moves a contract between statuses (`_move`), checked against
+One choke point moves a contract between statuses (`move_status`), checked against
 CONTRACT_TRANSITIONS; anything else is a 409. Every move is audited on the contract, and the
 audit rows are the contract's signing trail (签署轨迹).
 
@@ -105,7 +105,7 @@ def _own_contract(actor: User, contract_id: str, *, lock: bool = False) -> Contr
 # -- the one place statuses change -------------------------------------------------------------
 
 
-def _move(
+def move_status(
     contract: Contract, to: str, *, actor_id: str, acting_as: str = "", **detail: Any
 ) -> None:
     """Change the status of a row locked by the caller, or 409."""
@@ -156,7 +156,7 @@ def expire_overdue(now: dt.datetime | None = None, limit: int = 500) -> int:
             )
             if contract is None:
                 continue
-            _move(contract, ContractStatus.EXPIRED, actor_id="", deadline=contract.deadline)
+            move_status(contract, ContractStatus.EXPIRED, actor_id="", deadline=contract.deadline)
             _notify_all(contract, _("The contract “%(title)s” expired unsigned."))
             expired += 1
     return expired
@@ -420,7 +420,7 @@ def send(*, actor: User, contract_id: str) -> Contract:
         Version.objects.create(
             contract=contract, number=1, kind=Version.Kind.PREPARED, document=prepared
         )
-        _move(
+        move_status(
             contract,
             ContractStatus.SIGNING,
             actor_id=actor.id,
@@ -453,7 +453,7 @@ def revoke(*, actor: User, contract_id: str, reason: str = "") -> Contract:
     with transaction.atomic():
         contract = _own_contract(actor, contract_id, lock=True)
         contract.reason = clean
-        _move(contract, ContractStatus.REVOKED, actor_id=actor.id, reason=clean)
+        move_status(contract, ContractStatus.REVOKED, actor_id=actor.id, reason=clean)
         _notify_all(contract, _("The contract “%(title)s” was revoked by the sender."))
     return contract
 
@@ -468,7 +468,7 @@ def reject(*, actor: User, contract_id: str, acting_as: str, reason: str) -> Con
         party.status, party.reason = PartyStatus.REJECTED, clean
         party.save(update_fields=["status", "reason"])
         contract.reason = clean
-        _move(
+        move_status(
             contract,
             ContractStatus.REJECTED,
             actor_id=actor.id,

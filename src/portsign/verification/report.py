@@ -1,0 +1,61 @@
+"""Verifying a signed PDF for anyone (SPEC D6): the public page, `POST /api/v1/verify` and the
+`portsign verify` command share this one report.
+
+The checks themselves live in pki/pades.py; this module turns them into the API.md shape, and
+limits how often one address may ask (each check costs real CPU).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.translation import gettext as _
+
+from portsign.common.errors import RateLimited
+from portsign.pki import pades
+
+WINDOW_SECONDS = 3600
+
+
+def check_rate(ip: str) -> None:
+    """A fixed one-hour window per client address (cache-backed: Redis in production)."""
+    key = f"verify:{ip or 'unknown'}"
+    cache.add(key, 0, timeout=WINDOW_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=WINDOW_SECONDS)
+        count = 1
+    if count > settings.VERIFY_IP_HOURLY_LIMIT:
+        raise RateLimited(
+            _("Too many verifications from your address. Try again later."),
+            code="verify_rate_limited",
+            retry_after=WINDOW_SECONDS,
+        )
+
+
+def report(pdf: bytes) -> dict[str, Any]:
+    """API.md: {"intact", "valid", "signatures": [...]} for *pdf*."""
+    result = pades.verify(pdf)
+    return {
+        "intact": result.intact,
+        "valid": result.valid and bool(result.signatures),
+        "signatures": [
+            {
+                "kind": s.kind,
+                "signer": s.signer,
+                "enterprise": s.organisation,
+                "enterprise_id": s.organisation_identifier.removeprefix("NTRCN-"),
+                "signed_at": s.signed_at.isoformat() if s.signed_at else None,
+                "timestamp": s.timestamp.isoformat() if s.timestamp else None,
+                "certificate_status": s.certificate_status,
+                "covers_whole_document": s.covers_whole_document,
+                "intact": s.intact,
+                "modification_level": s.modification_level,
+                "valid": s.valid,
+            }
+            for s in result.signatures
+        ],
+    }
