@@ -50,11 +50,15 @@ def next_tsa_serial() -> int:
     return (millis << 20) | (next(_counter) & 0xFFFFF)
 
 
-def timestamp(request_der: bytes) -> bytes:
-    """Our TSA's DER TimeStampResp to a DER TimeStampReq (RFC 3161), with a fresh serial."""
+def timestamp(request_der: bytes, *, tsa: responders.Responder | None = None) -> bytes:
+    """Our TSA's DER TimeStampResp to a DER TimeStampReq (RFC 3161), with a fresh serial.
+
+    `tsa` is `responder(Role.TSA)` looked up beforehand by callers that must not touch the
+    database at this point (pyHanko calls us from inside its event loop).
+    """
     return responders.timestamp_response(
         request_der,
-        responder=responder(Role.TSA),
+        responder=tsa or responder(Role.TSA),
         serial=next_tsa_serial(),
         now=dt.datetime.now(dt.UTC),
         policy_oid=settings.PKI_TSA_POLICY,
