@@ -58,3 +58,33 @@ def acme_and_globex(alice, bob):
     return make_enterprise(alice, "Acme Port Logistics Co., Ltd.", 1), make_enterprise(
         bob, "Globex Tally Co., Ltd.", 2
     )
+
+
+def give_certificate(person: Person, enterprise=None):
+    """An issued cloud certificate for *enterprise* (or *person*), as after an approved
+    application."""
+    from django.utils import timezone
+
+    from portsign.pki import issuance
+    from portsign.pki.ca import init_hierarchy
+    from portsign.pki.models import CertificateApplication
+
+    init_hierarchy()
+    if enterprise is not None:
+        subject = issuance.enterprise_name(name=enterprise.name, uscc=enterprise.uscc)
+    else:
+        subject = issuance.person_name(name=person.user.name, id_number=person.user.id_number)
+    certificate = issuance.issue_certificate(subject=subject)
+    return CertificateApplication.objects.create(
+        applicant=person.user,
+        enterprise=enterprise,
+        status="issued",
+        certificate=certificate,
+        decided_at=timezone.now(),
+    )
+
+
+def contract_seal(person: Person, enterprise) -> str:
+    response = person.api.post(f"/enterprises/{enterprise.id}/seals", {"type": "contract"})
+    assert response.status_code == 201, response.content
+    return response.json()["id"]

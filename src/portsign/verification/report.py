@@ -13,8 +13,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
-from portsign.common.errors import RateLimited
+from portsign.common.errors import Conflict, RateLimited
 from portsign.pki import pades
+from portsign.pki.models import CertificateAuthority
 
 WINDOW_SECONDS = 3600
 
@@ -38,7 +39,13 @@ def check_rate(ip: str) -> None:
 
 def report(pdf: bytes) -> dict[str, Any]:
     """API.md: {"intact", "valid", "signatures": [...]} for *pdf*."""
-    result = pades.verify(pdf)
+    try:
+        result = pades.verify(pdf)
+    except CertificateAuthority.DoesNotExist as exc:  # `manage.py pki init` has not run
+        raise Conflict(
+            _("The certificate authority is not set up yet, so nothing can be verified."),
+            code="pki_not_ready",
+        ) from exc
     return {
         "intact": result.intact,
         "valid": result.valid and bool(result.signatures),

@@ -267,6 +267,13 @@ def _judge(row: VerificationCode | None, code: str, binding: str) -> Invalid | N
         return _code_error(_("The code has expired. Ask for a new code."), "code_expired")
     if matches:
         return None
+    if hmac.compare_digest(row.code_hash, hash_code(code)):
+        # The right code, sent for something else (another contract, other marks): refused,
+        # and said plainly, so the signer asks for a code for what they are confirming now.
+        return _code_error(
+            _("This code was sent to confirm something else. Ask for a new code."),
+            "code_binding",
+        )
     row.attempts += 1
     row.burned = row.attempts >= settings.CODE_MAX_ATTEMPTS
     row.save(update_fields=["attempts", "burned"])

@@ -403,11 +403,11 @@ def send(*, actor: User, contract_id: str) -> Contract:
     if not contract.parties.exists():
         raise Conflict(_("Add at least one signing party first."), code="no_parties")
     attachments = [documents.read_document(a.document) for a in contract.attachments.all()]
-    prepared = contract.body
-    if attachments:
-        prepared = documents.store_pdf(
-            documents.merge(documents.read_document(contract.body), attachments)
-        )
+    # Always written out again by PDFium, attachments or not: signing appends incremental
+    # updates, which needs a clean cross-reference table that real-world PDFs do not all have.
+    prepared = documents.store_pdf(
+        documents.merge(documents.read_document(contract.body), attachments)
+    )
     with transaction.atomic():
         contract = _own_contract(actor, contract_id, lock=True)
         if contract.deadline is None:
