@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portsign.accounts.backends import signed_in_user
 from portsign.common.errors import DomainError, NotFound
 from portsign.common.models import AuditEvent
-from portsign.contracts.domain import boxes
+from portsign.contracts.domain import boxes, signing
 from portsign.contracts.domain import contracts as domain
 from portsign.contracts.enums import Box, ContractStatus, PartyStatus
 from portsign.contracts.models import ContractType
@@ -146,6 +146,22 @@ def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
         None,
     )
     trail = AuditEvent.objects.filter(object_type="contract", object_id=contract.id).order_by("seq")
+    palette = (
+        [
+            {
+                "id": seal.id,
+                "name": seal.name,
+                "kind": seal.kind,
+                # Shown at print size on an A4-wide page; the signer may resize.
+                "width": f"{min(0.6, float(seal.width_mm) / 210):.4f}",
+                "ratio": f"{float(seal.height_mm) / float(seal.width_mm):.4f}",
+            }
+            for seal in signing.palette(actor=user, contract=contract, acting_as=acting)
+            if mine.kind == "enterprise" or seal.kind == "signature"
+        ]
+        if mine
+        else []
+    )
     return render(
         request,
         "contracts/detail.html",
@@ -159,6 +175,8 @@ def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
             "pages": range(1, contract.current.pages + 1),
             "attachments": contract.attachments.select_related("document"),
             "trail": trail,
+            "palette": palette,
+            "today": timezone.localdate().isoformat(),
         },
     )
 
