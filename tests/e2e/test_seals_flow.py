@@ -15,9 +15,11 @@ from tests.seals.test_extract import _scan, _stamp
 pytestmark = pytest.mark.e2e
 
 
-def _signed_in(browser, live_server, user):
+def _signed_in(browser, live_server, user, acting_as: str = "personal"):
     client = Client()
     client.force_login(user, backend="portsign.accounts.backends.AccountBackend")
+    if acting_as != "personal":
+        client.post("/console/enterprise/acting/", {"acting_as": acting_as})
     context = browser.new_context(locale="zh-CN", base_url=live_server.url)
     context.add_cookies(
         [
