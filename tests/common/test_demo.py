@@ -1,4 +1,5 @@
-"""`manage.py demo` seeds verified people and enterprises, and is safe to repeat."""
+"""`manage.py demo` seeds verified people and enterprises, certificates, seals and a contract
+waiting for the first demo account, and is safe to repeat."""
 
 from __future__ import annotations
 
@@ -8,10 +9,16 @@ from django.core.management import call_command
 
 from portsign.accounts.models import User
 from portsign.common.audit import verify_chain
+from portsign.contracts.domain.boxes import list_box
+from portsign.contracts.models import Contract
 from portsign.enterprises.models import Enterprise
+from portsign.pki.applications import signing_certificate
+from portsign.pki.ca import init_hierarchy
+from portsign.seals.models import Seal
 
 
-def test_demo_is_idempotent_and_verified():
+def test_demo_is_idempotent_and_ready_to_sign():
+    init_hierarchy()  # `make run` runs `pki init` first
     for _ in range(2):
         out = io.StringIO()
         call_command("demo", stdout=out)
@@ -22,4 +29,15 @@ def test_demo_is_idempotent_and_verified():
         ("演示港务集团有限公司", "verified"),
     ]
     assert "Demo accounts (password Demo#2026port):" in out.getvalue()
+    port = Enterprise.objects.get(name="演示港务集团有限公司")
+    for enterprise in Enterprise.objects.all():
+        assert signing_certificate(enterprise_id=enterprise.id) is not None
+        assert Seal.objects.filter(enterprise=enterprise, kind="contract").count() == 1
+    contract = Contract.objects.get()
+    assert (contract.title, contract.status) == ("集装箱理货协议（演示）", "signing")
+    waiting = list_box(
+        actor=User.objects.get(phone="+8613800000001"), box="to_sign", acting_as=port.id
+    )
+    assert [c.id for c in waiting.items] == [contract.id]
+    assert f"/console/contracts/{contract.id}/" in out.getvalue()
     assert verify_chain().ok

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from portsign.accounts.demo import DEMO_PASSWORD, seed_accounts
+from portsign.contracts.demo import seed_contract
 from portsign.enterprises.demo import seed_enterprises
 
 
@@ -23,6 +24,11 @@ class Command(BaseCommand):
         url = settings.PUBLIC_URL
         for enterprise in seeded:
             self.stdout.write(f"  enterprise {enterprise.name} ({enterprise.uscc}), verified")
+        contract = seed_contract(seeded[0], seeded[1])
+        self.stdout.write(
+            f"  contract “{contract.title}” waits in 待我签署 for {seeded[0].main_admin.phone} "
+            f"acting for {seeded[0].name}: {url}/console/contracts/{contract.id}/"
+        )
         self.stdout.write("")
         self.stdout.write(
             f"PortSign is starting on {url}/  (sandbox outbox: {url}/sandbox/outbox/)"
