@@ -224,3 +224,54 @@ def test_verify_rejects_non_pdfs_and_is_rate_limited(api, settings):
     unsigned = api.client.post("/api/v1/verify", {"file": _file(clean)}).json()
     # Nothing vouches for an unsigned file: neither intact nor valid.
     assert (unsigned["intact"], unsigned["valid"], unsigned["signatures"]) == (False, False, [])
+
+
+def test_confirm_on_the_phone_with_a_qr_code(deal, bob, charlie, globex):
+    from django.test import Client
+
+    contract_id, seals = deal
+    marks = _marks(seals["globex"])
+    asked = bob.api.post(
+        f"/contracts/{contract_id}/sign/qr", {"acting_as": globex.id, "marks": marks}
+    )
+    assert asked.status_code == 202, asked.content
+    body = asked.json()
+    assert body["confirm_url"].endswith(f"/console/contracts/confirm/{body['intent_id']}/")
+    assert body["qr_svg"].startswith("<svg")
+    status_path = f"/contracts/{contract_id}/sign/intents/{body['intent_id']}"
+    assert bob.api.get(status_path).json()["confirmed"] is False
+    early = bob.api.post(
+        f"/contracts/{contract_id}/sign",
+        {"acting_as": globex.id, "intent_id": body["intent_id"], "marks": marks},
+    )
+    assert early.status_code == 400
+    assert error_code(early) == "intent_not_confirmed"
+    stranger = Client()
+    stranger.force_login(charlie.user, backend="portsign.accounts.backends.AccountBackend")
+    assert stranger.get(f"/console/contracts/confirm/{body['intent_id']}/").status_code == 404
+    assert stranger.post(f"/console/contracts/confirm/{body['intent_id']}/").status_code == 404
+    phone = Client()
+    phone.force_login(bob.user, backend="portsign.accounts.backends.AccountBackend")
+    page = phone.get(f"/console/contracts/confirm/{body['intent_id']}/").content.decode()
+    assert "集装箱理货协议" in page
+    assert phone.post(f"/console/contracts/confirm/{body['intent_id']}/").status_code == 302
+    assert bob.api.get(status_path).json() == {
+        "intent_id": body["intent_id"],
+        "confirmed": True,
+        "used": False,
+        "expired": False,
+    }
+    moved = [dict(marks[0], x=0.3), marks[1]]
+    other_marks = bob.api.post(
+        f"/contracts/{contract_id}/sign",
+        {"acting_as": globex.id, "intent_id": body["intent_id"], "marks": moved},
+    )
+    assert other_marks.status_code == 400
+    assert error_code(other_marks) == "intent_not_confirmed"
+    signed = bob.api.post(
+        f"/contracts/{contract_id}/sign",
+        {"acting_as": globex.id, "intent_id": body["intent_id"], "marks": marks},
+    )
+    assert signed.status_code == 200, signed.content
+    assert signed.json()["parties"][0]["status"] == "signed"
+    assert bob.api.get(status_path).json()["used"] is True

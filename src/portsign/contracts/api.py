@@ -6,7 +6,9 @@ import datetime as dt
 import json
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
@@ -15,6 +17,7 @@ from portsign.accounts.models import User
 from portsign.api import AUTH
 from portsign.common.errors import Invalid
 from portsign.common.models import AuditEvent
+from portsign.common.qr import qr_svg
 from portsign.contracts.domain import boxes, documents, signing
 from portsign.contracts.domain import contracts as domain
 from portsign.contracts.models import Contract, Party
@@ -367,7 +370,22 @@ class MarksIn(Schema):
 
 
 class SignIn(MarksIn):
-    code: str
+    code: str = Field("", description="the intent code; or send intent_id after a QR confirmation")
+    intent_id: str = ""
+
+
+class QrIntentOut(Schema):
+    intent_id: str
+    expires_at: dt.datetime
+    confirm_url: str
+    qr_svg: str
+
+
+class IntentStatusOut(Schema):
+    intent_id: str
+    confirmed: bool
+    used: bool
+    expired: bool
 
 
 class IntentOut(Schema):
@@ -435,7 +453,47 @@ def sign(request: HttpRequest, contract_id: str, payload: SignIn) -> ContractOut
         actor=actor,
         contract_id=contract_id,
         acting_as=payload.acting_as,
-        code=payload.code,
         marks=payload.marks,
+        code=payload.code,
+        intent_id=payload.intent_id,
     )
     return ContractOut.of(_load(actor, contract_id), versions=True)
+
+
+@router.post(
+    "/{contract_id}/sign/qr",
+    response={202: QrIntentOut},
+    summary="Confirm these marks by scanning a QR code on a signed-in phone",
+)
+def sign_qr(request: HttpRequest, contract_id: str, payload: MarksIn) -> Status[QrIntentOut]:
+    intent = signing.request_intent(
+        actor=signed_in_user(request),
+        contract_id=contract_id,
+        acting_as=payload.acting_as,
+        marks=payload.marks,
+        by_qr=True,
+    )
+    url = f"{settings.PUBLIC_URL}/console/contracts/confirm/{intent.id}/"
+    return Status(
+        202,
+        QrIntentOut(
+            intent_id=intent.id, expires_at=intent.expires_at, confirm_url=url, qr_svg=qr_svg(url)
+        ),
+    )
+
+
+@router.get(
+    "/{contract_id}/sign/intents/{intent_id}",
+    response=IntentStatusOut,
+    summary="Whether the phone has confirmed",
+)
+def intent_status(request: HttpRequest, contract_id: str, intent_id: str) -> IntentStatusOut:
+    intent = signing.open_intent(actor=signed_in_user(request), intent_id=intent_id)
+    if intent.contract_id != contract_id:
+        raise Invalid(_("This confirmation belongs to another contract."), code="intent_contract")
+    return IntentStatusOut(
+        intent_id=intent.id,
+        confirmed=intent.confirmed_at is not None,
+        used=intent.used_at is not None,
+        expired=intent.expires_at <= timezone.now(),
+    )

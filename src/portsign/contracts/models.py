@@ -190,4 +190,7 @@ class SigningIntent(models.Model):
     seal_ids = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
+    # Confirmation by QR code: the signer opens the link on a phone where they are signed in.
+    by_qr = models.BooleanField(default=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portsign.accounts.backends import signed_in_user
 from portsign.common.errors import DomainError, NotFound
@@ -274,4 +274,34 @@ def reject(request: HttpRequest, contract_id: str) -> HttpResponse:
         ),
         _("You rejected the contract."),
         _back(contract_id),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def confirm_intent(request: HttpRequest, intent_id: str) -> HttpResponse:
+    """The page a phone opens from the signing QR code: the signer checks and confirms."""
+    user = signed_in_user(request)
+    try:
+        intent = signing.open_intent(actor=user, intent_id=intent_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    if request.method == "POST":
+        try:
+            signing.confirm_intent(actor=user, intent_id=intent_id)
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Confirmed. Finish signing on the computer."))
+        return redirect("contracts:confirm", intent_id=intent_id)
+    return render(
+        request,
+        "contracts/confirm.html",
+        {
+            "active": "contracts",
+            "intent": intent,
+            "expired": intent.expires_at <= timezone.now(),
+            "marks": len(intent.marks),
+            "pages": sorted({m["page"] for m in intent.marks}),
+        },
     )

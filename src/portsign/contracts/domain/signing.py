@@ -33,7 +33,7 @@ from portsign.accounts.enums import CodePurpose
 from portsign.accounts.models import User
 from portsign.accounts.validators import parse_account
 from portsign.common.audit import record_event
-from portsign.common.errors import Conflict, Invalid
+from portsign.common.errors import Conflict, Invalid, NotFound
 from portsign.contracts.domain import documents
 from portsign.contracts.domain.contracts import (
     acting_party,
@@ -186,12 +186,17 @@ def _own_address(actor: User) -> str:
 
 
 def request_intent(
-    *, actor: User, contract_id: str, acting_as: str, marks: object
+    *, actor: User, contract_id: str, acting_as: str, marks: object, by_qr: bool = False
 ) -> SigningIntent:
-    """Send the intent code for exactly these marks (SPEC D5 意愿校验)."""
+    """Ask to confirm exactly these marks (SPEC D5 意愿校验): by a code sent to the signer's own
+    phone or e-mail, or (by_qr) by opening the intent's link on a phone where they are signed
+    in."""
     contract, party, parsed, _allowed = _prepare(actor, contract_id, acting_as, marks)
     digest = intent_digest(contract, party, parsed)
-    issue_code(to=_own_address(actor), purpose=CodePurpose.SIGN, binding=digest, actor_id=actor.id)
+    if not by_qr:
+        issue_code(
+            to=_own_address(actor), purpose=CodePurpose.SIGN, binding=digest, actor_id=actor.id
+        )
     return SigningIntent.objects.create(
         contract=contract,
         party=party,
@@ -200,19 +205,90 @@ def request_intent(
         digest=digest,
         seal_ids=" ".join(sorted({m.seal_id for m in parsed if m.seal_id})),
         expires_at=timezone.now() + dt.timedelta(seconds=settings.CODE_TTL_SECONDS),
+        by_qr=by_qr,
     )
 
 
-def sign(*, actor: User, contract_id: str, acting_as: str, code: str, marks: object) -> Contract:
+def open_intent(*, actor: User, intent_id: str) -> SigningIntent:
+    """The signer's own intent (anyone else: 404), for the phone's confirmation page."""
+    intent = (
+        SigningIntent.objects.select_related("contract", "party")
+        .filter(pk=intent_id, user=actor)
+        .first()
+    )
+    if intent is None:
+        raise NotFound()
+    return intent
+
+
+def confirm_intent(*, actor: User, intent_id: str) -> SigningIntent:
+    """The signer confirms on the phone (扫码确认)."""
+    with transaction.atomic():
+        intent = SigningIntent.objects.select_for_update().filter(pk=intent_id, user=actor).first()
+        if intent is None or not intent.by_qr:
+            raise NotFound()
+        if intent.used_at is not None or intent.expires_at <= timezone.now():
+            raise Conflict(
+                _("This confirmation has expired or was used. Start again on the computer."),
+                code="intent_expired",
+            )
+        if intent.confirmed_at is None:
+            intent.confirmed_at = timezone.now()
+            intent.save(update_fields=["confirmed_at"])
+            record_event(
+                action="contract.intent_confirmed",
+                actor_id=actor.id,
+                acting_as=intent.party.enterprise_id or "",
+                object_type="contract",
+                object_id=intent.contract_id,
+                data={"intent": intent.id, "by": "qr"},
+            )
+    return intent
+
+
+def _use_confirmed_intent(actor: User, intent_id: str, digest: str) -> None:
+    """Use a QR-confirmed intent for exactly these marks, once."""
+    used = SigningIntent.objects.filter(
+        pk=intent_id,
+        user=actor,
+        digest=digest,
+        by_qr=True,
+        confirmed_at__isnull=False,
+        used_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).update(used_at=timezone.now())
+    if not used:
+        raise Invalid(
+            _("The phone confirmation is missing, expired, used, or was for other marks."),
+            code="intent_not_confirmed",
+            fields={"intent_id": _("Not confirmed.")},
+        )
+
+
+def sign(
+    *,
+    actor: User,
+    contract_id: str,
+    acting_as: str,
+    marks: object,
+    code: str = "",
+    intent_id: str = "",
+) -> Contract:
+    """Sign with the intent code, or with an intent confirmed on the phone."""
     contract, party, parsed, allowed = _prepare(actor, contract_id, acting_as, marks)
     digest = intent_digest(contract, party, parsed)
-    consume_code(
-        account=parse_account(_own_address(actor)),
-        purpose=CodePurpose.SIGN,
-        code=code,
-        binding=digest,
-    )
-    SigningIntent.objects.filter(digest=digest, used_at__isnull=True).update(used_at=timezone.now())
+    if intent_id:
+        _use_confirmed_intent(actor, intent_id, digest)
+    else:
+        consume_code(
+            account=parse_account(_own_address(actor)),
+            purpose=CodePurpose.SIGN,
+            code=code,
+            binding=digest,
+        )
+        SigningIntent.objects.filter(digest=digest, used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
     _claim(contract.id, party.id)
     try:
         signed = _make_signatures(contract, party, parsed, allowed, actor)

@@ -48,6 +48,7 @@
       list.appendChild(li);
     });
     root.querySelector("[data-send-code]").disabled = marks.length === 0;
+    root.querySelector("[data-qr]").disabled = marks.length === 0;
   }
 
   function remove(mark) {
@@ -146,6 +147,29 @@
       await call("sign", { acting_as: acting, code: root.querySelector("[data-code]").value.trim(), marks: payload() });
       window.location.reload();
     } catch (err) { say(err.message, true); button.disabled = false; }
+  });
+  // Confirm on the phone: show the intent's QR code, wait for the confirmation, then sign.
+  root.querySelector("[data-qr]").addEventListener("click", async () => {
+    const box = root.querySelector("[data-qr-box]");
+    try {
+      const marksNow = payload();
+      const answer = await call("sign/qr", { acting_as: acting, marks: marksNow });
+      box.innerHTML = answer.qr_svg;
+      box.hidden = false;
+      say(root.dataset.qrHint);
+      const poll = async () => {
+        const response = await fetch(`/api/v1/contracts/${contract}/sign/intents/${answer.intent_id}`, { credentials: "same-origin" });
+        const state = await response.json();
+        if (state.expired || state.used) { box.hidden = true; say(root.dataset.marksChanged, true); return; }
+        if (!state.confirmed) { setTimeout(poll, 2000); return; }
+        say(root.dataset.signing);
+        try {
+          await call("sign", { acting_as: acting, intent_id: answer.intent_id, marks: marksNow });
+          window.location.reload();
+        } catch (err) { say(err.message, true); }
+      };
+      setTimeout(poll, 2000);
+    } catch (err) { say(err.message, true); }
   });
   window.addEventListener("resize", () => marks.forEach(render));
 })();
