@@ -275,3 +275,21 @@ def test_confirm_on_the_phone_with_a_qr_code(deal, bob, charlie, globex):
     assert signed.status_code == 200, signed.content
     assert signed.json()["parties"][0]["status"] == "signed"
     assert bob.api.get(status_path).json()["used"] is True
+
+
+def test_events_are_emitted_in_order(deal, alice, bob, acme, globex):
+    from portsign.contracts import events
+
+    heard: list[tuple[str, str | None]] = []
+
+    def listener(event: events.ContractEvent) -> None:
+        heard.append((event.name, event.party.enterprise_name if event.party else None))
+
+    events.listen(listener)
+    try:
+        contract_id, seals = deal
+        _sign(bob, contract_id, globex.id, _marks(seals["globex"]))
+        _sign(alice, contract_id, acme.id, _marks(seals["acme"]))
+    finally:
+        events.unlisten(listener)
+    assert heard == [("signed", globex.name), ("signed", acme.name), ("completed", None)]

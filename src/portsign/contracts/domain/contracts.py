@@ -37,6 +37,7 @@ from portsign.contracts.enums import (
     PartyKind,
     PartyStatus,
 )
+from portsign.contracts.events import ContractEvent, emit
 from portsign.contracts.models import (
     Attachment,
     BusinessField,
@@ -50,6 +51,14 @@ from portsign.enterprises.models import Enterprise, Membership
 from portsign.enterprises.rules import require, resolve_acting_as
 
 MAX_PARTIES = 20
+# The event other apps hear when a contract enters a status.
+EVENT_OF_STATUS: dict[str, str] = {
+    ContractStatus.SIGNING: "sent",
+    ContractStatus.COMPLETED: "completed",
+    ContractStatus.REJECTED: "rejected",
+    ContractStatus.REVOKED: "revoked",
+    ContractStatus.EXPIRED: "expired",
+}
 MAX_ATTACHMENTS = 10
 
 
@@ -134,6 +143,9 @@ def move_status(
         object_type="contract",
         object_id=contract.id,
         data={"from": previous, **{k: str(v) for k, v in detail.items()}},
+    )
+    emit(
+        ContractEvent(EVENT_OF_STATUS[to], contract, detail={k: str(v) for k, v in detail.items()})
     )
 
 

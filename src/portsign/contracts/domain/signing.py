@@ -45,6 +45,7 @@ from portsign.contracts.domain.contracts import (
     visible_contract,
 )
 from portsign.contracts.enums import ContractStatus, PartyKind, PartyStatus
+from portsign.contracts.events import ContractEvent, emit
 from portsign.contracts.models import Contract, Party, SigningIntent, Version
 from portsign.enterprises.rules import resolve_acting_as
 from portsign.pki import pades
@@ -439,6 +440,7 @@ def _record(
                 "sha256": document.sha256,
             },
         )
+        emit(ContractEvent("signed", contract, party, {"sha256": document.sha256}))
         notify_parties(contract, activate_next(contract))
         return not contract.parties.exclude(status=PartyStatus.SIGNED).exists()
 
