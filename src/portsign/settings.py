@@ -323,6 +323,11 @@ CONTRACT_MAX_MB = env_int("CONTRACT_MAX_MB", 10, minimum=1)  # within MAX_REQUES
 CONTRACT_MAX_PAGES = env_int("CONTRACT_MAX_PAGES", 300, minimum=1)
 CONTRACT_DEFAULT_DAYS = env_int("CONTRACT_DEFAULT_DAYS", 14, minimum=1)
 CONTRACT_DUE_SOON_DAYS = env_int("CONTRACT_DUE_SOON_DAYS", 3, minimum=1)
+# 催签: the sender may remind at most once per this many minutes; automatic reminders go out
+# this many hours before the deadline; 即将过期 lists contracts valid for this many more days.
+CONTRACT_REMIND_MINUTES = env_int("CONTRACT_REMIND_MINUTES", 60, minimum=1)
+CONTRACT_AUTO_REMIND_HOURS = env_int("CONTRACT_AUTO_REMIND_HOURS", 24, minimum=1)
+CONTRACT_EXPIRING_DAYS = env_int("CONTRACT_EXPIRING_DAYS", 30, minimum=1)
 # Public verification (SPEC D6): checks per client address per hour.
 VERIFY_IP_HOURLY_LIMIT = env_int("VERIFY_IP_HOURLY_LIMIT", 60, minimum=1)
 PKI_TSA_POLICY = env_str("PKI_TSA_POLICY", "1.3.6.1.4.1.61234.1.1")

@@ -18,9 +18,9 @@ from portsign.api import AUTH
 from portsign.common.errors import Invalid
 from portsign.common.models import AuditEvent
 from portsign.common.qr import qr_svg
-from portsign.contracts.domain import boxes, documents, signing
+from portsign.contracts.domain import approvals, boxes, documents, followup, signing, voiding
 from portsign.contracts.domain import contracts as domain
-from portsign.contracts.models import Contract, Party
+from portsign.contracts.models import ApprovalRule, Contract, Party, SealApproval
 from portsign.enterprises.models import Enterprise
 
 router = Router(tags=["contracts"], auth=AUTH)
@@ -86,6 +86,8 @@ class ContractOut(Schema):
     business_fields: dict[str, str]
     pages: int
     reason: str
+    valid_until: dt.date | None
+    voids: str | None = Field(None, description="the contract this void statement voids")
     created_at: dt.datetime
     sent_at: dt.datetime | None
     completed_at: dt.datetime | None
@@ -108,6 +110,8 @@ class ContractOut(Schema):
             business_fields=contract.business_fields,
             pages=contract.current.pages,
             reason=contract.reason,
+            valid_until=contract.valid_until,
+            voids=contract.voids_id,
             created_at=contract.created_at,
             sent_at=contract.sent_at,
             completed_at=contract.completed_at,
@@ -182,6 +186,16 @@ def _deadline(raw: str) -> dt.datetime | None:
         raise Invalid(message, code="deadline_format", fields={"deadline": message}) from exc
 
 
+def _date(raw: str) -> dt.date | None:
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        message = _("Use a date like 2027-12-31.")
+        raise Invalid(message, code="valid_until_format", fields={"valid_until": message}) from exc
+
+
 def _fields(raw: str) -> dict[str, Any]:
     if not raw:
         return {}
@@ -207,6 +221,7 @@ def create(request: HttpRequest) -> Status[ContractOut]:
         deadline=_deadline(data.get("deadline", "")),
         ordering=data.get("ordering", "sequential"),
         business_fields=_fields(data.get("fields", "")),
+        valid_until=_date(data.get("valid_until", "")),
     )
     return Status(201, ContractOut.of(_load(actor, contract.id)))
 
@@ -497,3 +512,184 @@ def intent_status(request: HttpRequest, contract_id: str, intent_id: str) -> Int
         used=intent.used_at is not None,
         expired=intent.expires_at <= timezone.now(),
     )
+
+
+# -- follow-up: reminders, deadline, void ------------------------------------------------------
+
+
+class DeadlineIn(Schema):
+    deadline: dt.datetime
+
+
+class CountOut(Schema):
+    count: int
+
+
+class VoidIn(Schema):
+    acting_as: str = "personal"
+    reason: str
+
+
+@router.post(
+    "/{contract_id}/remind", response=CountOut, summary="Remind the pending parties (催签)"
+)
+def remind(request: HttpRequest, contract_id: str) -> CountOut:
+    return CountOut(count=followup.remind(actor=signed_in_user(request), contract_id=contract_id))
+
+
+@router.post("/{contract_id}/deadline", response=ContractOut, summary="Extend the deadline")
+def extend_deadline(request: HttpRequest, contract_id: str, payload: DeadlineIn) -> ContractOut:
+    actor = signed_in_user(request)
+    followup.extend_deadline(actor=actor, contract_id=contract_id, deadline=payload.deadline)
+    return ContractOut.of(_load(actor, contract_id))
+
+
+@router.post(
+    "/{contract_id}/void",
+    response={201: ContractOut},
+    summary="Propose voiding a completed contract: returns the void statement, sent to every party",
+)
+def void(request: HttpRequest, contract_id: str, payload: VoidIn) -> Status[ContractOut]:
+    actor = signed_in_user(request)
+    statement = voiding.propose_void(
+        actor=actor, contract_id=contract_id, acting_as=payload.acting_as, reason=payload.reason
+    )
+    return Status(201, ContractOut.of(_load(actor, statement.id), versions=True))
+
+
+# -- internal approval (需要我审批) --------------------------------------------------------------
+
+
+class ApprovalIn(Schema):
+    acting_as: str
+    seal_id: str
+    note: str = ""
+
+
+class DecisionIn(Schema):
+    comment: str = ""
+
+
+class ApprovalOut(Schema):
+    id: str
+    contract_id: str
+    seal_id: str
+    seal_name: str
+    status: str = Field(description="pending | approved | rejected")
+    requested_by: str
+    note: str
+    decided_by: str | None
+    comment: str
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+
+    @staticmethod
+    def of(approval: SealApproval) -> ApprovalOut:
+        return ApprovalOut(
+            id=approval.id,
+            contract_id=approval.contract_id,
+            seal_id=approval.seal_id,
+            seal_name=approval.seal.name,
+            status=approval.status,
+            requested_by=approval.requested_by.name,
+            note=approval.note,
+            decided_by=approval.decided_by.name if approval.decided_by else None,
+            comment=approval.comment,
+            created_at=approval.created_at,
+            decided_at=approval.decided_at,
+        )
+
+
+class RuleIn(Schema):
+    seal_id: str = ""
+    contract_type: str = ""
+
+
+class RuleOut(Schema):
+    id: str
+    seal_id: str | None
+    contract_type: str | None
+    created_at: dt.datetime
+
+    @staticmethod
+    def of(rule: ApprovalRule) -> RuleOut:
+        return RuleOut(
+            id=rule.id,
+            seal_id=rule.seal_id,
+            contract_type=rule.contract_type.name if rule.contract_type else None,
+            created_at=rule.created_at,
+        )
+
+
+@router.post("/{contract_id}/approvals", response={201: ApprovalOut}, summary="Ask to apply a seal")
+def request_approval(
+    request: HttpRequest, contract_id: str, payload: ApprovalIn
+) -> Status[ApprovalOut]:
+    approval = approvals.request_approval(
+        actor=signed_in_user(request),
+        contract_id=contract_id,
+        acting_as=payload.acting_as,
+        seal_id=payload.seal_id,
+        note=payload.note,
+    )
+    return Status(201, ApprovalOut.of(approval))
+
+
+@router.get("/{contract_id}/approvals", response=list[ApprovalOut], summary="Seal approvals")
+def list_approvals(request: HttpRequest, contract_id: str) -> list[ApprovalOut]:
+    rows = approvals.approvals_of(actor=signed_in_user(request), contract_id=contract_id)
+    return [ApprovalOut.of(a) for a in rows]
+
+
+approval_router = Router(tags=["approvals"], auth=AUTH)
+
+
+@approval_router.post("/approvals/{approval_id}/approve", response=ApprovalOut, summary="Approve")
+def approve(request: HttpRequest, approval_id: str, payload: DecisionIn) -> ApprovalOut:
+    approval = approvals.decide(
+        actor=signed_in_user(request),
+        approval_id=approval_id,
+        approve=True,
+        comment=payload.comment,
+    )
+    return ApprovalOut.of(approval)
+
+
+@approval_router.post("/approvals/{approval_id}/reject", response=ApprovalOut, summary="Refuse")
+def refuse(request: HttpRequest, approval_id: str, payload: DecisionIn) -> ApprovalOut:
+    approval = approvals.decide(
+        actor=signed_in_user(request),
+        approval_id=approval_id,
+        approve=False,
+        comment=payload.comment,
+    )
+    return ApprovalOut.of(approval)
+
+
+@approval_router.post(
+    "/enterprises/{enterprise_id}/approval-rules",
+    response={201: RuleOut},
+    summary="Require approval for a seal or a contract type",
+)
+def add_rule(request: HttpRequest, enterprise_id: str, payload: RuleIn) -> Status[RuleOut]:
+    rule = approvals.add_rule(
+        actor=signed_in_user(request),
+        enterprise_id=enterprise_id,
+        seal_id=payload.seal_id,
+        contract_type=payload.contract_type,
+    )
+    return Status(201, RuleOut.of(rule))
+
+
+@approval_router.get(
+    "/enterprises/{enterprise_id}/approval-rules", response=list[RuleOut], summary="Approval rules"
+)
+def list_rules(request: HttpRequest, enterprise_id: str) -> list[RuleOut]:
+    rows = approvals.rules_of(actor=signed_in_user(request), enterprise_id=enterprise_id)
+    return [RuleOut.of(rule) for rule in rows]
+
+
+@approval_router.delete("/approval-rules/{rule_id}", response={204: None}, summary="Delete a rule")
+def delete_rule(request: HttpRequest, rule_id: str) -> Status[None]:
+    approvals.delete_rule(actor=signed_in_user(request), rule_id=rule_id)
+    return Status(204, None)

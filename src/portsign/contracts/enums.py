@@ -12,6 +12,7 @@ class ContractStatus(models.TextChoices):
     EXPIRED = "expired", pgettext_lazy("contract", "Expired unsigned")
     REVOKED = "revoked", pgettext_lazy("contract", "Revoked")
     REJECTED = "rejected", pgettext_lazy("contract", "Rejected")
+    VOIDED = "voided", pgettext_lazy("contract", "Voided")
 
 
 # Every legal move; anything else is a 409 (DESIGN rule 2).
@@ -23,10 +24,12 @@ CONTRACT_TRANSITIONS: dict[str, set[str]] = {
         ContractStatus.REVOKED,
         ContractStatus.REJECTED,
     },
-    ContractStatus.COMPLETED: set(),
+    # Only by a void statement that every party signed (issue 6 §4).
+    ContractStatus.COMPLETED: {ContractStatus.VOIDED},
     ContractStatus.EXPIRED: set(),
     ContractStatus.REVOKED: set(),
     ContractStatus.REJECTED: set(),
+    ContractStatus.VOIDED: set(),
 }
 OPEN_STATUSES = (ContractStatus.DRAFT, ContractStatus.SIGNING)
 
@@ -57,3 +60,6 @@ class Box(models.TextChoices):
     SENT = "sent", _("Sent by me")
     DRAFTS = "drafts", _("Drafts")
     DUE_SOON = "due_soon", _("Deadline soon")
+    TO_APPROVE = "to_approve", _("Waiting for my approval")
+    VOIDED = "voided", _("Voided")
+    EXPIRING = "expiring", _("Validity ends soon")

@@ -89,6 +89,13 @@ class Contract(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     # Set while one party's signature is being made, so parallel signers take turns.
     busy_until = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)  # the sender's last 催签
+    # The agreement's own validity (有效期), for the 即将过期 box; not the signing deadline.
+    valid_until = models.DateField(null=True, blank=True)
+    # A void statement (作废声明) points at the contract it voids once completed.
+    voids = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="void_statements"
+    )
 
     class Meta:
         indexes = [
@@ -137,6 +144,7 @@ class Party(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reason = models.CharField(max_length=300, blank=True)
+    auto_reminded_at = models.DateTimeField(null=True, blank=True)  # before the deadline
 
     class Meta:
         ordering = ["position", "id"]
@@ -194,3 +202,64 @@ class SigningIntent(models.Model):
     by_qr = models.BooleanField(default=False)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+class ApprovalRule(models.Model):
+    """需要审批: applying this seal — or any seal on contracts of this type — must first be
+    approved by a member with the approver permission (issue 6 §3)."""
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", on_delete=models.CASCADE, related_name="approval_rules"
+    )
+    seal = models.ForeignKey(
+        "seals.Seal", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    contract_type = models.ForeignKey(
+        ContractType, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(seal__isnull=False) | Q(contract_type__isnull=False),
+                name="approval_rule_has_a_subject",
+            )
+        ]
+
+
+class SealApproval(models.Model):
+    """A request to apply a seal on one contract for one party, and its decision."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="approvals")
+    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="+")
+    seal = models.ForeignKey("seals.Seal", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    comment = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "party", "seal"], name="one_approval_per_seal"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "party"])]

@@ -19,7 +19,7 @@ from portsign.accounts.models import User
 from portsign.common.errors import Invalid
 from portsign.contracts.domain.contracts import expire_overdue
 from portsign.contracts.enums import Box, ContractStatus, PartyKind, PartyStatus
-from portsign.contracts.models import Contract, Party
+from portsign.contracts.models import Contract, Party, SealApproval
 from portsign.enterprises.enums import Permission
 from portsign.enterprises.rules import require, resolve_acting_as
 
@@ -56,7 +56,9 @@ def _mine(user: User, enterprise_id: str | None) -> tuple[Q, Q]:
     return party, sent
 
 
-def _box(box: str, user: User, enterprise_id: str | None) -> QuerySet[Contract]:
+def _box(
+    box: str, user: User, enterprise_id: str | None, may_approve: bool = False
+) -> QuerySet[Contract]:
     party_q, sent_q = _mine(user, enterprise_id)
     my_party = Party.objects.filter(party_q, contract=OuterRef("pk"))
     pending = Exists(my_party.filter(status=PartyStatus.PENDING))
@@ -75,6 +77,24 @@ def _box(box: str, user: User, enterprise_id: str | None) -> QuerySet[Contract]:
         return rows.filter(sent_q, sender=user).exclude(status=ContractStatus.DRAFT)
     if box == Box.DRAFTS:
         return rows.filter(sent_q, sender=user, status=ContractStatus.DRAFT)
+    if box == Box.VOIDED:
+        return rows.filter(involved, status=ContractStatus.VOIDED)
+    if box == Box.EXPIRING:
+        today = timezone.localdate()
+        until = today + dt.timedelta(days=settings.CONTRACT_EXPIRING_DAYS)
+        return rows.filter(
+            involved,
+            status=ContractStatus.COMPLETED,
+            valid_until__gte=today,
+            valid_until__lte=until,
+        )
+    if box == Box.TO_APPROVE:
+        if enterprise_id is None or not may_approve:
+            return rows.none()
+        waiting = SealApproval.objects.filter(
+            contract=OuterRef("pk"), party__enterprise_id=enterprise_id, status="pending"
+        )
+        return rows.filter(Exists(waiting), status=ContractStatus.SIGNING)
     message = _("Choose one of: %(boxes)s.") % {"boxes": ", ".join(Box.values)}
     raise Invalid(message, code="box", fields={"box": message})
 
@@ -121,8 +141,10 @@ def list_box(
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
         message = _("Pages start at 1 and hold 1 to %(n)d contracts.") % {"n": MAX_PAGE_SIZE}
         raise Invalid(message, code="page", fields={"page": message})
+    may_approve = membership is not None and Permission.APPROVE in membership.role.permissions
     rows = _filtered(
-        _box(box, actor, membership.enterprise_id if membership else None), filters or Filters()
+        _box(box, actor, membership.enterprise_id if membership else None, may_approve),
+        filters or Filters(),
     )
     total = rows.count()
     items = list(

@@ -58,6 +58,7 @@ EVENT_OF_STATUS: dict[str, str] = {
     ContractStatus.REJECTED: "rejected",
     ContractStatus.REVOKED: "revoked",
     ContractStatus.EXPIRED: "expired",
+    ContractStatus.VOIDED: "voided",
 }
 MAX_ATTACHMENTS = 10
 
@@ -99,7 +100,7 @@ def visible_contract(*, actor: User, contract_id: str) -> Contract:
     return contract
 
 
-def _own_contract(actor: User, contract_id: str, *, lock: bool = False) -> Contract:
+def own_contract(actor: User, contract_id: str, *, lock: bool = False) -> Contract:
     """A contract the actor sent (the sender alone edits, sends and revokes it)."""
     rows = Contract.objects.filter(pk=contract_id, sender=actor)
     if lock:
@@ -277,6 +278,7 @@ def create_draft(
     deadline: dt.datetime | None = None,
     ordering: str = Ordering.SEQUENTIAL,
     business_fields: dict[str, Any] | None = None,
+    valid_until: dt.date | None = None,
 ) -> Contract:
     """草稿: the uploaded body (PDF, or Word converted) stored immutable, nothing sent yet."""
     enterprise = _sender_identity(actor, acting_as)
@@ -298,6 +300,7 @@ def create_draft(
             business_fields=fields,
             body=body,
             current=body,
+            valid_until=valid_until,
         )
         _audit(contract, actor, "contract.created", {"pages": str(body.pages)})
     return contract
@@ -310,7 +313,7 @@ def add_attachment(
     pdf = documents.store_pdf(documents.to_pdf(documents.read_upload(upload)))
     label = (name or getattr(upload, "name", "") or _("Attachment")).strip()[:100]
     with transaction.atomic():
-        contract = _own_contract(actor, contract_id, lock=True)
+        contract = own_contract(actor, contract_id, lock=True)
         _require_draft(contract)
         count = contract.attachments.count()
         if count >= MAX_ATTACHMENTS:
@@ -359,7 +362,7 @@ def add_party(
         message = _("Require at least one seal or signature from this party.")
         raise Invalid(message, code="party_requirements", fields={"needs_seal": message})
     with transaction.atomic():
-        contract = _own_contract(actor, contract_id, lock=True)
+        contract = own_contract(actor, contract_id, lock=True)
         _require_draft(contract)
         parties = list(contract.parties.all())
         if len(parties) >= MAX_PARTIES:
@@ -397,7 +400,7 @@ def add_party(
 
 def remove_party(*, actor: User, contract_id: str, party_id: str) -> None:
     with transaction.atomic():
-        contract = _own_contract(actor, contract_id, lock=True)
+        contract = own_contract(actor, contract_id, lock=True)
         _require_draft(contract)
         deleted, _detail = contract.parties.filter(pk=party_id).delete()
         if not deleted:
@@ -410,7 +413,7 @@ def remove_party(*, actor: User, contract_id: str, party_id: str) -> None:
 
 def send(*, actor: User, contract_id: str) -> Contract:
     """签署中: attachments are merged into the document to sign; the first parties are asked."""
-    contract = _own_contract(actor, contract_id)
+    contract = own_contract(actor, contract_id)
     _require_draft(contract)
     if not contract.parties.exists():
         raise Conflict(_("Add at least one signing party first."), code="no_parties")
@@ -421,7 +424,7 @@ def send(*, actor: User, contract_id: str) -> Contract:
         documents.merge(documents.read_document(contract.body), attachments)
     )
     with transaction.atomic():
-        contract = _own_contract(actor, contract_id, lock=True)
+        contract = own_contract(actor, contract_id, lock=True)
         if contract.deadline is None:
             contract.deadline = timezone.now() + dt.timedelta(days=settings.CONTRACT_DEFAULT_DAYS)
         elif contract.deadline <= timezone.now():
@@ -463,7 +466,7 @@ def revoke(*, actor: User, contract_id: str, reason: str = "") -> Contract:
     """合同已撤销: the sender withdraws a contract before it is completed."""
     clean = _reason(reason, required=False)
     with transaction.atomic():
-        contract = _own_contract(actor, contract_id, lock=True)
+        contract = own_contract(actor, contract_id, lock=True)
         contract.reason = clean
         move_status(contract, ContractStatus.REVOKED, actor_id=actor.id, reason=clean)
         _notify_all(contract, _("The contract “%(title)s” was revoked by the sender."))

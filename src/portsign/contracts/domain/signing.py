@@ -34,7 +34,7 @@ from portsign.accounts.models import User
 from portsign.accounts.validators import parse_account
 from portsign.common.audit import record_event
 from portsign.common.errors import Conflict, Invalid, NotFound
-from portsign.contracts.domain import documents
+from portsign.contracts.domain import approvals, documents, voiding
 from portsign.contracts.domain.contracts import (
     acting_party,
     activate_next,
@@ -174,6 +174,10 @@ def _prepare(
         allowed = [s for s in allowed if s.kind == SealKind.SIGNATURE]
     marks = parse_marks(raw_marks, contract=contract, allowed=allowed)
     _check_requirements(party, marks, allowed)
+    by_id = {seal.id: seal for seal in allowed}
+    approvals.require_approvals(
+        contract, party, [by_id[s] for s in dict.fromkeys(m.seal_id for m in marks if m.seal_id)]
+    )
     return contract, party, marks, allowed
 
 
@@ -460,4 +464,5 @@ def _complete(contract_id: str) -> None:
         contract.current = archived
         contract.save(update_fields=["current"])
         move_status(contract, ContractStatus.COMPLETED, actor_id="")
+        voiding.on_statement_completed(contract)
         notify_outcome(contract, _("The contract “%(title)s” was signed by every party."))

@@ -18,6 +18,7 @@ from django.utils import timezone
 from portsign.accounts.models import Captcha, LoginChallenge, SignInThrottle, VerificationCode
 from portsign.common.models import IdempotencyRecord
 from portsign.contracts.domain.contracts import expire_overdue as expire_contracts
+from portsign.contracts.domain.followup import send_due_reminders
 from portsign.enterprises.domain.enterprises import expire_overdue
 
 # Codes are kept two days: the daily limit counts today's codes in Asia/Shanghai time.
@@ -53,5 +54,7 @@ class Command(BaseCommand):
             "lapsed": expire_overdue(now=now),
             # Contracts past their signing deadline become 逾期未签 (also on access).
             "contracts_expired": expire_contracts(now=now),
+            # 催签 before the deadline, once per party.
+            "reminders": send_due_reminders(now=now),
         }
         self.stdout.write("cleanup: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
