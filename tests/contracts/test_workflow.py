@@ -240,3 +240,44 @@ def test_expiring_box(alice, acme):
     bad = upload(alice, "/contracts", pdf_bytes(), title="x", valid_until="someday")
     assert bad.status_code == 400
     assert error_code(bad) == "valid_until_format"
+
+
+def test_evidence_report_is_signed_by_the_platform_and_says_what_happened(
+    deal, alice, bob, acme, globex, api
+):
+    from portsign.contracts.domain.evidence import report_lines
+    from tests.contracts.test_signing import _file
+
+    contract_id, _seals = deal
+    early = alice.api.get(f"/contracts/{contract_id}/evidence.pdf")
+    assert early.status_code == 409
+    assert error_code(early) == "not_completed"
+    _complete(deal, alice, bob, acme, globex)
+    response = alice.api.get(f"/contracts/{contract_id}/evidence.pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    report = api.client.post("/api/v1/verify", {"file": _file(response.content)}).json()
+    assert (report["intact"], report["valid"]) == (True, True)
+    assert [s["signer"] for s in report["signatures"]] == ["港签 PortSign 平台"]
+    contract = Contract.objects.get(pk=contract_id)
+    text = "\n".join(line.text for line in report_lines(contract))
+    assert f"原始文件 SHA-256：{contract.body.sha256}" in text
+    assert f"最终文件 SHA-256：{contract.current.sha256}" in text
+    assert f"企业：{globex.name}（统一社会信用代码 {globex.uscc}）" in text
+    assert "身份证号 " in text
+    assert contract.parties.first().signed_by.id_number not in text
+    from portsign.pki.applications import signing_certificate
+
+    for enterprise in (acme, globex):
+        assert f"证书序列号 {signing_certificate(enterprise_id=enterprise.id).serial}" in text
+    assert text.count("contract.party_signed") == 2
+    assert "审计链完整性校验：通过" in text
+    assert "全部签名有效且文件未被修改：是" in text
+    assert charlie_cannot_read(contract_id)
+
+
+def charlie_cannot_read(contract_id: str) -> bool:
+    from tests.helpers import make_person
+
+    outsider = make_person("outsider@example.cn", "Outsider Test")
+    return outsider.api.get(f"/contracts/{contract_id}/evidence.pdf").status_code == 404

@@ -18,7 +18,15 @@ from portsign.api import AUTH
 from portsign.common.errors import Invalid
 from portsign.common.models import AuditEvent
 from portsign.common.qr import qr_svg
-from portsign.contracts.domain import approvals, boxes, documents, followup, signing, voiding
+from portsign.contracts.domain import (
+    approvals,
+    boxes,
+    documents,
+    evidence,
+    followup,
+    signing,
+    voiding,
+)
 from portsign.contracts.domain import contracts as domain
 from portsign.contracts.models import ApprovalRule, Contract, Party, SealApproval
 from portsign.enterprises.models import Enterprise
@@ -343,6 +351,16 @@ def document_pdf(request: HttpRequest, contract_id: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="contract-{contract.id}.pdf"'
     response["X-Content-SHA256"] = contract.current.sha256
+    return response
+
+
+@router.get(
+    "/{contract_id}/evidence.pdf", summary="The evidence report (出证报告), signed by PortSign"
+)
+def evidence_pdf(request: HttpRequest, contract_id: str) -> HttpResponse:
+    pdf = evidence.report_pdf(actor=signed_in_user(request), contract_id=contract_id)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="evidence-{contract_id}.pdf"'
     return response
 
 

@@ -296,8 +296,8 @@ def sign(
         )
     _claim(contract.id, party.id)
     try:
-        signed = _make_signatures(contract, party, parsed, allowed, actor)
-        complete = _record(contract.id, party.id, actor, parsed, allowed, signed)
+        signed, certificates = _make_signatures(contract, party, parsed, allowed, actor)
+        complete = _record(contract.id, party.id, actor, parsed, allowed, signed, certificates)
         if complete:
             _complete(contract.id)
     finally:
@@ -369,8 +369,10 @@ def _engine_marks(marks: list[Mark], seals: dict[str, Seal], today: str) -> list
 
 def _make_signatures(
     contract: Contract, party: Party, marks: list[Mark], allowed: list[Seal], actor: User
-) -> bytes:
-    """One approval signature per certificate involved; no transaction is open here."""
+) -> tuple[bytes, list[str]]:
+    """One approval signature per certificate involved; no transaction is open here. Returns the
+    signed PDF and the ids of the certificates used."""
+    used: list[str] = []
     seals = {seal.id: seal for seal in allowed}
     today = timezone.localdate().isoformat()
     personal = [m for m in marks if m.seal_id and seals[m.seal_id].kind == SealKind.SIGNATURE]
@@ -380,9 +382,11 @@ def _make_signatures(
     )
     serial = next_version_number(contract)
     if party.kind == PartyKind.ENTERPRISE and company:
+        certificate_id = _certificate_id(enterprise_id=party.enterprise_id, user=actor)
+        used.append(certificate_id)
         pdf = pades.sign_approval(
             pdf,
-            certificate_id=_certificate_id(enterprise_id=party.enterprise_id, user=actor),
+            certificate_id=certificate_id,
             marks=_engine_marks(company, seals, today),
             field_name=f"PortSign-{serial}-E",
             reason=_("Signed for %(enterprise)s")
@@ -392,15 +396,17 @@ def _make_signatures(
     elif company:  # a person's date stamps go with their signature
         personal = personal + company
     if personal:
+        certificate_id = _certificate_id(enterprise_id=None, user=actor)
+        used.append(certificate_id)
         pdf = pades.sign_approval(
             pdf,
-            certificate_id=_certificate_id(enterprise_id=None, user=actor),
+            certificate_id=certificate_id,
             marks=_engine_marks(personal, seals, today),
             field_name=f"PortSign-{serial}-P",
             reason=_("Signed by %(name)s") % {"name": actor.name},
             signer_name=actor.name,
         )
-    return pdf
+    return pdf, used
 
 
 def _record(
@@ -410,6 +416,7 @@ def _record(
     marks: list[Mark],
     allowed: list[Seal],
     signed: bytes,
+    certificates: list[str],
 ) -> bool:
     """Store the new version and move the parties on. True when every party has signed."""
     document = documents.store_pdf(signed)
@@ -442,6 +449,7 @@ def _record(
                 "party": party.id,
                 "marks": json.dumps([m.as_dict() for m in marks]),
                 "sha256": document.sha256,
+                "certificates": ",".join(certificates),
             },
         )
         emit(ContractEvent("signed", contract, party, {"sha256": document.sha256}))
