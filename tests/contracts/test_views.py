@@ -92,3 +92,39 @@ def test_outsiders_get_404_and_errors_are_messages(alice, charlie):
     assert response.status_code == 200
     assert Contract.objects.count() == 0
     assert _web(charlie).get("/console/contracts/01M83CFSW1E5A5N0S00CK1PJY9/").status_code == 404
+
+
+def test_followup_forms(alice, bob, acme, globex):
+    from tests.contracts.conftest import contract_seal, give_certificate
+
+    give_certificate(bob, globex)
+    seal = contract_seal(bob, globex)
+    web = _web(alice, acme.id)
+    web.post(
+        "/console/contracts/new/", {"file": SimpleUploadedFile("c.pdf", pdf_bytes()), "title": "乙"}
+    )
+    contract = Contract.objects.get()
+    web.post(
+        f"/console/contracts/{contract.id}/parties/",
+        {
+            "kind": "enterprise",
+            "enterprise_name": globex.name,
+            "account": "13800000002",
+            "needs_seal": "on",
+        },
+    )
+    web.post(f"/console/contracts/{contract.id}/send/")
+    web.post(f"/console/contracts/{contract.id}/remind/")
+    contract.refresh_from_db()
+    assert contract.reminded_at is not None
+    web.post(f"/console/contracts/{contract.id}/deadline/", {"deadline": "2099-06-30"})
+    contract.refresh_from_db()
+    assert contract.deadline.isoformat() == "2099-06-30T15:59:59+00:00"
+    partner = _web(bob, globex.id)
+    from portsign.contracts.domain import approvals
+
+    approvals.add_rule(actor=bob.user, enterprise_id=globex.id, seal_id=seal)
+    page = partner.get(f"/console/contracts/{contract.id}/").content.decode()
+    assert 'data-testid="approval-ask"' in page
+    partner.post(f"/console/contracts/{contract.id}/approvals/", {"seal_id": seal, "note": "请批"})
+    assert contract.approvals.get().status == "pending"

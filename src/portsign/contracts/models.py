@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import pgettext_lazy
 
 from portsign.common.ids import new_id
 from portsign.contracts.enums import ContractStatus, Ordering, PartyKind, PartyStatus
@@ -236,9 +237,9 @@ class SealApproval(models.Model):
     """A request to apply a seal on one contract for one party, and its decision."""
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        APPROVED = "approved"
-        REJECTED = "rejected"
+        PENDING = "pending", pgettext_lazy("approval", "Waiting for approval")
+        APPROVED = "approved", pgettext_lazy("approval", "Approved")
+        REJECTED = "rejected", pgettext_lazy("approval", "Refused")
 
     id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="approvals")

@@ -17,4 +17,13 @@ urlpatterns = [
     path("<str:contract_id>/send/", views.send, name="send"),
     path("<str:contract_id>/revoke/", views.revoke, name="revoke"),
     path("<str:contract_id>/reject/", views.reject, name="reject"),
+    path("<str:contract_id>/remind/", views.remind, name="remind"),
+    path("<str:contract_id>/deadline/", views.extend, name="extend"),
+    path("<str:contract_id>/void/", views.void, name="void"),
+    path("<str:contract_id>/approvals/", views.ask_approval, name="ask_approval"),
+    path(
+        "<str:contract_id>/approvals/<str:approval_id>/decide/",
+        views.decide_approval,
+        name="decide_approval",
+    ),
 ]

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portsign.accounts.backends import signed_in_user
 from portsign.common.errors import DomainError, NotFound
 from portsign.common.models import AuditEvent
-from portsign.contracts.domain import boxes, signing
+from portsign.contracts.domain import approvals, boxes, followup, signing, voiding
 from portsign.contracts.domain import contracts as domain
 from portsign.contracts.enums import Box, ContractStatus, PartyStatus
 from portsign.contracts.models import ContractType
@@ -177,6 +177,18 @@ def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
             "trail": trail,
             "palette": palette,
             "today": timezone.localdate().isoformat(),
+            "approvals": approvals.approvals_of(actor=user, contract_id=contract.id),
+            "needs_approval": [
+                seal
+                for seal in signing.palette(actor=user, contract=contract, acting_as=acting)
+                if mine
+                and mine.kind == "enterprise"
+                and approvals.needs_approval(contract, mine, seal)
+            ],
+            "may_approve": acting != "personal"
+            and any(p.enterprise_id == acting for p in parties)
+            and approvals.may_approve(actor=user, enterprise_id=acting),
+            "statements": contract.void_statements.all(),
         },
     )
 
@@ -304,4 +316,86 @@ def confirm_intent(request: HttpRequest, intent_id: str) -> HttpResponse:
             "marks": len(intent.marks),
             "pages": sorted({m["page"] for m in intent.marks}),
         },
+    )
+
+
+@login_required
+@require_POST
+def remind(request: HttpRequest, contract_id: str) -> HttpResponse:
+    return _run(
+        request,
+        lambda: followup.remind(actor=signed_in_user(request), contract_id=contract_id),
+        _("The parties were reminded."),
+        _back(contract_id),
+    )
+
+
+@login_required
+@require_POST
+def extend(request: HttpRequest, contract_id: str) -> HttpResponse:
+    deadline = _date(request.POST.get("deadline", ""), end_of_day=True)
+    if deadline is None:
+        messages.error(request, _("Choose the new deadline."))
+        return redirect(_back(contract_id))
+    return _run(
+        request,
+        lambda: followup.extend_deadline(
+            actor=signed_in_user(request), contract_id=contract_id, deadline=deadline
+        ),
+        _("The deadline was changed."),
+        _back(contract_id),
+    )
+
+
+@login_required
+@require_POST
+def void(request: HttpRequest, contract_id: str) -> HttpResponse:
+    user = signed_in_user(request)
+    try:
+        statement = voiding.propose_void(
+            actor=user,
+            contract_id=contract_id,
+            acting_as=_acting(request),
+            reason=request.POST.get("reason", ""),
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect(_back(contract_id))
+    messages.success(request, _("The void statement was sent to every party."))
+    return redirect(_back(statement.id))
+
+
+@login_required
+@require_POST
+def ask_approval(request: HttpRequest, contract_id: str) -> HttpResponse:
+    return _run(
+        request,
+        lambda: approvals.request_approval(
+            actor=signed_in_user(request),
+            contract_id=contract_id,
+            acting_as=_acting(request),
+            seal_id=request.POST.get("seal_id", ""),
+            note=request.POST.get("note", ""),
+        ),
+        _("Your request was sent to the approvers."),
+        _back(contract_id),
+    )
+
+
+@login_required
+@require_POST
+def decide_approval(request: HttpRequest, contract_id: str, approval_id: str) -> HttpResponse:
+    approve = request.POST.get("decision") == "approve"
+    return _run(
+        request,
+        lambda: approvals.decide(
+            actor=signed_in_user(request),
+            approval_id=approval_id,
+            approve=approve,
+            comment=request.POST.get("comment", ""),
+        ),
+        _("Approved.") if approve else _("Refused."),
+        _back(contract_id),
     )

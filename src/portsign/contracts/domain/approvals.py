@@ -122,6 +122,15 @@ def require_approvals(contract: Contract, party: Party, seals: list[Seal]) -> No
 # -- requests and decisions --------------------------------------------------------------------
 
 
+def may_approve(*, actor: User, enterprise_id: str) -> bool:
+    membership = (
+        Membership.objects.select_related("role")
+        .filter(enterprise_id=enterprise_id, user=actor, is_active=True)
+        .first()
+    )
+    return membership is not None and Permission.APPROVE in membership.role.permissions
+
+
 def _approvers(enterprise_id: str) -> list[Membership]:
     return [
         m
