@@ -295,3 +295,33 @@ def test_enterprise_member_without_view_permission_sees_no_enterprise_box(sent, 
     assert _box(dave, "others_to_sign", globex.id)["total"] == 0
     assert _box(dave, "to_sign", globex.id)["total"] == 1
     assert Party.objects.filter(contract_id=sent["id"]).count() == 2
+
+
+def test_unregistered_parties_sign_after_joining(verified_alice, charlie, dave):
+    """A person invited by an address that has no account yet, and an enterprise that is not
+    on PortSign yet, find the contract once they register and verify."""
+    from portsign.accounts.models import User
+    from tests.helpers import make_enterprise, make_person
+
+    contract_id = create_draft(verified_alice)["id"]
+    _party(verified_alice, contract_id, kind="person", account="newcomer@example.cn")
+    _party(
+        verified_alice,
+        contract_id,
+        kind="enterprise",
+        account="13800000099",
+        enterprise_name="Newport Shipping Co., Ltd.",
+    )
+    body = verified_alice.api.post(f"/contracts/{contract_id}/send").json()
+    assert body["status"] == "signing"
+    assert outbox("newcomer@example.cn")[-1].data["event"] == "to_sign"
+    assert Party.objects.filter(user__isnull=True).count() == 2
+    newcomer = make_person("newcomer@example.cn", "Newcomer Test")
+    assert [c["id"] for c in _box(newcomer, "to_sign")["items"]] == [contract_id]
+    owner = make_person("+8613800000099", "Newport Admin")
+    newport = make_enterprise(owner, "Newport Shipping Co., Ltd.", 9)
+    assert _box(owner, "others_to_sign", newport.id)["total"] == 1  # linked, waiting its turn
+    assert (
+        Party.objects.get(enterprise_name="Newport Shipping Co., Ltd.").enterprise_id == newport.id
+    )
+    assert User.objects.filter(email="newcomer@example.cn").exists()

@@ -17,7 +17,11 @@ from django.utils.translation import gettext as _
 
 from portsign.accounts.models import User
 from portsign.common.errors import Invalid
-from portsign.contracts.domain.contracts import expire_overdue
+from portsign.contracts.domain.contracts import (
+    claim_invitations,
+    expire_overdue,
+    link_enterprise_parties,
+)
 from portsign.contracts.enums import Box, ContractStatus, PartyKind, PartyStatus
 from portsign.contracts.models import Contract, Party, SealApproval
 from portsign.enterprises.enums import Permission
@@ -138,6 +142,9 @@ def list_box(
     membership = resolve_acting_as(user=actor, acting_as=acting_as)
     if membership is not None:
         require(membership, Permission.VIEW_CONTRACTS)
+        link_enterprise_parties(membership.enterprise)
+    else:
+        claim_invitations(actor)  # parties named by this account before it registered
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
         message = _("Pages start at 1 and hold 1 to %(n)d contracts.") % {"n": MAX_PAGE_SIZE}
         raise Invalid(message, code="page", fields={"page": message})

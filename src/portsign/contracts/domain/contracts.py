@@ -514,9 +514,11 @@ def acting_party(*, actor: User, contract: Contract, acting_as: str) -> Party:
         raise Conflict(_("This contract is not being signed."), code="not_signing")
     membership = resolve_acting_as(user=actor, acting_as=acting_as)
     if membership is None:
+        claim_invitations(actor)
         party = contract.parties.filter(kind=PartyKind.PERSON, user=actor).first()
     else:
         require(membership, Permission.USE_SEALS)
+        link_enterprise_parties(membership.enterprise)
         party = contract.parties.filter(
             kind=PartyKind.ENTERPRISE, enterprise_id=membership.enterprise_id
         ).first()
@@ -614,3 +616,12 @@ def my_parties(user: User) -> QuerySet[Party]:
 def claim_invitations(user: User) -> int:
     """Link parties named by the user's addresses to the account (after registering)."""
     return my_parties(user).update(user=user)
+
+
+def link_enterprise_parties(enterprise: Enterprise) -> int:
+    """Link parties that named this enterprise before it was verified on PortSign."""
+    if enterprise.status != EnterpriseStatus.VERIFIED:
+        return 0
+    return Party.objects.filter(
+        kind=PartyKind.ENTERPRISE, enterprise__isnull=True, enterprise_name=enterprise.name
+    ).update(enterprise=enterprise)
