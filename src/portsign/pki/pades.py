@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from asn1crypto import cms, tsp
+from asn1crypto import algos, cms, tsp
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
@@ -69,10 +69,9 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko.sign.general import SigningError as PyHankoSigningError
-from pyhanko.sign.signers import PdfTimeStamper, SimpleSigner
+from pyhanko.sign.signers import PdfTimeStamper
 from pyhanko.sign.signers.cms_embedder import PdfCMSEmbedder, SigIOSetup, SigObjSetup
 from pyhanko.sign.signers.pdf_byterange import SignatureObject
-from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.validation import (
     async_validate_pdf_signature,
@@ -86,9 +85,9 @@ from pyhanko_certvalidator import ValidationContext
 from portsign.common.errors import Invalid
 from portsign.pki import services
 from portsign.pki.ca import Role, authority, certificate_of
-from portsign.pki.responders import Responder
+from portsign.pki.responders import Responder, cms_sign, cms_signature_algorithm
 from portsign.pki.revocation import build_crl
-from portsign.pki.signer import signer_for, to_asn1
+from portsign.pki.signer import VaultSigner, signer_for, to_asn1
 
 T = TypeVar("T")
 
@@ -165,7 +164,10 @@ def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     (asyncio.run refuses that): then it runs in a helper thread, as a server thread would."""
     try:
         asyncio.get_running_loop()
+        loop_running = True
     except RuntimeError:
+        loop_running = False
+    if not loop_running:
         return asyncio.run(make())
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(lambda: asyncio.run(make())).result()
@@ -565,7 +567,7 @@ def sign_approval(
 
 async def _sign(
     writer: IncrementalPdfFileWriter,
-    signer: SimpleSigner,
+    signer: VaultSigner,
     stamper: TimeStamper,
     *,
     field_name: str,
@@ -591,19 +593,118 @@ async def _sign(
         )
     )
     prepared, output = embedder.send(SigIOSetup(md_algorithm=MD_ALGORITHM))
-    signed_data = await signer.async_sign(
-        prepared.document_digest,
-        MD_ALGORITHM,
-        use_pades=True,  # CAdES attributes (signing-certificate-v2), no signingTime
-        timestamper=stamper,
-        signed_attr_settings=PdfCMSSignedAttributes(signing_time=now),
-    )
+    signed_data = await _cms_signature(prepared.document_digest, signer, stamper)
     try:
         embedder.send(signed_data)
     except PyHankoSigningError as exc:  # pragma: no cover -- reserve sized for RSA-3072
         raise SigningError(_("The signature does not fit its reserved space.")) from exc
     result: bytes = output.getvalue()
     return result
+
+
+@dataclass(frozen=True)
+class _CmsParts:
+    """What is the same in every CMS signature of one signer, encoded once: asn1crypto
+    re-encodes certificates and names each time they are put in a new structure (tens of ms
+    per signature inside pyHanko's Signer.async_sign); parsed-from-DER values are copied as is."""
+
+    digest_algorithm: Any
+    signature_algorithm: Any
+    sid: Any
+    certificates: Any
+    fixed_attributes: tuple[Any, ...]
+
+
+def _reparsed(value: Any) -> Any:
+    return value.__class__.load(value.dump())
+
+
+@lru_cache(maxsize=1024)
+def _cms_parts(signer: VaultSigner) -> _CmsParts:
+    certificate = signer.signing_cert
+    assert certificate is not None  # signer_for always sets it
+    digest_algorithm = algos.DigestAlgorithm({"algorithm": MD_ALGORITHM})
+    signature_algorithm = algos.SignedDigestAlgorithm(cms_signature_algorithm(signer.private_key))
+    chain = [certificate, *(c for c in signer.cert_registry if c.sha256 != certificate.sha256)]
+    issuer_serial = {"issuer": certificate.issuer, "serial_number": certificate.serial_number}
+    attributes = [
+        {"type": "content_type", "values": ["data"]},
+        {
+            # ETSI EN 319 122-1 5.2.2.3 (PAdES baseline): binds the signer's certificate.
+            # hashAlgorithm is left out: its DEFAULT is sha256, which DER must omit.
+            "type": "signing_certificate_v2",
+            "values": [
+                {
+                    "certs": [
+                        {
+                            "cert_hash": hashlib.sha256(certificate.dump()).digest(),
+                            "issuer_serial": {
+                                "issuer": [
+                                    asn1_x509.GeneralName({"directory_name": certificate.issuer})
+                                ],
+                                "serial_number": certificate.serial_number,
+                            },
+                        }
+                    ]
+                }
+            ],
+        },
+        {
+            # RFC 6211: stops a verifier being tricked into another algorithm.
+            "type": "cms_algorithm_protection",
+            "values": [
+                {
+                    "digest_algorithm": digest_algorithm,
+                    "signature_algorithm": signature_algorithm,
+                }
+            ],
+        },
+    ]
+    return _CmsParts(
+        digest_algorithm=_reparsed(digest_algorithm),
+        signature_algorithm=_reparsed(signature_algorithm),
+        sid=_reparsed(cms.SignerIdentifier({"issuer_and_serial_number": issuer_serial})),
+        certificates=_reparsed(
+            cms.CertificateSet([cms.CertificateChoices(name="certificate", value=c) for c in chain])
+        ),
+        fixed_attributes=tuple(_reparsed(cms.CMSAttribute(a)) for a in attributes),
+    )
+
+
+async def _cms_signature(digest: bytes, signer: VaultSigner, stamper: TimeStamper) -> bytes:
+    """A CAdES detached SignedData (PAdES B-T) over the byte-range digest: content-type,
+    message-digest, signing-certificate-v2 and algorithm protection signed; the signature
+    timestamp token (RFC 3161 over the signature value) unsigned. No signing-time: PAdES
+    takes the claimed time from the signature dictionary's /M."""
+    parts = _cms_parts(signer)
+    signed_attrs = cms.CMSAttributes(
+        [*parts.fixed_attributes, {"type": "message_digest", "values": [digest]}]
+    )
+    # RFC 5652 5.4: the signature covers the attributes as a SET (asn1crypto's default tag).
+    signature = cms_sign(signer.private_key, signed_attrs.dump())
+    token = await stamper.async_timestamp(hashlib.sha256(signature).digest(), MD_ALGORITHM)
+    signer_info = cms.SignerInfo(
+        {
+            "version": "v1",  # v1: the signer is named by issuer and serial number
+            "sid": parts.sid,
+            "digest_algorithm": parts.digest_algorithm,
+            "signed_attrs": signed_attrs,
+            "signature_algorithm": parts.signature_algorithm,
+            "signature": signature,
+            "unsigned_attrs": [{"type": "signature_time_stamp_token", "values": [token]}],
+        }
+    )
+    signed_data = cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [parts.digest_algorithm],
+            "encap_content_info": {"content_type": "data"},  # detached: no content
+            "certificates": parts.certificates,
+            "signer_infos": [signer_info],
+        }
+    )
+    der: bytes = cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+    return der
 
 
 # --- validation data -------------------------------------------------------------------------
