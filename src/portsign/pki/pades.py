@@ -92,10 +92,11 @@ from portsign.pki.signer import VaultSigner, signer_for, to_asn1
 T = TypeVar("T")
 
 MD_ALGORITHM = "sha256"
-# Hex characters reserved for a CMS container: a B-T signature with RSA-2048 (or 3072) keys,
-# its chain and the TSA token is about 5 kB of DER, i.e. 10 kB of hex.
-SIGNATURE_RESERVE = 24 * 1024
-TIMESTAMP_RESERVE = 12 * 1024
+# Room for the CMS container, whose size is only known after signing: its certificates (known),
+# a TSA token (about its certificate plus as much again: measured 1.2 kB for ECDSA P-256, 1.8
+# kB for RSA-2048, 2.2 kB for RSA-3072) and the signed attributes and signature, plus margin.
+# Tight on purpose: readers (pyHanko too) parse /Contents as hex, ~2 ms per kB.
+RESERVE_MARGIN = 2048
 MAX_IMAGE_PIXELS = 4096 * 4096  # a 300-dpi seal is ~500 px wide; refuse decompression bombs
 DATE_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 DATE_INK = (20, 20, 30)
@@ -179,13 +180,16 @@ class _InProcessTimeStamper(TimeStamper):
     def __init__(self, responder: Responder) -> None:
         super().__init__(include_nonce=True)
         self._responder = responder
+        self.token_size_bound = 2 * len(
+            responder.certificate.public_bytes(serialization.Encoding.DER)
+        )
 
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
         answer = services.timestamp(req.dump(), tsa=self._responder)
         return tsp.TimeStampResp.load(answer)
 
 
-def timestamper() -> TimeStamper:
+def timestamper() -> _InProcessTimeStamper:
     """A pyHanko TimeStamper backed by PortSign's TSA in this process (one DB read)."""
     return _InProcessTimeStamper(services.responder(Role.TSA))
 
@@ -568,7 +572,7 @@ def sign_approval(
 async def _sign(
     writer: IncrementalPdfFileWriter,
     signer: VaultSigner,
-    stamper: TimeStamper,
+    stamper: _InProcessTimeStamper,
     *,
     field_name: str,
     reason: str,
@@ -588,7 +592,13 @@ async def _sign(
                 name=signer_name or None,
                 location=location or None,
                 reason=reason or None,
-                bytes_reserved=SIGNATURE_RESERVE,
+                # Hex digits: two per byte of DER.
+                bytes_reserved=2
+                * (
+                    len(_cms_parts(signer).certificates.dump())
+                    + stamper.token_size_bound
+                    + RESERVE_MARGIN
+                ),
             )
         )
     )
@@ -671,7 +681,9 @@ def _cms_parts(signer: VaultSigner) -> _CmsParts:
     )
 
 
-async def _cms_signature(digest: bytes, signer: VaultSigner, stamper: TimeStamper) -> bytes:
+async def _cms_signature(
+    digest: bytes, signer: VaultSigner, stamper: _InProcessTimeStamper
+) -> bytes:
     """A CAdES detached SignedData (PAdES B-T) over the byte-range digest: content-type,
     message-digest, signing-certificate-v2 and algorithm protection signed; the signature
     timestamp token (RFC 3161 over the signature value) unsigned. No signing-time: PAdES
@@ -799,9 +811,11 @@ def archive(pdf: bytes) -> bytes:
     return _run(lambda: _document_timestamp(writer, stamper))
 
 
-async def _document_timestamp(writer: IncrementalPdfFileWriter, stamper: TimeStamper) -> bytes:
+async def _document_timestamp(
+    writer: IncrementalPdfFileWriter, stamper: _InProcessTimeStamper
+) -> bytes:
     output = await PdfTimeStamper(stamper).async_timestamp_pdf(
-        writer, MD_ALGORITHM, bytes_reserved=TIMESTAMP_RESERVE
+        writer, MD_ALGORITHM, bytes_reserved=2 * (stamper.token_size_bound + RESERVE_MARGIN)
     )
     result: bytes = output.getvalue()
     return result
