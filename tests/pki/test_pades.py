@@ -4,6 +4,7 @@ signature; tampering, revocation, mark placement and bad input are reported as s
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import shutil
@@ -288,6 +289,8 @@ def test_verify_reports_tampering(archived):
     assert report.valid is False
     assert [s.intact for s in report.signatures] == [False, False, False]
     assert [s.valid for s in report.signatures] == [False, False, False]
+    # The certificates themselves are still good: only the document changed.
+    assert [s.certificate_status for s in report.signatures] == ["good", "good", "good"]
 
 
 def test_verify_reports_revoked_certificate(person):
@@ -429,3 +432,18 @@ def test_verify_and_archive_refuse_bad_input(hierarchy):
     assert not_pdf.value.code == "pdf_invalid"
     assert unsigned.value.code == "not_signed"
     assert pades.verify(make_pdf(1)).signatures == ()
+
+
+def test_signing_works_while_this_thread_runs_an_event_loop(enterprise, monkeypatch):
+    """Browser tests leave an event loop running in the test thread (and allow Django's ORM
+    there); pyHanko's async part then runs in a helper thread instead of failing."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+    async def sign_inside_loop() -> bytes:
+        return pades.sign_approval(
+            make_pdf(1), certificate_id=enterprise.id, marks=_enterprise_marks(), field_name="S"
+        )
+
+    signed = asyncio.run(sign_inside_loop())
+
+    assert [s.valid for s in pades.verify(signed).signatures] == [True]

@@ -33,9 +33,16 @@ Coordinates come as a browser UI sends them: fractions of the displayed page (cr
 /Rotate), origin top-left; the height follows from the image's aspect ratio. Date stamps are
 rendered with Pillow in Noto Sans CJK (no font embedding needed, any script prints).
 
-Speed: keys come cached from `signer_for`; decoded images (by sha256 of the PNG) and rendered
-date stamps are cached per process; no size-estimation dry run (a fixed reservation), so one
-signature costs one RSA signature and one TSA token.
+How: pyHanko's PdfSigner insists on one widget per field, so the field is built here and
+pyHanko's lower-level PdfCMSEmbedder writes the placeholder and the byte-range digest; the CMS
+itself is assembled here from parts encoded once per signer (`_cms_parts`), because asn1crypto
+re-encodes certificates and names every time pyHanko's Signer puts them in a new structure.
+
+Speed (bench/sign.py, 10-page PDF, visible seal, RSA-2048): ~9 ms a signature against ~215 ms
+for stock pyHanko used as documented (ratio ~0.04). Keys come parsed from `signer_for`,
+decoded images (by sha256 of the PNG) and rendered date stamps are cached per process, TSA
+tokens reuse their certificate parts, and there is no size-estimation dry run: the reservation
+is computed from the certificates' sizes, so one signature is one RSA signature and one token.
 """
 
 from __future__ import annotations
@@ -44,7 +51,9 @@ import asyncio
 import datetime as dt
 import hashlib
 import io
+import logging
 import math
+import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Iterable
@@ -78,6 +87,7 @@ from pyhanko.sign.validation import (
     async_validate_pdf_timestamp,
 )
 from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.errors import SignatureValidationError, ValidationInfoReadingError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -90,6 +100,7 @@ from portsign.pki.revocation import build_crl
 from portsign.pki.signer import VaultSigner, signer_for, to_asn1
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 MD_ALGORITHM = "sha256"
 # Room for the CMS container, whose size is only known after signing: its certificates (known),
@@ -212,7 +223,7 @@ def _writer(pdf: bytes) -> IncrementalPdfFileWriter:
         raise SigningError(_("The PDF document has no pages."), code="pdf_invalid")
     if writer.prev.security_handler is not None:
         raise SigningError(
-            _("The PDF document is encrypted; remove the protection before signing."),
+            _("The PDF document is encrypted; PortSign handles unprotected documents only."),
             code="pdf_encrypted",
         )
     return writer
@@ -234,6 +245,7 @@ class _Image:
 
 
 _IMAGES: OrderedDict[str, _Image] = OrderedDict()
+_IMAGES_LOCK = threading.Lock()  # server threads share the cache
 _IMAGE_CACHE_SIZE = 256
 
 
@@ -258,14 +270,16 @@ def _decode_png(png: bytes) -> _Image:
 def _image(png: bytes) -> _Image:
     """The decoded image, cached by content: a seal is placed thousands of times."""
     key = hashlib.sha256(png).hexdigest()
-    found = _IMAGES.get(key)
-    if found is None:
-        found = _decode_png(png)
+    with _IMAGES_LOCK:
+        found = _IMAGES.get(key)
+        if found is not None:
+            _IMAGES.move_to_end(key)
+            return found
+    found = _decode_png(png)  # outside the lock: a race only decodes twice
+    with _IMAGES_LOCK:
         _IMAGES[key] = found
         if len(_IMAGES) > _IMAGE_CACHE_SIZE:
             _IMAGES.popitem(last=False)
-    else:
-        _IMAGES.move_to_end(key)
     return found
 
 
@@ -742,7 +756,7 @@ def _document_certificates(reader: PdfFileReader) -> list[asn1_x509.Certificate]
     try:
         for cert in DocumentSecurityStore.read_dss(reader).load_certs():
             found.setdefault(cert.sha256, cert)
-    except (PdfError, KeyError, ValueError):  # no DSS yet (ValidationInfoReadingError)
+    except ValidationInfoReadingError:  # no DSS yet
         pass
     return list(found.values())
 
@@ -828,8 +842,15 @@ def verify(pdf: bytes) -> Report:
     """How every signature and document timestamp in `pdf` validates against our root, with
     the revocation data our CA gives now (no network). Raises SigningError if not a PDF."""
     reader = _reader(pdf)
-    data = _revocation_data(_document_certificates(reader))
-    signatures = _run(lambda: _verify_all(reader.embedded_signatures, data))
+    try:
+        embedded = reader.embedded_signatures
+        data = _revocation_data(_document_certificates(reader))
+    except (PdfError, ValueError, KeyError, TypeError) as exc:  # a broken signature dictionary
+        raise SigningError(
+            _("A signature in the document cannot be read: %(error)s") % {"error": exc},
+            code="signature_unreadable",
+        ) from exc
+    signatures = _run(lambda: _verify_all(embedded, data))
     return Report(
         intact=bool(signatures) and all(s.intact for s in signatures),
         valid=bool(signatures) and all(s.valid for s in signatures),
@@ -848,34 +869,83 @@ async def _verify_one(embedded: EmbeddedPdfSignature, data: _RevocationData) -> 
     context = _validation_context(data)
     kind = _kind(embedded)
     status: Any
-    if kind == "timestamp":
-        status = await async_validate_pdf_timestamp(embedded, validation_context=context)
-        tsa_time, valid = status.timestamp, status.valid and status.intact and status.trusted
-        valid = valid and (status.docmdp_ok is not False)
-    else:
-        status = await async_validate_pdf_signature(
-            embedded, signer_validation_context=context, ts_validation_context=context
-        )
-        tsa_time = status.timestamp_validity.timestamp if status.timestamp_validity else None
-        valid = status.bottom_line
-    subject = status.signing_cert.subject.native
+    try:
+        if kind == "timestamp":
+            status = await async_validate_pdf_timestamp(embedded, validation_context=context)
+            tsa_time = status.timestamp
+            valid = status.valid and status.intact and status.trusted
+            valid = valid and status.docmdp_ok is not False
+        else:
+            status = await async_validate_pdf_signature(
+                embedded, signer_validation_context=context, ts_validation_context=context
+            )
+            validity = status.timestamp_validity
+            tsa_time = validity.timestamp if validity else None
+            valid = status.bottom_line
+    except (SignatureValidationError, PdfError, ValueError) as exc:
+        return _unverifiable(embedded, kind, exc)
     details = status.revocation_details
     level = status.modification_level
     return SignatureReport(
         field_name=str(embedded.field_name),
         kind=kind,
-        signer=subject.get("common_name", ""),
-        organisation=subject.get("organization_name", ""),
-        organisation_identifier=subject.get("organization_identifier", ""),
+        **_names(status.signing_cert),
         signed_at=embedded.self_reported_timestamp,
         timestamp=tsa_time,
-        certificate_status="revoked" if details else "good" if status.trusted else "untrusted",
+        certificate_status=_certificate_status(status),
         revoked_at=details.revocation_date if details else None,
         covers_whole_document=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
         intact=bool(status.intact and status.valid),
         trusted=bool(status.trusted),
         modification_level=level.name.lower() if level is not None else "unknown",
         valid=bool(valid),
+    )
+
+
+def _certificate_status(status: Any) -> str:
+    if status.revocation_details is not None:
+        return "revoked"
+    # Judged on the certificate alone (a path to our root, no trust problem), so a tampered
+    # document still shows whether its signer's certificate is good.
+    if status.validation_path is not None and status.trust_problem_indic is None:
+        return "good"
+    return "untrusted"
+
+
+def _names(certificate: asn1_x509.Certificate) -> dict[str, str]:
+    subject = certificate.subject.native
+
+    def first(key: str) -> str:
+        value = subject.get(key, "")
+        return str(value[0] if isinstance(value, list) else value)
+
+    return {
+        "signer": first("common_name"),
+        "organisation": first("organization_name"),
+        "organisation_identifier": first("organization_identifier"),
+    }
+
+
+def _unverifiable(embedded: EmbeddedPdfSignature, kind: str, error: Exception) -> SignatureReport:
+    """A signature pyHanko could not even evaluate (e.g. a mangled CMS): reported as invalid."""
+    logger.warning("signature %s cannot be validated: %s", embedded.field_name, error)
+    try:
+        names = _names(embedded.signer_cert)
+    except (ValueError, KeyError, TypeError):
+        names = {"signer": "", "organisation": "", "organisation_identifier": ""}
+    return SignatureReport(
+        field_name=str(embedded.field_name),
+        kind=kind,
+        **names,
+        signed_at=None,
+        timestamp=None,
+        certificate_status="untrusted",
+        revoked_at=None,
+        covers_whole_document=False,
+        intact=False,
+        trusted=False,
+        modification_level="unknown",
+        valid=False,
     )
 
 
