@@ -408,6 +408,20 @@ def test_bad_input_raises_signing_error(enterprise, make_input, mark, code):
     assert raised.value.status == 400
 
 
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [(issuance.revoke, "certificate_not_valid"), (issuance.suspend, "certificate_not_valid")],
+)
+def test_only_a_valid_certificate_signs(enterprise, change, code):
+    pades.sign_approval(make_pdf(1), certificate_id=enterprise.id, marks=[], field_name="A")
+    change(enterprise.id)  # the signer is cached by now: the status must still be checked
+
+    with pytest.raises(SigningError) as raised:
+        pades.sign_approval(make_pdf(1), certificate_id=enterprise.id, marks=[], field_name="B")
+
+    assert raised.value.code == code
+
+
 def test_field_name_taken_or_invalid(enterprise):
     signed = pades.sign_approval(
         make_pdf(1), certificate_id=enterprise.id, marks=[], field_name="Sig"

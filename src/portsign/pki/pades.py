@@ -69,6 +69,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 from pyhanko.pdf_utils import generic
@@ -95,6 +96,7 @@ from pyhanko_certvalidator import ValidationContext
 from portsign.common.errors import Invalid
 from portsign.pki import services
 from portsign.pki.ca import Role, authority, certificate_of
+from portsign.pki.models import IssuedCertificate
 from portsign.pki.responders import Responder, cms_sign, cms_signature_algorithm
 from portsign.pki.revocation import build_crl
 from portsign.pki.signer import VaultSigner, signer_for, to_asn1
@@ -458,6 +460,26 @@ def _placement(mark: Mark, page: _Page, image: _Image) -> tuple[list[float], flo
 # --- signing ---------------------------------------------------------------------------------
 
 
+def _check_certificate(certificate_id: str) -> None:
+    """Only a valid, unexpired certificate signs: `signer_for` caches keys, not statuses."""
+    row = (
+        IssuedCertificate.objects.filter(pk=certificate_id)
+        .values("status", "not_before", "not_after")
+        .first()
+    )
+    if row is None:
+        raise SigningError(_("Unknown certificate."), code="certificate_unknown")
+    if row["status"] != IssuedCertificate.Status.VALID:
+        raise SigningError(
+            _("The certificate is %(status)s and cannot sign.") % {"status": row["status"]},
+            code="certificate_not_valid",
+        )
+    if not row["not_before"] <= timezone.now() < row["not_after"]:
+        raise SigningError(
+            _("The certificate is outside its validity period."), code="certificate_expired"
+        )
+
+
 def _check_field_name(reader: PdfFileReader, field_name: str) -> None:
     if not field_name or "." in field_name or len(field_name) > 100:
         raise SigningError(
@@ -565,6 +587,7 @@ def sign_approval(
 ) -> bytes:
     """`pdf` with one more PAdES B-T approval signature by issued certificate `certificate_id`,
     shown by `marks` (none: an invisible signature). Raises SigningError on bad input."""
+    _check_certificate(certificate_id)
     writer = _writer(pdf)
     _check_field_name(writer.prev, field_name)
     _add_field(writer, field_name, marks)
