@@ -510,53 +510,44 @@ def _add_field(
     field_ref = writer.add_object(field)
     count = int(writer.root["/Pages"]["/Count"])
     ordered = sorted(marks, key=lambda m: m.png is None)  # stable: keeps the caller's order
-    images: dict[int, generic.IndirectObject] = {}  # one XObject per distinct image
+    images: dict[_Image, generic.IndirectObject] = {}  # one XObject per distinct image
     widgets: list[tuple[generic.IndirectObject, generic.DictionaryObject]] = []
     for mark in ordered:
         page = _page(writer, mark.page, count)
         image = _mark_image(mark)
         rect, width, height = _placement(mark, page, image)
-        if id(image) not in images:
-            images[id(image)] = _image_xobject(writer, image)
-        widget = generic.DictionaryObject(
-            {
-                pdf_name("/Type"): pdf_name("/Annot"),
-                pdf_name("/Subtype"): pdf_name("/Widget"),
-                pdf_name("/Rect"): _numbers(rect),
-                pdf_name("/F"): generic.NumberObject(WIDGET_FLAGS),
-                pdf_name("/P"): page.ref,
-                pdf_name("/AP"): generic.DictionaryObject(
-                    {
-                        pdf_name("/N"): _appearance(
-                            writer, images[id(image)], width, height, page.rotate
-                        )
-                    }
-                ),
-            }
-        )
-        widgets.append((page.ref, widget))
-    if not widgets:  # an invisible signature still needs a widget (ISO 32000-1 12.7.4.5)
-        page = _page(writer, 1, count)
-        widgets.append(
-            (
-                page.ref,
-                generic.DictionaryObject(
-                    {
-                        pdf_name("/Type"): pdf_name("/Annot"),
-                        pdf_name("/Subtype"): pdf_name("/Widget"),
-                        pdf_name("/Rect"): _numbers((0, 0, 0, 0)),
-                        pdf_name("/F"): generic.NumberObject(WIDGET_FLAGS),
-                        pdf_name("/P"): page.ref,
-                    }
-                ),
-            )
-        )
+        if image not in images:
+            images[image] = _image_xobject(writer, image)
+        appearance = _appearance(writer, images[image], width, height, page.rotate)
+        widgets.append((page.ref, _widget(page.ref, rect, appearance)))
+    if not widgets:  # an invisible signature still has a widget (ISO 32000-1 12.7.4.5)
+        first_page = _page(writer, 1, count).ref
+        widgets.append((first_page, _widget(first_page, [0, 0, 0, 0], None)))
     for page_ref, widget in widgets:
         widget_ref = writer.add_object(widget)
         field["/Kids"].append(widget_ref)
         writer.register_annotation(page_ref, widget_ref)
     _register_field(writer, field_ref)
     return field_ref
+
+
+def _widget(
+    page_ref: generic.IndirectObject,
+    rect: list[float],
+    appearance: generic.IndirectObject | None,
+) -> generic.DictionaryObject:
+    widget = generic.DictionaryObject(
+        {
+            pdf_name("/Type"): pdf_name("/Annot"),
+            pdf_name("/Subtype"): pdf_name("/Widget"),
+            pdf_name("/Rect"): _numbers(rect),
+            pdf_name("/F"): generic.NumberObject(WIDGET_FLAGS),
+            pdf_name("/P"): page_ref,
+        }
+    )
+    if appearance is not None:
+        widget[pdf_name("/AP")] = generic.DictionaryObject({pdf_name("/N"): appearance})
+    return widget
 
 
 def _register_field(writer: IncrementalPdfFileWriter, field_ref: generic.IndirectObject) -> None:
