@@ -15,10 +15,13 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from cryptography.hazmat.primitives import serialization
 from PIL import ImageChops
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import copy_into_new_writer
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 
 from portsign.pki import issuance, pades
 from portsign.pki.ca import certificate_of
@@ -133,6 +136,30 @@ def test_two_parties_then_archive_verify_all_valid(archived):
     assert [s.covers_whole_document for s in report.signatures] == [False, False, True]
     assert enterprise_sig.signed_at is not None
     assert enterprise_sig.signed_at <= enterprise_sig.timestamp
+
+
+def test_archive_embeds_validation_data_for_every_signature_and_timestamp(archived, hierarchy):
+    reader = PdfFileReader(io.BytesIO(archived))
+    dss = DocumentSecurityStore.read_dss(reader)
+    certificates = {c.subject.native["common_name"] for c in dss.load_certs()}
+    ocsp_subjects = set()
+    for ocsp_ref in dss.ocsps:
+        response = asn1_ocsp.OCSPResponse.load(ocsp_ref.get_object().data)
+        (single,) = response.basic_ocsp_response["tbs_response_data"]["responses"]
+        assert single["cert_status"].name == "good"
+        ocsp_subjects.add(single["cert_id"]["serial_number"].native)
+    crl_issuers = {
+        asn1_crl.CertificateList.load(ref.get_object().data).issuer.native["common_name"]
+        for ref in dss.crls
+    }
+
+    assert {ENTERPRISE, PERSON, "PortSign Root CA", "PortSign Issuing CA"} <= certificates
+    assert {"PortSign Timestamping Authority", "PortSign OCSP Responder"} <= certificates
+    signer_serials = {s.signer_cert.serial_number for s in reader.embedded_regular_signatures}
+    assert ocsp_subjects == signer_serials  # one OCSP answer per signer certificate
+    assert crl_issuers == {"PortSign Root CA", "PortSign Issuing CA"}
+    # The document timestamp covers the DSS: it is the last revision and covers everything.
+    assert reader.embedded_signatures[-1].sig_object_type == "/DocTimeStamp"
 
 
 def test_signature_is_pades_b_t_with_signing_certificate_v2(enterprise):
