@@ -62,7 +62,7 @@ messages:
 	cd src/portsign && ../../$(BIN)/django-admin compilemessages --ignore=.venv -v 0
 
 bench: deps
-	@echo "no benchmarks yet"
+	PORTSIGN_DATA_DIR=$$(mktemp -d) $(BIN)/python bench/sign.py
 
 clean:
 	rm -rf $(VENV) node_modules src/portsign/static/vendor

@@ -24,6 +24,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -246,7 +247,7 @@ def timestamp_response(
     if accuracy_seconds < 1:
         raise ValueError("accuracy_seconds must be at least 1")
     _check_tsa_certificate(responder.certificate)
-    signature_algorithm = _cms_signature_algorithm(responder.key)  # fail before any answer
+    signature_algorithm = cms_signature_algorithm(responder.key)  # fail before any answer
     request = _parse_timestamp_request(request_der)
     if request is None:
         return _ts_rejection("bad_request", "malformed TimeStampReq")
@@ -326,7 +327,6 @@ def _tst_info(
     policy_oid: str,
     accuracy_seconds: int,
 ) -> Any:
-    subject = _certificate_parts(responder.certificate)["tbs_certificate"]["subject"]
     fields: dict[str, Any] = {
         "version": "v1",
         "policy": policy_oid,
@@ -337,7 +337,7 @@ def _tst_info(
         "accuracy": {"seconds": accuracy_seconds},
         # ordering is left out: DER omits a DEFAULT FALSE.
         # Naming the TSA lets verifiers check the signer is the TSA the token claims.
-        "tsa": asn1_x509.GeneralName({"directory_name": subject.copy()}),
+        "tsa": _tsa_parts(responder.certificate).tsa_name,
     }
     if request["nonce"].native is not None:
         fields["nonce"] = request["nonce"].native
@@ -353,19 +353,17 @@ def _signed_token(
     include_certificate: bool,
 ) -> Any:
     """The TimeStampToken: CMS SignedData over the TSTInfo with one SignerInfo (RFC 5652)."""
-    certificate = _certificate_parts(responder.certificate)
+    parts = _tsa_parts(responder.certificate)
     econtent: bytes = tst_info.dump()
-    signed_attrs = _signed_attributes(econtent, certificate, now)
+    signed_attrs = _signed_attributes(econtent, parts, now)
     # RFC 5652 5.4: the signature covers the attributes DER-encoded as a SET (tag 0x31), not
     # with the [0] IMPLICIT tag they carry inside SignerInfo. asn1crypto sorts the SET OF on
     # dump, in the same order it will use when re-tagging it inside SignerInfo.
-    signature = _cms_sign(responder.key, signed_attrs.dump())
+    signature = cms_sign(responder.key, signed_attrs.dump())
     signer_info = cms.SignerInfo(
         {
             "version": "v1",  # v1 because the signer is named by issuer and serial number
-            "sid": cms.SignerIdentifier(
-                {"issuer_and_serial_number": _issuer_and_serial(certificate)}
-            ),
+            "sid": parts.sid,
             "digest_algorithm": {"algorithm": "sha256"},
             "signed_attrs": signed_attrs,
             "signature_algorithm": signature_algorithm,
@@ -380,36 +378,65 @@ def _signed_token(
         "signer_infos": [signer_info],
     }
     if include_certificate:
-        signed_data["certificates"] = [
-            cms.CertificateChoices(name="certificate", value=certificate)
-        ]
+        signed_data["certificates"] = [parts.certificate]
     return cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(signed_data)})
 
 
-def _issuer_and_serial(certificate: Any) -> dict[str, Any]:
-    tbs = certificate["tbs_certificate"]
-    return {"issuer": tbs["issuer"].copy(), "serial_number": tbs["serial_number"].native}
+@dataclass(frozen=True)
+class _TsaParts:
+    """What every token of one TSA certificate shares, encoded once and parsed back: asn1crypto
+    re-encodes a name each time it is copied into a new structure, which cost ~10 ms a token;
+    values parsed from DER are written out as they are."""
+
+    certificate: Any  # CertificateChoices
+    tsa_name: Any  # GeneralName of the TSA's subject
+    sid: Any  # SignerIdentifier: issuer and serial number
+    signing_certificate: Any  # the signing-certificate-v2 attribute
 
 
-def _signed_attributes(econtent: bytes, certificate: Any, now: datetime) -> Any:
-    tbs = certificate["tbs_certificate"]
+def _reparsed(value: Any) -> Any:
+    return value.__class__.load(value.dump())
+
+
+def _tsa_parts(certificate: x509.Certificate) -> _TsaParts:
+    return _tsa_parts_of(certificate.public_bytes(serialization.Encoding.DER))
+
+
+@lru_cache(maxsize=16)
+def _tsa_parts_of(certificate_der: bytes) -> _TsaParts:
+    parsed = asn1_x509.Certificate.load(certificate_der)
+    tbs = parsed["tbs_certificate"]
+    issuer_serial = {"issuer": tbs["issuer"], "serial_number": tbs["serial_number"].native}
     ess_cert_id = {
         # hashAlgorithm is left out: its DEFAULT is sha256, which DER must omit.
-        "cert_hash": hashlib.sha256(certificate.dump()).digest(),
+        "cert_hash": hashlib.sha256(certificate_der).digest(),
         "issuer_serial": {
-            "issuer": [asn1_x509.GeneralName({"directory_name": tbs["issuer"].copy()})],
-            "serial_number": tbs["serial_number"].native,
+            "issuer": [asn1_x509.GeneralName({"directory_name": tbs["issuer"]})],
+            "serial_number": issuer_serial["serial_number"],
         },
     }
+    return _TsaParts(
+        certificate=_reparsed(cms.CertificateChoices(name="certificate", value=parsed)),
+        tsa_name=_reparsed(asn1_x509.GeneralName({"directory_name": tbs["subject"]})),
+        sid=_reparsed(cms.SignerIdentifier({"issuer_and_serial_number": issuer_serial})),
+        # RFC 5816: binds the signer certificate, so it cannot be swapped for another one
+        # with the same key; openssl ts -verify requires it.
+        signing_certificate=_reparsed(
+            cms.CMSAttribute(
+                {"type": "signing_certificate_v2", "values": [{"certs": [ess_cert_id]}]}
+            )
+        ),
+    )
+
+
+def _signed_attributes(econtent: bytes, parts: _TsaParts, now: datetime) -> Any:
     return cms.CMSAttributes(
         [
             # content-type and message-digest are mandatory with signed attributes (RFC 5652).
             {"type": "content_type", "values": ["tst_info"]},
             {"type": "message_digest", "values": [hashlib.sha256(econtent).digest()]},
             {"type": "signing_time", "values": [_cms_time(now)]},
-            # RFC 5816: binds the signer certificate, so it cannot be swapped for another one
-            # with the same key; openssl ts -verify requires it.
-            {"type": "signing_certificate_v2", "values": [{"certs": [ess_cert_id]}]},
+            parts.signing_certificate,
         ]
     )
 
@@ -421,7 +448,8 @@ def _cms_time(moment: datetime) -> Any:
     return cms.Time({"generalized_time": moment})
 
 
-def _cms_signature_algorithm(key: CertificateIssuerPrivateKeyTypes) -> dict[str, Any]:
+def cms_signature_algorithm(key: CertificateIssuerPrivateKeyTypes) -> dict[str, Any]:
+    """The CMS signatureAlgorithm for SHA-256 signatures by `key` (also used by pki/pades.py)."""
     if isinstance(key, rsa.RSAPrivateKey):
         # sha256WithRSAEncryption carries explicit NULL parameters (RFC 4055 5).
         return {"algorithm": "sha256_rsa", "parameters": asn1_core.Null()}
@@ -430,7 +458,8 @@ def _cms_signature_algorithm(key: CertificateIssuerPrivateKeyTypes) -> dict[str,
     raise TypeError(f"TSA keys must be RSA or ECDSA, not {type(key).__name__}")
 
 
-def _cms_sign(key: CertificateIssuerPrivateKeyTypes, data: bytes) -> bytes:
+def cms_sign(key: CertificateIssuerPrivateKeyTypes, data: bytes) -> bytes:
+    """A SHA-256 signature of `data` in the encoding CMS expects (RSA PKCS#1 v1.5 or ECDSA)."""
     if isinstance(key, rsa.RSAPrivateKey):
         return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
     if isinstance(key, ec.EllipticCurvePrivateKey):
