@@ -9,6 +9,7 @@ from portsign.contracts.models import Contract, SigningIntent
 from portsign.seals.models import SealUse
 from tests.contracts.conftest import contract_seal, create_draft, give_certificate, pdf_bytes
 from tests.helpers import error_code, last_code, outbox
+from tests.verifiers import assert_verifiers_accept, assert_verifiers_reject
 
 
 @pytest.fixture
@@ -192,6 +193,11 @@ def test_tampering_is_detected_by_the_verify_command(deal, alice, bob, acme, glo
     pdf[index] ^= 0x01
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(bytes(pdf))
+    fields = ["PortSign-2-E", "PortSign-3-E"]
+    (tmp_path / "ok").mkdir()
+    assert_verifiers_accept(good.read_bytes(), tmp_path / "ok", fields)
+    (tmp_path / "tampered").mkdir()
+    assert_verifiers_reject(bytes(pdf), tmp_path / "tampered", fields)
     from django.core.management import call_command
 
     call_command("verify", str(good))  # exits normally: all valid

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from tests.contracts.conftest import contract_seal, give_certificate, pdf_bytes
 from tests.e2e.test_seals_flow import _signed_in
 from tests.helpers import last_code, make_enterprise, make_person
+from tests.verifiers import assert_verifiers_accept
 
 pytestmark = pytest.mark.e2e
 
@@ -76,6 +77,11 @@ def test_send_sign_sign_verify(browser, live_server, tmp_path):
         page.get_by_test_id("download-pdf").click()
     signed = tmp_path / "signed.pdf"
     download.value.save_as(signed)
+    # Independent verifiers: pyHanko's CLI and poppler's pdfsig accept both parties' signatures.
+    (tmp_path / "verifiers").mkdir()
+    assert_verifiers_accept(
+        signed.read_bytes(), tmp_path / "verifiers", ["PortSign-2-E", "PortSign-3-E"]
+    )
 
     page.goto("/verify/")
     page.get_by_test_id("verify-file").set_input_files(str(signed))

@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import re
-import shutil
-import subprocess
-import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,6 +24,7 @@ from portsign.pki.ca import certificate_of
 from portsign.pki.pades import Mark, SigningError
 from portsign.seals.render import round_seal, signature
 from tests.pki.pdf_samples import make_pdf
+from tests.verifiers import cli_verdicts, pdfsig, pyhanko
 
 ENTERPRISE = "示例港务有限公司"
 USCC = "91310000717860235R"
@@ -182,47 +179,22 @@ def test_signature_is_pades_b_t_with_signing_certificate_v2(enterprise):
 # --- the pyHanko CLI -------------------------------------------------------------------------
 
 
-def _pyhanko_cli() -> str:
-    beside = Path(sys.executable).with_name("pyhanko")  # installed in the same venv
-    found = str(beside) if beside.exists() else shutil.which("pyhanko")
-    if found is None:
-        pytest.fail("the pyHanko CLI is missing: pip install pyhanko-cli")
-    return found
-
-
-def _pyhanko(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [_pyhanko_cli(), "sign", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def _cli_verdicts(output: str) -> dict[str, str]:
-    """Field name -> "VALID"/"INVALID" from `--pretty-print` output."""
-    fields = re.findall(r"^Field \d+: (.+)$", output, flags=re.MULTILINE)
-    verdicts = re.findall(r"^The signature is judged (\w+)\.$", output, flags=re.MULTILINE)
-    return dict(zip(fields, verdicts, strict=True))
-
-
 def test_pyhanko_cli_accepts_each_signature(archived, root_pem, tmp_path):
     pdf = tmp_path / "contract.pdf"
     pdf.write_bytes(archived)
 
     # Plain validation: the CLI does not read the DSS here and our certificates point at a
     # server that is not running, so revocation checking is off.
-    plain = _pyhanko(
+    plain = pyhanko(
         "validate", "--trust", root_pem, "--trust-replace", "--no-revocation-check",
         "--pretty-print", pdf,
     )  # fmt: skip
     # AdES validation (ETSI EN 319 102-1) uses the revocation data archive() embedded.
-    ades = _pyhanko("adesverify", "--trust", root_pem, "--trust-replace", "--pretty-print", pdf)
+    ades = pyhanko("adesverify", "--trust", root_pem, "--trust-replace", "--pretty-print", pdf)
 
     for result in (plain, ades):
         assert result.returncode == 0, result.stdout + result.stderr
-        assert _cli_verdicts(result.stdout) == {"Enterprise": "VALID", "Person": "VALID"}
+        assert cli_verdicts(result.stdout) == {"Enterprise": "VALID", "Person": "VALID"}
     assert plain.stdout.count("The signature is cryptographically sound.") == 2
     assert plain.stdout.count("The TSA certificate is trusted.") == 2
 
@@ -231,62 +203,17 @@ def test_pyhanko_cli_rejects_tampered_document(archived, root_pem, tmp_path):
     pdf = tmp_path / "tampered.pdf"
     pdf.write_bytes(_tampered(archived))
 
-    result = _pyhanko(
+    result = pyhanko(
         "validate", "--trust", root_pem, "--trust-replace", "--no-revocation-check",
         "--pretty-print", pdf,
     )  # fmt: skip
 
     assert result.returncode != 0
-    assert _cli_verdicts(result.stdout) == {"Enterprise": "INVALID", "Person": "INVALID"}
-
-
-# --- poppler's pdfsig ------------------------------------------------------------------------
-
-
-def _nss_database(root_pem: Path, directory: Path) -> str:
-    directory.mkdir()
-    database = f"sql:{directory}"
-    for command in (
-        ["certutil", "-N", "-d", database, "--empty-password"],
-        [
-            "certutil",
-            "-A",
-            "-n",
-            "portsign-root",
-            "-t",
-            "CT,C,C",
-            "-i",
-            str(root_pem),
-            "-d",
-            database,
-        ],
-    ):
-        subprocess.run(command, check=True, capture_output=True, timeout=30)
-    return database
-
-
-def _pdfsig(pdf: bytes, root_pem: Path, tmp_path: Path) -> dict[str, dict[str, str]]:
-    """Field name -> {"Signature Validation": ..., "Certificate Validation": ...}."""
-    path = tmp_path / "signed.pdf"
-    path.write_bytes(pdf)
-    database = _nss_database(root_pem, tmp_path / "nss")
-    # pdfsig exits 0 even on a digest mismatch: only its report counts.
-    output = subprocess.run(
-        ["pdfsig", "-nssdir", database, str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    ).stdout
-    report: dict[str, dict[str, str]] = {}
-    for block in re.split(r"^Signature #\d+:$", output, flags=re.MULTILINE)[1:]:
-        lines = dict(re.findall(r"^  - ([^:\n]+): (.*)$", block, flags=re.MULTILINE))
-        report[lines["Signature Field Name"]] = lines
-    return report
+    assert cli_verdicts(result.stdout) == {"Enterprise": "INVALID", "Person": "INVALID"}
 
 
 def test_pdfsig_accepts_each_approval_signature(archived, root_pem, tmp_path):
-    report = _pdfsig(archived, root_pem, tmp_path)
+    report = pdfsig(archived, root_pem, tmp_path)
 
     assert report["Enterprise"]["Signature Validation"] == "Signature is Valid."
     assert report["Person"]["Signature Validation"] == "Signature is Valid."
@@ -300,7 +227,7 @@ def test_pdfsig_accepts_each_approval_signature(archived, root_pem, tmp_path):
 
 
 def test_pdfsig_reports_digest_mismatch_when_tampered(archived, root_pem, tmp_path):
-    report = _pdfsig(_tampered(archived), root_pem, tmp_path)
+    report = pdfsig(_tampered(archived), root_pem, tmp_path)
 
     assert report["Enterprise"]["Signature Validation"] == "Digest Mismatch."
     assert report["Person"]["Signature Validation"] == "Digest Mismatch."
