@@ -46,10 +46,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, LiteralString
 from urllib.parse import quote, urlparse, urlunparse
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ SRC = ROOT / "src"
 sys.path.insert(0, str(SRC))
 
 HOST = "127.0.0.1"
+LOCAL = ("", "127.0.0.1", "localhost", "::1")
 SERVER_WORKERS = 2
 SERVER_THREADS = 4
 STARTUP_SECONDS = 30
@@ -113,11 +115,13 @@ def _with_database(url: str, name: str) -> str:
     return urlunparse(urlparse(url)._replace(path="/" + name))
 
 
-def _admin_sql(url: str, statement: str) -> None:
+def _admin_sql(url: str, template: LiteralString, database: str) -> None:
+    """CREATE/DROP DATABASE: outside a transaction, the name quoted as an identifier."""
     import psycopg
+    from psycopg import sql
 
     with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(statement)  # type: ignore[arg-type]  # a fixed, generated name
+        connection.execute(sql.SQL(template).format(sql.Identifier(database)))
 
 
 @contextmanager
@@ -129,13 +133,13 @@ def scratch_database() -> Iterator[str]:
         yield ""
         return
     name = f"portsign_flowbench_{secrets.token_hex(4)}"
-    _admin_sql(url, f'CREATE DATABASE "{name}"')
+    _admin_sql(url, "CREATE DATABASE {}", name)
     os.environ["PORTSIGN_DATABASE_URL"] = _with_database(url, name)
     try:
         yield name
     finally:
         os.environ["PORTSIGN_DATABASE_URL"] = url
-        _admin_sql(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _admin_sql(url, "DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
 
 
 def database_label() -> str:
@@ -193,12 +197,16 @@ def contracts_per_pair() -> int:
     return SANDBOX_SMS_HOURLY_LIMIT // SMS_PER_CONTRACT
 
 
+def _phone(sequence: int) -> str:
+    return f"+86139{sequence:08d}"
+
+
 def _verified_admin(sequence: int) -> User:
     from portsign.accounts.domain.realname import verify_person
     from portsign.accounts.models import User
     from portsign.enterprises.demo import demo_id_number
 
-    phone = f"+86139{sequence:08d}"
+    phone = _phone(sequence)
     user = User.objects.create_user(
         password=secrets.token_urlsafe(16), name=f"基准经办人{sequence}", phone=phone
     )
@@ -253,13 +261,12 @@ def seed_signer(sequence: int) -> Signer:
     ensure_contract_seal(enterprise)
     seal = Seal.objects.get(enterprise=enterprise, kind="contract", deleted_at__isnull=True)
     _token, raw = issue_token(user=admin, name="flow bench")
-    return Signer(admin.phone, raw, enterprise.id, enterprise.name, seal.id)
+    return Signer(_phone(sequence), raw, enterprise.id, enterprise.name, seal.id)
 
 
 def prepare(workers: int, contracts: int) -> list[Lane]:
     """One lane per client thread, with enough pairs for its warm-up and timed contracts."""
     from django.core.management import call_command
-    from django.db import connections
 
     per_pair = contracts_per_pair()
     # Thread i drives contracts i, i + W, i + 2W, ..., and one warm-up contract before them.
@@ -277,7 +284,6 @@ def prepare(workers: int, contracts: int) -> list[Lane]:
         )
         for size in sizes
     ]
-    connections.close_all()  # SQLite: let the server have the file to itself
     return lanes
 
 
@@ -328,17 +334,65 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
         server.wait()
 
 
-def server_cpu_seconds(server: subprocess.Popen[bytes]) -> float | None:
-    """CPU time used so far by gunicorn's workers (Linux /proc; None elsewhere)."""
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process, of its live descendants and of its children that have exited
+    (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    total = sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # u/s time, cu/cs time
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        with suppress(OSError):  # it may have exited just now
+            total += tree_cpu_seconds(int(child))
+    return total
+
+
+def postmaster_pid() -> int | None:
+    """The PostgreSQL server's main process when it runs on this machine and we may read its
+    data directory (as under scripts/with-postgres.sh); None otherwise, and for SQLite, which
+    works inside the server's own processes."""
+    from django.db import DatabaseError, connection
+
+    if connection.vendor != "postgresql" or connection.settings_dict["HOST"] not in LOCAL:
+        return None
     try:
-        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-        total = 0
-        for pid in children:
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW data_directory")
+            data_directory = cursor.fetchone()[0]
+        return int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
+    except (DatabaseError, OSError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds used so far by gunicorn, PostgreSQL and this script; None: unknown."""
+
+    server: float | None
+    database: float | None
+    client: float
+
+    @staticmethod
+    def now(server_pid: int, database_pid: int | None) -> Cpu:
+        return Cpu(_cpu_of(server_pid), _cpu_of(database_pid), time.process_time())
+
+    def since(self, before: Cpu) -> Cpu:
+        return Cpu(
+            _minus(self.server, before.server),
+            _minus(self.database, before.database),
+            self.client - before.client,
+        )
+
+
+def _cpu_of(pid: int | None) -> float | None:
+    if pid is None:
+        return None
+    try:
+        return tree_cpu_seconds(pid)
     except OSError:
         return None
-    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _minus(after: float | None, before: float | None) -> float | None:
+    return after - before if after is not None and before is not None else None
 
 
 # -- HTTP ---------------------------------------------------------------------------------------
@@ -444,6 +498,15 @@ def sign_as(client: Client, signer: Signer, contract_id: str, step: str, t: Timi
     return timed(t, step, lambda: client.call("POST", path, {**body, "code": code}))
 
 
+def add_party(client: Client, contract_id: str, signer: Signer) -> Any:
+    party = {
+        "kind": "enterprise",
+        "account": signer.phone,
+        "enterprise_name": signer.enterprise_name,
+    }
+    return client.call("POST", f"/contracts/{contract_id}/parties", party, expect=201)
+
+
 def one_contract(pair: Pair, port: int, pdf: bytes, number: int, t: Timings | None) -> str:
     sender, partner = Client(port, pair.sender.token), Client(port, pair.partner.token)
     start = time.perf_counter()
@@ -453,13 +516,7 @@ def one_contract(pair: Pair, port: int, pdf: bytes, number: int, t: Timings | No
     )
     contract_id = draft["id"]
     for signer in (pair.partner, pair.sender):  # B signs first, then A
-        party = {
-            "kind": "enterprise",
-            "account": signer.phone,
-            "enterprise_name": signer.enterprise_name,
-        }
-        path = f"/contracts/{contract_id}/parties"
-        timed(t, "add party", lambda p=party, u=path: sender.call("POST", u, p, expect=201))
+        timed(t, "add party", partial(add_party, sender, contract_id, signer))
     timed(t, "send", lambda: sender.call("POST", f"/contracts/{contract_id}/send"))
     first = sign_as(partner, pair.partner, contract_id, "sign, first party", t)
     if first["status"] != "signing":
@@ -543,7 +600,7 @@ class Engine:
     archive: Cost  # pades.archive: B-LTA at completion
 
 
-def engine_costs(contract_id: str) -> Engine:
+def engine_costs(contract_id: str, partner: Signer) -> Engine:
     """The same signing work in process, without HTTP or the database's part in it: the
     partner's approval signature on the prepared PDF, and B-LTA on the twice-signed one."""
     from django.utils import timezone
@@ -557,9 +614,8 @@ def engine_costs(contract_id: str) -> Engine:
     contract = Contract.objects.get(pk=contract_id)
     versions = {v.number: v for v in contract.versions.select_related("document", "party")}
     prepared, twice_signed = (documents.read_document(versions[n].document) for n in (1, 3))
-    enterprise_id = versions[2].party.enterprise_id
-    certificate = signing_certificate(enterprise_id=enterprise_id)
-    seal = Seal.objects.get(enterprise_id=enterprise_id, kind="contract", deleted_at__isnull=True)
+    certificate = signing_certificate(enterprise_id=partner.enterprise_id)
+    seal = Seal.objects.get(pk=partner.seal_id)
     with seal_png(seal) as png:
         today = timezone.localdate().isoformat()
         engine_marks = [
@@ -567,7 +623,7 @@ def engine_costs(contract_id: str) -> Engine:
             pades.Mark(page=1, x=0.62, y=0.92, width=0.16, png=None, text=today),
         ]
         if certificate is None:
-            raise RuntimeError(f"enterprise {enterprise_id} has no signing certificate")
+            raise RuntimeError(f"{partner.enterprise_name} has no signing certificate")
         approval = measure(
             lambda: pades.sign_approval(
                 prepared,
@@ -603,8 +659,7 @@ class Totals:
 
     completed: int
     wall: float  # seconds
-    server_cpu: float | None  # seconds, gunicorn's workers
-    client_cpu: float  # seconds, this process's client threads
+    cpu: Cpu  # spent during the timed run
     load: tuple[float, float, float]
 
 
@@ -629,9 +684,14 @@ def report(
     print(f"contracts completed:  {n} (+{args.workers} warm-up, not counted)")
     print(f"wall time:            {totals.wall:.2f} s")
     print(f"contracts/second:     {n / totals.wall:.2f}")
-    if totals.server_cpu is not None:
-        print(f"server CPU/contract:  {totals.server_cpu / n * 1000:.0f} ms (gunicorn workers)")
-    print(f"client CPU/contract:  {totals.client_cpu / n * 1000:.0f} ms (this script)")
+    cpu = totals.cpu
+    for label, seconds in (
+        ("gunicorn", cpu.server),
+        ("PostgreSQL", cpu.database),
+        ("this script", cpu.client),
+    ):
+        if seconds is not None:
+            print(f"CPU/contract, {label + ':':12} {seconds / n * 1000:5.0f} ms")
     print()
     print(f"{'step':28} {'n':>4} {'median ms':>10} {'p95 ms':>9} {'x floor':>8} {'x engine':>9}")
     for step in STEPS:
@@ -651,8 +711,8 @@ def report(
         )
     per_contract = 2 * engine.approval.cpu + engine.archive.cpu
     print(f"  engine CPU per contract (2 approvals + archive): {per_contract:.0f} ms", end="")
-    if totals.server_cpu is not None:
-        print(f" = {per_contract / (totals.server_cpu / n * 1000):.0%} of the server's", end="")
+    if cpu.server is not None:
+        print(f" = {per_contract / (cpu.server / n * 1000):.0%} of gunicorn's", end="")
     print()
     print("  (x engine: the step's median over the engine work it contains, both wall)")
 
@@ -676,6 +736,8 @@ def run(args: argparse.Namespace, data_dir: Path, port: int) -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portsign.settings")
     django.setup()
+    from django.db import connections
+
     from portsign.contracts.demo import agreement_pdf
 
     print(f"setting up in {data_dir} ...", flush=True)
@@ -683,7 +745,8 @@ def run(args: argparse.Namespace, data_dir: Path, port: int) -> None:
     lanes = prepare(args.workers, args.contracts)
     pairs = sum(len(lane.pairs) for lane in lanes)
     print(f"{pairs} enterprise pairs ready in {time.perf_counter() - started:.1f} s", flush=True)
-    database = database_label()
+    database, database_pid = database_label(), postmaster_pid()
+    connections.close_all()  # idle until the engine baseline; the server has the database
     pdf = agreement_pdf()  # the demo's one-page container tally agreement
     log_path = data_dir / "gunicorn.log"
     server = start_server(port, log_path)
@@ -694,9 +757,9 @@ def run(args: argparse.Namespace, data_dir: Path, port: int) -> None:
         drive(lanes, port, pdf, len(lanes), None)
         timings = Timings()
         load = os.getloadavg()  # other work on the machine skews every figure: say so
-        server_before, client_before = server_cpu_seconds(server), time.process_time()
+        before = Cpu.now(server.pid, database_pid)
         contracts, wall = drive(lanes, port, pdf, args.contracts, timings)
-        server_after, client_after = server_cpu_seconds(server), time.process_time()
+        spent = Cpu.now(server.pid, database_pid).since(before)
         floor = floor_ms(probe)
         check_completed(contracts, port, args.contracts)
     except ApiError:
@@ -707,13 +770,11 @@ def run(args: argparse.Namespace, data_dir: Path, port: int) -> None:
     totals = Totals(
         completed=len(contracts),
         wall=wall,
-        server_cpu=server_after - server_before
-        if server_before is not None and server_after is not None
-        else None,
-        client_cpu=client_after - client_before,
+        cpu=spent,
         load=load,
     )
-    engine = engine_costs(next(iter(contracts)))
+    contract_id, pair = next(iter(contracts.items()))
+    engine = engine_costs(contract_id, pair.partner)
     report(database=database, args=args, totals=totals, timings=timings, floor=floor, engine=engine)
 
 
