@@ -63,6 +63,8 @@ messages:
 
 bench: deps
 	PORTSIGN_DATA_DIR=$$(mktemp -d) $(BIN)/python bench/sign.py
+	$(BIN)/python bench/flow.py
+	scripts/with-postgres.sh $(BIN)/python bench/flow.py
 
 clean:
 	rm -rf $(VENV) node_modules src/portsign/static/vendor

@@ -272,6 +272,8 @@ CODE_TTL_SECONDS = env_int("CODE_TTL_SECONDS", 300, minimum=30)
 CODE_RESEND_SECONDS = env_int("CODE_RESEND_SECONDS", 60, minimum=0)
 CODE_DAILY_LIMIT = env_int("CODE_DAILY_LIMIT", 10, minimum=1)
 CODE_MAX_ATTEMPTS = env_int("CODE_MAX_ATTEMPTS", 5, minimum=1)
+# Signing codes (one per act, signed-in person) have their own daily cap per address.
+CODE_SIGN_DAILY_LIMIT = env_int("CODE_SIGN_DAILY_LIMIT", 300, minimum=1)
 CODE_IP_HOURLY_LIMIT = env_int("CODE_IP_HOURLY_LIMIT", 30, minimum=1)
 PASSWORD_MAX_FAILURES = env_int("PASSWORD_MAX_FAILURES", 5, minimum=1)
 PASSWORD_LOCK_SECONDS = env_int("PASSWORD_LOCK_SECONDS", 900, minimum=1)

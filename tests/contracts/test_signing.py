@@ -299,3 +299,53 @@ def test_events_are_emitted_in_order(deal, alice, bob, acme, globex):
     finally:
         events.unlisten(listener)
     assert heard == [("signed", globex.name), ("signed", acme.name), ("completed", None)]
+
+
+def test_a_signer_may_hold_codes_for_two_contracts_at_once(alice, bob, acme, globex, settings):
+    """Signing codes are per act: a second contract's code neither waits out the resend
+    interval nor cancels the first one's, and their daily cap is their own."""
+    from portsign.accounts.models import VerificationCode
+
+    give_certificate(bob, globex)
+    seal = contract_seal(bob, globex)
+    ids = []
+    for _ in range(2):
+        contract = create_draft(alice, acting_as=acme.id)
+        alice.api.post(
+            f"/contracts/{contract['id']}/parties",
+            {"kind": "enterprise", "account": "13800000002", "enterprise_name": globex.name},
+        )
+        alice.api.post(f"/contracts/{contract['id']}/send")
+        ids.append(contract["id"])
+    codes = []
+    for contract_id in ids:
+        asked = bob.api.post(
+            f"/contracts/{contract_id}/sign/codes", {"acting_as": globex.id, "marks": _marks(seal)}
+        )
+        assert asked.status_code == 202, asked.content
+        codes.append(last_code(bob.account))
+    again = bob.api.post(
+        f"/contracts/{ids[1]}/sign/codes", {"acting_as": globex.id, "marks": _marks(seal)}
+    )
+    assert again.status_code == 429  # the same act again within a minute
+    assert error_code(again) == "code_resend_too_soon"
+    for contract_id, code in zip(ids, codes, strict=True):
+        signed = bob.api.post(
+            f"/contracts/{contract_id}/sign",
+            {"acting_as": globex.id, "code": code, "marks": _marks(seal)},
+        )
+        assert signed.status_code == 200, signed.content
+    settings.CODE_SIGN_DAILY_LIMIT = VerificationCode.objects.filter(purpose="sign").count()
+    third = create_draft(alice, acting_as=acme.id)
+    alice.api.post(
+        f"/contracts/{third['id']}/parties",
+        {"kind": "enterprise", "account": "13800000002", "enterprise_name": globex.name},
+    )
+    alice.api.post(f"/contracts/{third['id']}/send")
+    capped = bob.api.post(
+        f"/contracts/{third['id']}/sign/codes", {"acting_as": globex.id, "marks": _marks(seal)}
+    )
+    assert capped.status_code == 429
+    assert error_code(capped) == "code_daily_limit"
+    login = bob.api.post("/auth/codes", {"to": "13800000002", "purpose": "login"})
+    assert login.status_code == 202  # other purposes keep their own cap

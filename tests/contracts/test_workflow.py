@@ -174,7 +174,6 @@ def _complete(deal, alice, bob, acme, globex):
 
 
 def test_void_after_completion(deal, alice, bob, acme, globex, api, settings):
-    settings.CODE_RESEND_SECONDS = 0  # each signer asks for a second code within a minute
     contract_id, seals = _complete(deal, alice, bob, acme, globex)
     early = alice.api.post(f"/contracts/{contract_id}/void", {"acting_as": acme.id, "reason": ""})
     assert early.status_code == 400

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -92,9 +93,24 @@ def _check_purpose(account: Account, purpose: CodePurpose) -> None:
         )
 
 
-def _check_limits(account: Account, ip: str) -> None:
+def _check_limits(account: Account, ip: str, purpose: CodePurpose, binding: str) -> None:
+    """Resend interval, daily cap per address, hourly cap per network.
+
+    Signing codes (purpose `sign`) are asked for by a signed-in person, each for one act: their
+    resend interval counts only codes for the same act, they have their own (higher) daily cap,
+    and the anonymous per-network cap does not apply — a clerk signs dozens of contracts a day
+    from one office.
+    """
     now = timezone.now()
-    last = VerificationCode.objects.filter(target=account.address).order_by("-created_at").first()
+    signing = purpose == CodePurpose.SIGN
+    same_kind = VerificationCode.objects.filter(target=account.address)
+    same_kind = (
+        same_kind.filter(purpose=CodePurpose.SIGN)
+        if signing
+        else same_kind.exclude(purpose=CodePurpose.SIGN)
+    )
+    recent = same_kind.filter(binding=binding) if signing else same_kind
+    last = recent.order_by("-created_at").first()
     if last is not None:
         wait = settings.CODE_RESEND_SECONDS - int((now - last.created_at).total_seconds())
         if wait > 0:
@@ -105,10 +121,9 @@ def _check_limits(account: Account, ip: str) -> None:
                 code="code_resend_too_soon",
             )
     midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    sent_today = VerificationCode.objects.filter(
-        target=account.address, created_at__gte=midnight
-    ).count()
-    if sent_today >= settings.CODE_DAILY_LIMIT:
+    sent_today = same_kind.filter(created_at__gte=midnight).count()
+    limit = settings.CODE_SIGN_DAILY_LIMIT if signing else settings.CODE_DAILY_LIMIT
+    if sent_today >= limit:
         tomorrow = midnight + timedelta(days=1)
         raise RateLimited(
             _("Too many codes were sent to this number or address today. Try again tomorrow."),
@@ -117,7 +132,10 @@ def _check_limits(account: Account, ip: str) -> None:
         )
     if (
         ip
-        and VerificationCode.objects.filter(ip=ip, created_at__gte=now - timedelta(hours=1)).count()
+        and not signing
+        and VerificationCode.objects.filter(ip=ip, created_at__gte=now - timedelta(hours=1))
+        .exclude(purpose=CodePurpose.SIGN)
+        .count()
         >= settings.CODE_IP_HOURLY_LIMIT
     ):
         raise RateLimited(
@@ -147,9 +165,15 @@ def issue_code(
     code = f"{secrets.randbelow(10**6):06d}"
     now = timezone.now()
     with transaction.atomic():
-        _check_limits(account, ip)
+        _check_limits(account, ip, purpose, binding)
+        # Only the newest code counts — per act for bound codes, so a signer can have codes
+        # for two contracts in flight at once.
         VerificationCode.objects.filter(
-            target=account.address, purpose=purpose, used_at__isnull=True, burned=False
+            target=account.address,
+            purpose=purpose,
+            binding=binding,
+            used_at__isnull=True,
+            burned=False,
         ).update(burned=True)
         row = VerificationCode.objects.create(
             target=account.address,
@@ -227,18 +251,27 @@ def consume_code(*, account: Account, purpose: CodePurpose, code: str, binding: 
     if not (code or "").isdigit() or len(code) != 6:
         raise _code_error(_("The code has 6 digits."), "code_format")
     with transaction.atomic():
-        row = (
-            VerificationCode.objects.select_for_update()
-            .filter(target=account.address, purpose=purpose)
-            .order_by("-created_at")
-            .first()
+        rows = VerificationCode.objects.select_for_update().filter(
+            target=account.address, purpose=purpose
         )
+        row = (rows.filter(binding=binding) if binding else rows).order_by("-created_at").first()
+        if row is None and binding and _sent_for_another_act(rows, code):
+            raise _code_error(
+                _("This code was sent to confirm something else. Ask for a new code."),
+                "code_binding",
+            )
         failure = _judge(row, code, binding)
         if failure is None and row is not None:
             row.used_at = timezone.now()
             row.save(update_fields=["used_at"])
     if failure is not None:
         raise failure
+
+
+def _sent_for_another_act(rows: QuerySet[VerificationCode], code: str) -> bool:
+    live = rows.filter(used_at__isnull=True, burned=False, expires_at__gt=timezone.now())
+    digest = hash_code(code)
+    return any(hmac.compare_digest(row.code_hash, digest) for row in live[:20])
 
 
 def _burned() -> Invalid:
