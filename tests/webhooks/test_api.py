@@ -265,3 +265,24 @@ def test_the_delivery_log_is_paged_newest_first(alice, acme):
     assert [i["id"] for i in second["items"]] == [r.id for r in reversed(rows[:5])]
     bad = alice.api.get(path + "?page=0")
     assert (bad.status_code, error_code(bad)) == (400, "page")
+
+
+def test_answers_with_a_secret_are_not_cached_or_kept_for_idempotent_repeats(alice, acme):
+    path = f"/enterprises/{acme.id}/webhooks"
+    body = {"url": "http://127.0.0.1/hook"}
+    first = alice.api.post(path, body, headers={"Idempotency-Key": "create-hook-1"})
+    assert first.status_code == 201, first.content
+    assert first["Cache-Control"] == "no-store"
+    secret = first.json()["secret"]
+    repeat = alice.api.post(path, body, headers={"Idempotency-Key": "create-hook-1"})
+    assert (repeat.status_code, error_code(repeat)) == (409, "answer_not_kept")
+    assert repeat["Idempotent-Replayed"] == "true"
+    assert Endpoint.objects.count() == 1  # the repeat did not make a second endpoint
+    rotate = f"/webhooks/{first.json()['id']}/rotate-secret"
+    rotated = alice.api.post(rotate, headers={"Idempotency-Key": "rotate-1"})
+    assert rotated["Cache-Control"] == "no-store"
+    again = alice.api.post(rotate, headers={"Idempotency-Key": "rotate-1"})
+    assert (again.status_code, error_code(again)) == (409, "answer_not_kept")
+    stored = _everything_stored()
+    assert secret.encode() not in stored
+    assert rotated.json()["secret"].encode() not in stored

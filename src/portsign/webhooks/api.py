@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
@@ -16,6 +16,8 @@ from portsign.webhooks.models import Delivery, Endpoint
 
 router = Router(tags=["webhooks"], auth=AUTH)
 PAGE_SIZE = 20
+# Answers with a secret: not cached, and not kept by the Idempotency-Key middleware either.
+NO_STORE = "no-store"
 
 
 class EndpointIn(Schema):
@@ -113,8 +115,9 @@ def _page(request: HttpRequest) -> int:
     summary="Register a callback URL; the signing secret is in this answer only",
 )
 def create_endpoint(
-    request: HttpRequest, enterprise_id: str, payload: EndpointIn
+    request: HttpRequest, response: HttpResponse, enterprise_id: str, payload: EndpointIn
 ) -> Status[EndpointWithSecret]:
+    response["Cache-Control"] = NO_STORE
     endpoint, secret = endpoints.create_endpoint(
         actor=signed_in_user(request),
         enterprise_id=enterprise_id,
@@ -162,7 +165,10 @@ def delete_endpoint(request: HttpRequest, endpoint_id: str) -> Status[None]:
     response=EndpointWithSecret,
     summary="A new signing secret (in this answer only); the old one stops working at once",
 )
-def rotate_secret(request: HttpRequest, endpoint_id: str) -> EndpointWithSecret:
+def rotate_secret(
+    request: HttpRequest, response: HttpResponse, endpoint_id: str
+) -> EndpointWithSecret:
+    response["Cache-Control"] = NO_STORE
     endpoint, secret = endpoints.rotate_secret(
         actor=signed_in_user(request), endpoint_id=endpoint_id
     )
