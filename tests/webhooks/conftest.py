@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,6 +48,7 @@ class Receiver:
     lock: threading.Lock = field(default_factory=threading.Lock)
     hold: threading.Event | None = None
     arrived: threading.Event = field(default_factory=threading.Event)
+    trickle: bool = False  # answer one byte at a time, never finishing the headers
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -66,11 +68,25 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             receiver.arrived.set()
             if receiver.hold is not None:
                 receiver.hold.wait(timeout=30)
+            if receiver.trickle:
+                self._trickle()
+                return
             answer = b"x" * 500 if status >= 500 else b""  # longer than what is kept
             self.send_response(status)
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
             self.wfile.write(answer)
+
+        def _trickle(self) -> None:
+            try:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                for _ in range(40):
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                    time.sleep(0.25)
+            except OSError:
+                pass  # PortSign hung up
+            self.close_connection = True
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet test output
             pass

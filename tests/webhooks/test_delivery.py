@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import itertools
 import threading
+import time
 
 import pytest
 from django.core.management import call_command
@@ -352,3 +353,48 @@ def test_production_refuses_a_name_that_now_points_into_a_private_network(
     assert (row.status, row.attempts, row.last_status_code) == ("pending", 1, None)
     assert row.last_error.startswith("webhook_url_private_address: ")
     assert receiver.requests == []
+
+
+def test_disabling_an_endpoint_stops_its_pending_deliveries(receiver, alice, bob, acme, globex):
+    endpoint = register(alice, acme, receiver.url(), ["sent"])
+    receiver.status = 500
+    send(alice, draft_between(alice, acme, globex))
+    (row,) = _rows(endpoint)
+    path = f"/webhooks/{endpoint['id']}"
+    assert alice.api.patch(path, {"active": False}).status_code == 200
+    assert deliveries.deliver_due(clock=_at(row.next_attempt_at)) == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == ("failed", 1, "endpoint disabled")
+    assert len(receiver.requests) == 1
+    redeliver = f"{path}/deliveries/{row.id}/redeliver"
+    refused = alice.api.post(redeliver)
+    assert (refused.status_code, error_code(refused)) == (409, "webhook_disabled")
+    receiver.status = 204
+    assert alice.api.patch(path, {"active": True}).status_code == 200
+    again = alice.api.post(redeliver)
+    assert (again.status_code, again.json()["status"]) == (202, "delivered")
+    assert len(receiver.requests) == 2
+
+
+def test_a_slow_receiver_cannot_hold_a_worker(receiver, alice, bob, acme, globex, settings):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    endpoint = register(alice, acme, receiver.url(), ["sent", "revoked"])
+    receiver.hold = threading.Event()  # answers nothing until released
+    contract_id = draft_between(alice, acme, globex)
+    send(alice, contract_id)
+    receiver.hold.set()
+    receiver.hold = None
+    (sent,) = _rows(endpoint)
+    assert (sent.status, sent.last_error) == ("pending", "timed out")
+
+    receiver.trickle = True  # a byte every 0.25 s: no read ever times out
+    started = time.monotonic()
+    assert deliveries.deliver_due(clock=_at(sent.next_attempt_at)) == 1
+    assert 3 <= time.monotonic() - started < 6  # cut off after three timeouts
+    sent.refresh_from_db()
+    assert (sent.status, sent.attempts, sent.last_status_code, sent.last_error) == (
+        "pending",
+        2,
+        None,
+        "no complete answer within 3 s",
+    )
