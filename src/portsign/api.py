@@ -67,7 +67,9 @@ def optional_user(request: HttpRequest) -> Any:
 api = NinjaAPI(
     title="PortSign API",
     version="1.0.0",
-    description="Open API v1 of PortSign: accounts, enterprises, seals, certificates, contracts.",
+    description=(
+        "Open API v1 of PortSign: accounts, enterprises, seals, certificates, contracts, webhooks."
+    ),
     urls_namespace="api",
     docs_url="/docs",
 )
@@ -204,6 +206,9 @@ def _register_routers() -> None:
     from portsign.verification.api import router as verify_router
 
     api.add_router("/verify", verify_router)
+    from portsign.webhooks.api import router as webhooks_router
+
+    api.add_router("", webhooks_router)
     if settings.SANDBOX:
         api.add_router("/sandbox", sandbox_router)
         api.add_router("/sandbox/bank", sandbox_bank_router)

@@ -18,6 +18,7 @@ from portsign.common.env import (
     env_bool,
     env_choice,
     env_int,
+    env_int_list,
     env_list,
     env_str,
     secret_from_file,
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "portsign.seals",
     "portsign.contracts",
     "portsign.verification",
+    "portsign.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -334,6 +336,17 @@ CONTRACT_EXPIRING_DAYS = env_int("CONTRACT_EXPIRING_DAYS", 30, minimum=1)
 VERIFY_IP_HOURLY_LIMIT = env_int("VERIFY_IP_HOURLY_LIMIT", 60, minimum=1)
 PKI_TSA_POLICY = env_str("PKI_TSA_POLICY", "1.3.6.1.4.1.61234.1.1")
 TOKEN_TTL_DAYS = env_int("TOKEN_TTL_DAYS", 30, minimum=1)
+# Webhooks (issue 6 §7): callback URLs per enterprise, signed JSON, retried with back-off.
+WEBHOOK_MAX_ENDPOINTS = env_int("WEBHOOK_MAX_ENDPOINTS", 10, minimum=1)
+# Connect and read timeout of one delivery attempt: a slow receiver must not hold a worker.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# Waits after each failed attempt (10 s, 30 s, 2 min, 10 min, 1 h, 6 h); after the last one
+# the delivery has failed and waits for "redeliver".
+WEBHOOK_RETRY_SECONDS = env_int_list(
+    "WEBHOOK_RETRY_SECONDS", [10, 30, 120, 600, 3600, 21600], minimum=1
+)
+# Finished deliveries (delivered or failed) stay in the log this long; `cleanup` drops older.
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 30, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("console/enterprise/", include("portsign.enterprises.urls")),
     path("console/seals/", include("portsign.seals.urls")),
     path("console/contracts/", include("portsign.contracts.urls")),
+    path("console/webhooks/", include("portsign.webhooks.urls")),
     path("verify/", verify_page, name="verify"),
     path("console/backoffice/", include("portsign.backoffice.urls")),
     path("sandbox/outbox/", common_views.sandbox_outbox, name="sandbox_outbox"),

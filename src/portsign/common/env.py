@@ -54,6 +54,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_int_list(name: str, default: list[int], *, minimum: int = 0) -> list[int]:
+    """Comma-separated integers, each at least *minimum*; empty means *default*."""
+    values = []
+    for item in env_list(name, [str(value) for value in default]):
+        try:
+            value = int(item)
+        except ValueError as exc:
+            raise SettingError(f"{PREFIX}{name} must list integers, not {item!r}") from exc
+        if value < minimum:
+            raise SettingError(f"{PREFIX}{name} values must be at least {minimum}, got {value}")
+        values.append(value)
+    return values
+
+
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = env_str(name, default) or default
     if value not in choices:

@@ -7,7 +7,8 @@ finds the row still unanswered and gets 409 instead of running the write twice. 
 Only signed-in callers get replays, keyed by their *current* credential (a revoked token
 replays nothing: the request goes through and meets 401). Credential endpoints under
 /api/v1/auth/ are excluded because their answers carry raw bearer tokens, which are never
-stored anywhere.
+stored anywhere. Other answers marked `Cache-Control: no-store` (a webhook's signing secret,
+shown once) are not kept either: a repeat learns that the write was done, not its answer.
 """
 
 from __future__ import annotations
@@ -110,6 +111,17 @@ class IdempotencyMiddleware:
         if response.status_code >= 500 or len(body) > MAX_STORED_BODY:
             record.delete()  # let the client retry the write with the same key
             return
+        if "no-store" in response.get("Cache-Control", ""):
+            # The key stays used, so a repeat cannot make a second endpoint and secret.
+            response = _error(
+                409,
+                "answer_not_kept",
+                _(
+                    "The first request with this Idempotency-Key succeeded, but its answer "
+                    "held a secret and was not kept."
+                ),
+            )
+            body = response.content
         record.status = response.status_code
         record.content_type = response.get("Content-Type", "")
         record.body = body

@@ -136,6 +136,7 @@ def detail(request: HttpRequest, enterprise_id: str) -> HttpResponse:
             "membership": membership,
             "can_manage": can_manage,
             "can_verify": can_verify,
+            "can_manage_enterprise": can_verify,  # e.g. its webhooks
             "deposit": deposit,
             "legal_rep": rep,
             "legal_rep_qr": qr_svg(rep.face_url) if rep and rep.status == "awaiting_face" else "",

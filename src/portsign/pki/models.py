@@ -12,7 +12,7 @@ class KeyRecord(models.Model):
     data key (AES-256-GCM), and the data key is sealed with the key-encryption key (KEK)."""
 
     id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
-    algorithm = models.CharField(max_length=16)  # rsa2048 | rsa3072 | ecp256
+    algorithm = models.CharField(max_length=16)  # rsa2048 | rsa3072 | ecp256 | secret
     kek_id = models.CharField(max_length=16)  # which KEK wrapped the data key
     wrapped_dek = models.BinaryField()  # nonce(12) + AES-GCM(KEK, data key)
     sealed_key = models.BinaryField()  # nonce(12) + AES-GCM(data key, PKCS#8 DER)

@@ -8,6 +8,10 @@ re-wraps the small DEKs, never the keys themselves. The record id is bound as as
 so sealed blobs cannot be swapped between records.
 
 Parsing a key costs ~50 ms; keys are loaded once per process and cached.
+
+Other secrets PortSign must be able to read back (webhook signing secrets) are sealed the same
+way in a `KeyRecord` of algorithm "secret" (`seal_secret` / `open_secret`), so a KEK rotation
+re-wraps them with the keys and no second scheme exists.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from portsign.pki.kek import seal, unseal
 from portsign.pki.models import KeyRecord
 
 ALGORITHMS = ("rsa2048", "rsa3072", "ecp256")
+# The algorithm of a record that holds a secret rather than a private key.
+SECRET_ALGORITHM = "secret"  # noqa: S105 (a label, not a password)
 
 
 def read_kek() -> bytes:
@@ -48,19 +54,29 @@ def generate_private_key(algorithm: str) -> PrivateKeyTypes:
     raise ValueError(f"unknown key algorithm {algorithm!r}")
 
 
-def store_private_key(key: PrivateKeyTypes, *, algorithm: str) -> KeyRecord:
+def _store(plaintext: bytes, *, algorithm: str) -> KeyRecord:
     record = KeyRecord(algorithm=algorithm)
     aad = record.id.encode()
     dek = AESGCM.generate_key(bit_length=256)
-    der = key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    record.sealed_key = seal(dek, der, aad)
+    record.sealed_key = seal(dek, plaintext, aad)
     # The id and the wrapped DEK come from one call, so a rotation in between cannot pair
     # a blob with the wrong KEK's id.
     record.kek_id, record.wrapped_dek = kek.backend().wrap(dek, aad)
     record.save(force_insert=True)
     return record
+
+
+def _open(record: KeyRecord) -> bytes:
+    aad = record.id.encode()
+    dek = kek.backend().unwrap(record.kek_id, bytes(record.wrapped_dek), aad)
+    return unseal(dek, bytes(record.sealed_key), aad)
+
+
+def store_private_key(key: PrivateKeyTypes, *, algorithm: str) -> KeyRecord:
+    der = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return _store(der, algorithm=algorithm)
 
 
 def new_key(algorithm: str) -> tuple[PrivateKeyTypes, KeyRecord]:
@@ -71,11 +87,24 @@ def new_key(algorithm: str) -> tuple[PrivateKeyTypes, KeyRecord]:
 @lru_cache(maxsize=4096)
 def load_private_key(record_id: str) -> PrivateKeyTypes:
     """The key of *record_id*, parsed once per process."""
-    record = KeyRecord.objects.get(pk=record_id)
-    aad = record.id.encode()
-    dek = kek.backend().unwrap(record.kek_id, bytes(record.wrapped_dek), aad)
-    der = unseal(dek, bytes(record.sealed_key), aad)
-    return serialization.load_der_private_key(der, password=None)
+    record = KeyRecord.objects.exclude(algorithm=SECRET_ALGORITHM).get(pk=record_id)
+    return serialization.load_der_private_key(_open(record), password=None)
+
+
+def seal_secret(secret: bytes) -> KeyRecord:
+    """Keep *secret* (e.g. a webhook signing secret) under envelope encryption."""
+    return _store(secret, algorithm=SECRET_ALGORITHM)
+
+
+def open_secret(record_id: str) -> bytes:
+    """The secret sealed in *record_id*. Not cached: a secret is read once per use, and a
+    rotated secret must not live on in memory."""
+    return _open(KeyRecord.objects.get(pk=record_id, algorithm=SECRET_ALGORITHM))
+
+
+def discard_secret(record_id: str) -> None:
+    """Delete a secret that is no longer used (rotated, or its owner deleted)."""
+    KeyRecord.objects.filter(pk=record_id, algorithm=SECRET_ALGORITHM).delete()
 
 
 def rotate_kek(new_kek: bytes | None = None) -> int:

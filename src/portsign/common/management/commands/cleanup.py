@@ -1,8 +1,9 @@
 """`manage.py cleanup`: delete short-lived rows nobody can use any more.
 
 Expired captchas, one-time codes past the daily-limit window, certificate sign-in challenges
-past the hourly-limit window, old idempotency answers and finished sign-in locks only grow
-otherwise. Safe to run at any time; `make run` runs it on
+past the hourly-limit window, old idempotency answers, finished sign-in locks and old webhook
+deliveries only grow otherwise. It also sends webhook retries that are due (embedded mode has
+no broker to wait with). Safe to run at any time; `make run` runs it on
 start, production should schedule it (e.g. hourly).
 """
 
@@ -20,6 +21,7 @@ from portsign.common.models import IdempotencyRecord
 from portsign.contracts.domain.contracts import expire_overdue as expire_contracts
 from portsign.contracts.domain.followup import send_due_reminders
 from portsign.enterprises.domain.enterprises import expire_overdue
+from portsign.webhooks.domain.deliveries import deliver_due, forget_old
 
 # Codes are kept two days: the daily limit counts today's codes in Asia/Shanghai time.
 CODE_RETENTION = timedelta(days=2)
@@ -32,7 +34,8 @@ class Command(BaseCommand):
     help = (
         "Delete expired captchas, old one-time codes and sign-in challenges, old idempotency "
         "answers and stale locks; "
-        "let unverified enterprises past their deadline lapse and overdue contracts expire."
+        "let unverified enterprises past their deadline lapse and overdue contracts expire; "
+        "send due webhook retries and drop old webhook deliveries."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -56,5 +59,8 @@ class Command(BaseCommand):
             "contracts_expired": expire_contracts(now=now),
             # 催签 before the deadline, once per party.
             "reminders": send_due_reminders(now=now),
+            # Webhook retries whose time has come: embedded mode has no broker to wait with.
+            "webhooks_due": deliver_due(),
+            "webhooks_forgotten": forget_old(now=now),
         }
         self.stdout.write("cleanup: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
