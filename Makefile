@@ -19,6 +19,11 @@ run: debs-run deps assets messages
 	$(BIN)/python manage.py pki init
 	$(BIN)/python manage.py demo
 	$(BIN)/python manage.py cleanup
+	@# Embedded mode has no scheduler: webhook retries every 10 s and the hourly cleanup
+	@# (expiry, reminders) run beside the server and stop with it.
+	$(BIN)/python manage.py webhooks deliver --every 10 & \
+	(while sleep 3600; do $(BIN)/python manage.py cleanup; done) & \
+	trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
 	$(BIN)/gunicorn portsign.wsgi --bind 127.0.0.1:$(PORTSIGN_PORT) --workers 2 --threads 4 \
 		--access-logfile - --graceful-timeout 5
 
