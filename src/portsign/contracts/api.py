@@ -21,6 +21,11 @@ from portsign.common.qr import qr_svg
 from portsign.contracts.domain import boxes, documents, signing
 from portsign.contracts.domain import contracts as domain
 from portsign.contracts.models import Contract, Party
+from portsign.contracts.templates_api import (
+    SuggestedMarkOut,
+    create_from_template,
+    with_suggested_marks,
+)
 from portsign.enterprises.models import Enterprise
 
 router = Router(tags=["contracts"], auth=AUTH)
@@ -38,6 +43,9 @@ class PartyOut(Schema):
     needs_signature: bool
     signed_at: dt.datetime | None
     reason: str
+    suggested_marks: list[SuggestedMarkOut] = Field(
+        default_factory=list, description="where the template suggests this party seals or signs"
+    )
 
     @staticmethod
     def of(party: Party) -> PartyOut:
@@ -197,6 +205,8 @@ def _fields(raw: str) -> dict[str, Any]:
 
 @router.post("", response={201: ContractOut}, summary="Create a draft from a PDF or Word file")
 def create(request: HttpRequest) -> Status[ContractOut]:
+    if request.content_type == "application/json":  # from a template, in one call (issue 6)
+        return create_from_template(request)
     actor, data = signed_in_user(request), request.POST
     contract = domain.create_draft(
         actor=actor,
@@ -252,7 +262,8 @@ def list_contracts(
 
 @router.get("/{contract_id}", response=ContractOut, summary="A contract with parties and versions")
 def get_contract(request: HttpRequest, contract_id: str) -> ContractOut:
-    return ContractOut.of(_load(signed_in_user(request), contract_id), versions=True)
+    contract = ContractOut.of(_load(signed_in_user(request), contract_id), versions=True)
+    return with_suggested_marks(contract)
 
 
 @router.post("/{contract_id}/attachments", response={201: ContractOut}, summary="Add an attachment")

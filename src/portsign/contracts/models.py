@@ -194,3 +194,16 @@ class SigningIntent(models.Model):
     by_qr = models.BooleanField(default=False)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+# Templates and bulk sends live in their own module (issue 6 §1–2); imported here so they are
+# models of this app.
+from portsign.contracts.template_models import (  # noqa: E402, F401
+    BulkSend,
+    BulkSendRow,
+    Template,
+    TemplateArea,
+    TemplateContract,
+    TemplateField,
+    TemplateRole,
+)
