@@ -18,3 +18,8 @@ urlpatterns = [
     path("<str:contract_id>/revoke/", views.revoke, name="revoke"),
     path("<str:contract_id>/reject/", views.reject, name="reject"),
 ]
+
+# Templates and bulk sends (issue 6 §1–2), matched first: "templates/" is not a contract id.
+from portsign.contracts import template_views  # noqa: E402
+
+urlpatterns = [*template_views.urlpatterns, *urlpatterns]
