@@ -325,3 +325,15 @@ def test_editing_a_template_leaves_its_contracts_alone(alice, acme):
     alice.api.request("PUT", f"/templates/{template_id}", definition(areas=[]))
     marks = alice.api.get(f"/contracts/{contract_id}").json()["parties"][0]["suggested_marks"]
     assert len(marks) == 1
+
+
+def test_openapi_documents_both_bodies(api):
+    schema = api.client.get("/api/v1/openapi.json").json()
+    body = schema["paths"]["/api/v1/contracts"]["post"]["requestBody"]["content"]
+    assert sorted(body) == ["application/json", "multipart/form-data"]
+    assert body["application/json"]["schema"]["required"] == ["template_id"]
+    party = body["application/json"]["schema"]["properties"]["parties"]["items"]
+    assert sorted(party["required"]) == ["account", "role"]
+    assert {"/api/v1/templates/{template_id}", "/api/v1/bulk-sends/{job_id}"} <= set(
+        schema["paths"]
+    )

@@ -22,6 +22,7 @@ from portsign.contracts.domain import boxes, documents, signing
 from portsign.contracts.domain import contracts as domain
 from portsign.contracts.models import Contract, Party
 from portsign.contracts.templates_api import (
+    CREATE_CONTRACT_OPENAPI,
     SuggestedMarkOut,
     create_from_template,
     with_suggested_marks,
@@ -203,7 +204,12 @@ def _fields(raw: str) -> dict[str, Any]:
     return value
 
 
-@router.post("", response={201: ContractOut}, summary="Create a draft from a PDF or Word file")
+@router.post(
+    "",
+    response={201: ContractOut},
+    summary="Create a draft from a PDF or Word file, or from a template in one call (JSON)",
+    openapi_extra=CREATE_CONTRACT_OPENAPI,
+)
 def create(request: HttpRequest) -> Status[ContractOut]:
     if request.content_type == "application/json":  # from a template, in one call (issue 6)
         return create_from_template(request)

@@ -240,6 +240,16 @@ class TemplateContractIn(Schema):
 # -- templates ---------------------------------------------------------------------------------
 
 
+def _multipart(required: list[str], **properties: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI request body for a multipart form (read from request.POST/FILES)."""
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {"requestBody": {"content": {"multipart/form-data": {"schema": schema}}}}
+
+
+FILE = {"type": "string", "format": "binary"}
+TEXT = {"type": "string"}
+
+
 def _definition(raw: str) -> dict[str, Any] | None:
     if not raw:
         return None
@@ -284,6 +294,13 @@ def list_templates(request: HttpRequest, acting_as: str) -> list[TemplateSummary
     "/templates",
     response={201: TemplateOut},
     summary="Create a template from a PDF (multipart: file, name, acting_as, definition?)",
+    openapi_extra=_multipart(
+        ["file", "name", "acting_as"],
+        file=FILE,
+        name=TEXT,
+        acting_as={"type": "string", "description": "the enterprise that keeps the template"},
+        definition={"type": "string", "description": "optional: the PUT body, as JSON"},
+    ),
 )
 def create_template(request: HttpRequest) -> Status[TemplateOut]:
     data = request.POST
@@ -369,6 +386,12 @@ def sample_csv(request: HttpRequest, template_id: str) -> HttpResponse:
     summary="Send one contract per row of a CSV/XLSX (multipart: file, title?, deadline?)",
     description="202 with a new job; 200 with the existing job when the same file was uploaded "
     "before (nothing is sent twice).",
+    openapi_extra=_multipart(
+        ["file"],
+        file={**FILE, "description": "CSV (UTF-8 or GBK) or XLSX; see sample.csv for columns"},
+        title={"type": "string", "description": "default title; a `title` column wins"},
+        deadline={"type": "string", "description": "YYYY-MM-DD or ISO date-time"},
+    ),
 )
 def start_bulk_send(request: HttpRequest, template_id: str) -> Status[BulkSendOut]:
     data = request.POST
@@ -404,6 +427,49 @@ def get_bulk_send(request: HttpRequest, job_id: str, rows: bool = False) -> Bulk
 
 
 # -- POST /contracts with JSON (called from contracts/api.py) -----------------------------------
+
+
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic JSON schema with its `$defs` written in place (an operation's request body
+    cannot refer to definitions of its own)."""
+    definitions = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return walk(definitions[node["$ref"].rsplit("/", 1)[-1]])
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    result: dict[str, Any] = walk(schema)
+    return result
+
+
+# Both bodies `POST /api/v1/contracts` accepts, for the OpenAPI schema.
+CREATE_CONTRACT_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "title"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "title": {"type": "string"},
+                        "type": {"type": "string", "description": "a contract type's name"},
+                        "acting_as": {"type": "string", "default": "personal"},
+                        "deadline": {"type": "string", "format": "date-time"},
+                        "ordering": {"type": "string", "enum": ["sequential", "parallel"]},
+                        "fields": {"type": "string", "description": "business fields (JSON)"},
+                    },
+                }
+            },
+            "application/json": {"schema": _inlined(TemplateContractIn.model_json_schema())},
+        }
+    }
+}
 
 
 def create_from_template(request: HttpRequest) -> Status[ContractOut]:
