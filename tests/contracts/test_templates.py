@@ -88,6 +88,7 @@ def _bad_field(**changes) -> dict:
     ("spec", "code", "field"),
     [
         (definition(name=" "), "template_name", "name"),
+        (definition(description="说" * 301), "template_description", "description"),
         (_bad_field(key="1vessel"), "template_field", "fields.0.key"),
         (_bad_field(kind="colour"), "template_field", "fields.0.kind"),
         (_bad_field(label=""), "template_field", "fields.0.label"),

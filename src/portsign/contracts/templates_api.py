@@ -283,10 +283,10 @@ def list_templates(request: HttpRequest, acting_as: str) -> list[TemplateSummary
             description=t.description,
             pages=t.document.pages,
             roles=[r.name for r in t.roles.all()],
-            fields=t.fields.count(),
+            fields=len(t.fields.all()),
             updated_at=t.updated_at,
         )
-        for t in found.select_related("document").prefetch_related("roles")
+        for t in found.select_related("document").prefetch_related("roles", "fields")
     ]
 
 

@@ -61,8 +61,9 @@ TEXT_DEFAULT_LENGTH = 100
 TEXT_MAX_LENGTH = 500
 MAX_DECIMALS = 6
 KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
-TRUE_WORDS = {"1", "true", "yes", "y", "on", "x", "√", "✓", "是", "勾选"}
-FALSE_WORDS = {"0", "false", "no", "n", "off", "否", "不勾选"}
+# Spreadsheet cells say yes and no in many ways; a Chinese form ticks with √ and crosses with ×.
+TRUE_WORDS = {"1", "true", "yes", "y", "on", "√", "✓", "是", "勾选"}
+FALSE_WORDS = {"0", "false", "no", "n", "off", "×", "✗", "否", "不勾选"}
 
 
 # -- access ------------------------------------------------------------------------------------
@@ -170,7 +171,7 @@ def _description(raw: object) -> str:
         field="description",
         min_length=0,
         max_length=300,
-        code="template_name",
+        code="template_description",
         message=_("The description has at most 300 characters."),
     )
 
