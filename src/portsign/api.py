@@ -198,12 +198,12 @@ def _register_routers() -> None:
     from portsign.contracts.api import router as contracts_router
 
     api.add_router("/contracts", contracts_router)
-    from portsign.contracts.templates_api import router as templates_router
-
-    api.add_router("", templates_router)
     from portsign.verification.api import router as verify_router
 
     api.add_router("/verify", verify_router)
+    from portsign.contracts.templates_api import router as templates_router
+
+    api.add_router("", templates_router)
     if settings.SANDBOX:
         api.add_router("/sandbox", sandbox_router)
         api.add_router("/sandbox/bank", sandbox_bank_router)

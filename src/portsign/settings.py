@@ -323,6 +323,10 @@ CONTRACT_MAX_MB = env_int("CONTRACT_MAX_MB", 10, minimum=1)  # within MAX_REQUES
 CONTRACT_MAX_PAGES = env_int("CONTRACT_MAX_PAGES", 300, minimum=1)
 CONTRACT_DEFAULT_DAYS = env_int("CONTRACT_DEFAULT_DAYS", 14, minimum=1)
 CONTRACT_DUE_SOON_DAYS = env_int("CONTRACT_DUE_SOON_DAYS", 3, minimum=1)
+# Public verification (SPEC D6): checks per client address per hour.
+VERIFY_IP_HOURLY_LIMIT = env_int("VERIFY_IP_HOURLY_LIMIT", 60, minimum=1)
+PKI_TSA_POLICY = env_str("PKI_TSA_POLICY", "1.3.6.1.4.1.61234.1.1")
+TOKEN_TTL_DAYS = env_int("TOKEN_TTL_DAYS", 30, minimum=1)
 # Bulk send (批量发送): one template × a CSV/XLSX of rows. Jobs run on Celery workers when a
 # broker is configured; in embedded mode in a background thread of the web process, so the
 # upload returns at once and the progress bar moves; "inline" runs them inside the upload.
@@ -333,10 +337,6 @@ BULK_SEND_RUNNER = env_choice(
 )
 BULK_SEND_MAX_ROWS = env_int("BULK_SEND_MAX_ROWS", 1000, minimum=1)
 BULK_SEND_MAX_MB = env_int("BULK_SEND_MAX_MB", 5, minimum=1)
-# Public verification (SPEC D6): checks per client address per hour.
-VERIFY_IP_HOURLY_LIMIT = env_int("VERIFY_IP_HOURLY_LIMIT", 60, minimum=1)
-PKI_TSA_POLICY = env_str("PKI_TSA_POLICY", "1.3.6.1.4.1.61234.1.1")
-TOKEN_TTL_DAYS = env_int("TOKEN_TTL_DAYS", 30, minimum=1)
 
 LOGGING = {
     "version": 1,
