@@ -209,6 +209,10 @@ def _register_routers() -> None:
     from portsign.webhooks.api import router as webhooks_router
 
     api.add_router("", webhooks_router)
+
+    from portsign.contracts.templates_api import router as templates_router
+
+    api.add_router("", templates_router)
     if settings.SANDBOX:
         api.add_router("/sandbox", sandbox_router)
         api.add_router("/sandbox/bank", sandbox_bank_router)

@@ -347,6 +347,16 @@ WEBHOOK_RETRY_SECONDS = env_int_list(
 )
 # Finished deliveries (delivered or failed) stay in the log this long; `cleanup` drops older.
 WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 30, minimum=1)
+# Bulk send (批量发送): one template × a CSV/XLSX of rows. Jobs run on Celery workers when a
+# broker is configured; in embedded mode in a background thread of the web process, so the
+# upload returns at once and the progress bar moves; "inline" runs them inside the upload.
+BULK_SEND_RUNNER = env_choice(
+    "BULK_SEND_RUNNER",
+    "thread" if CELERY_TASK_ALWAYS_EAGER else "celery",
+    ("celery", "thread", "inline"),
+)
+BULK_SEND_MAX_ROWS = env_int("BULK_SEND_MAX_ROWS", 1000, minimum=1)
+BULK_SEND_MAX_MB = env_int("BULK_SEND_MAX_MB", 5, minimum=1)
 
 LOGGING = {
     "version": 1,

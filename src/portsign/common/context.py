@@ -13,6 +13,7 @@ NAV = [
     ("enterprise", _("Enterprise console"), "enterprises:index"),
     ("seals", _("Seals and signatures"), "seals:index"),
     ("contracts", _("Contracts"), "contracts:index"),
+    ("templates", _("Templates"), "contracts:templates"),
     ("verify", _("Verify a PDF"), "verify"),
 ]
 

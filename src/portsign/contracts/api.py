@@ -29,6 +29,12 @@ from portsign.contracts.domain import (
 )
 from portsign.contracts.domain import contracts as domain
 from portsign.contracts.models import ApprovalRule, Contract, Party, SealApproval
+from portsign.contracts.templates_api import (
+    CREATE_CONTRACT_OPENAPI,
+    SuggestedMarkOut,
+    create_from_template,
+    with_suggested_marks,
+)
 from portsign.enterprises.models import Enterprise
 
 router = Router(tags=["contracts"], auth=AUTH)
@@ -46,6 +52,9 @@ class PartyOut(Schema):
     needs_signature: bool
     signed_at: dt.datetime | None
     reason: str
+    suggested_marks: list[SuggestedMarkOut] = Field(
+        default_factory=list, description="where the template suggests this party seals or signs"
+    )
 
     @staticmethod
     def of(party: Party) -> PartyOut:
@@ -217,8 +226,15 @@ def _fields(raw: str) -> dict[str, Any]:
     return value
 
 
-@router.post("", response={201: ContractOut}, summary="Create a draft from a PDF or Word file")
+@router.post(
+    "",
+    response={201: ContractOut},
+    summary="Create a draft from a PDF or Word file, or from a template in one call (JSON)",
+    openapi_extra=CREATE_CONTRACT_OPENAPI,
+)
 def create(request: HttpRequest) -> Status[ContractOut]:
+    if request.content_type == "application/json":  # from a template, in one call (issue 6)
+        return create_from_template(request)
     actor, data = signed_in_user(request), request.POST
     contract = domain.create_draft(
         actor=actor,
@@ -275,7 +291,8 @@ def list_contracts(
 
 @router.get("/{contract_id}", response=ContractOut, summary="A contract with parties and versions")
 def get_contract(request: HttpRequest, contract_id: str) -> ContractOut:
-    return ContractOut.of(_load(signed_in_user(request), contract_id), versions=True)
+    contract = ContractOut.of(_load(signed_in_user(request), contract_id), versions=True)
+    return with_suggested_marks(contract)
 
 
 @router.post("/{contract_id}/attachments", response={201: ContractOut}, summary="Add an attachment")

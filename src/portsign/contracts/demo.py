@@ -12,7 +12,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from portsign.contracts.domain import contracts
-from portsign.contracts.models import Contract
+from portsign.contracts.models import Contract, Template
 from portsign.enterprises.models import Enterprise
 from portsign.pki import issuance
 from portsign.pki.applications import signing_certificate
@@ -116,3 +116,29 @@ def seed_contract(port: Enterprise, tally: Enterprise) -> Contract:
             enterprise_name=enterprise.name,
         )
     return contracts.send(actor=sender, contract_id=draft.id)
+
+
+def seed_templates(port: Enterprise, tally: Enterprise) -> list[Template]:
+    """The three demo templates (集装箱理货协议 for the tally company, 港口作业合同 and 货运代理协议
+    for the port group), created once: an existing live template of the same name is kept."""
+    from portsign.contracts.demo_templates import DEMO_TEMPLATES, render
+    from portsign.contracts.domain import templates
+
+    owners = {"port": port, "tally": tally}
+    seeded = []
+    for demo in DEMO_TEMPLATES:
+        owner = owners[demo.owner]
+        existing = Template.objects.filter(
+            enterprise=owner, name=demo.name, archived_at__isnull=True
+        ).first()
+        if existing is None:
+            pdf, definition = render(demo)
+            existing = templates.create_template(
+                actor=owner.main_admin,
+                acting_as=owner.id,
+                upload=SimpleUploadedFile(f"{demo.name}.pdf", pdf),
+                name=demo.name,
+                definition=definition,
+            )
+        seeded.append(existing)
+    return seeded

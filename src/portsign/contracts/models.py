@@ -264,3 +264,16 @@ class SealApproval(models.Model):
             )
         ]
         indexes = [models.Index(fields=["status", "party"])]
+
+
+# Templates and bulk sends live in their own module (issue 6 §1–2); imported here so they are
+# models of this app.
+from portsign.contracts.template_models import (  # noqa: E402, F401
+    BulkSend,
+    BulkSendRow,
+    Template,
+    TemplateArea,
+    TemplateContract,
+    TemplateField,
+    TemplateRole,
+)

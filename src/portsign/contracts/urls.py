@@ -27,3 +27,8 @@ urlpatterns = [
         name="decide_approval",
     ),
 ]
+
+# Templates and bulk sends (issue 6 §1–2), matched first: "templates/" is not a contract id.
+from portsign.contracts import template_views  # noqa: E402
+
+urlpatterns = [*template_views.urlpatterns, *urlpatterns]

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from portsign.accounts.demo import DEMO_PASSWORD, seed_accounts
-from portsign.contracts.demo import seed_contract
+from portsign.contracts.demo import seed_contract, seed_templates
 from portsign.enterprises.demo import seed_enterprises
 
 
@@ -29,6 +29,11 @@ class Command(BaseCommand):
             f"  contract “{contract.title}” waits in 待我签署 for {seeded[0].main_admin.phone} "
             f"acting for {seeded[0].name}: {url}/console/contracts/{contract.id}/"
         )
+        for template in seed_templates(seeded[0], seeded[1]):
+            self.stdout.write(
+                f"  template “{template.name}” of {template.enterprise.name}: "
+                f"{url}/console/contracts/templates/{template.id}/"
+            )
         self.stdout.write("")
         self.stdout.write(
             f"PortSign is starting on {url}/  (sandbox outbox: {url}/sandbox/outbox/)"

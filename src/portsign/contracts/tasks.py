@@ -1,0 +1,12 @@
+"""Thin tasks (DESIGN rule 6): fetch, call the domain."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from portsign.contracts.domain.bulk import process
+
+
+@shared_task
+def task_process_bulk_send(*, job_id: str) -> None:
+    process(job_id)
