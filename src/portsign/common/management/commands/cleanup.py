@@ -1,8 +1,9 @@
 """`manage.py cleanup`: delete short-lived rows nobody can use any more.
 
 Expired captchas, one-time codes past the daily-limit window, certificate sign-in challenges
-past the hourly-limit window, old idempotency answers and finished sign-in locks only grow
-otherwise. Safe to run at any time; `make run` runs it on
+past the hourly-limit window, old idempotency answers, finished sign-in locks and certificate
+uploads no application used only grow otherwise. It also sends the one-time notice to holders
+of certificates that expire soon. Safe to run at any time; `make run` runs it on
 start, production should schedule it (e.g. hourly).
 """
 
@@ -19,6 +20,8 @@ from portsign.accounts.models import Captcha, LoginChallenge, SignInThrottle, Ve
 from portsign.common.models import IdempotencyRecord
 from portsign.contracts.domain.contracts import expire_overdue as expire_contracts
 from portsign.enterprises.domain.enterprises import expire_overdue
+from portsign.pki.expiry import send_expiry_notices
+from portsign.pki.materials import drop_unattached
 
 # Codes are kept two days: the daily limit counts today's codes in Asia/Shanghai time.
 CODE_RETENTION = timedelta(days=2)
@@ -31,7 +34,8 @@ class Command(BaseCommand):
     help = (
         "Delete expired captchas, old one-time codes and sign-in challenges, old idempotency "
         "answers and stale locks; "
-        "let unverified enterprises past their deadline lapse and overdue contracts expire."
+        "let unverified enterprises past their deadline lapse and overdue contracts expire; "
+        "forget unused certificate uploads and tell holders of certificates expiring soon."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -53,5 +57,9 @@ class Command(BaseCommand):
             "lapsed": expire_overdue(now=now),
             # Contracts past their signing deadline become 逾期未签 (also on access).
             "contracts_expired": expire_contracts(now=now),
+            # Certificate materials uploaded a day ago and named by no application.
+            "certificate_materials": drop_unattached(now=now),
+            # One notice per certificate, CERTIFICATE_EXPIRY_NOTICE_DAYS before it expires.
+            "certificate_notices": send_expiry_notices(now=now),
         }
         self.stdout.write("cleanup: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
