@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -35,9 +35,6 @@ from portsign.enterprises.domain.deposits import REVERSE_AMOUNT
 from portsign.enterprises.enums import EnterpriseStatus, Permission
 from portsign.enterprises.models import Enterprise
 from portsign.enterprises.rules import membership_of
-
-if TYPE_CHECKING:
-    from portsign.pki.application_details import ApplicationForm
 
 ACTING_SESSION_KEY = "acting_as"
 
@@ -411,24 +408,6 @@ def join_withdraw(request: HttpRequest, request_id: str) -> HttpResponse:
     )
 
 
-def certificate_form(request: HttpRequest, *, default_term: int | None) -> ApplicationForm:
-    """The certificate form's fields (shared with the personal page); an absent term is
-    *default_term* (None on renewal: keep the old certificate's term)."""
-    from portsign.pki.application_details import ApplicationForm
-
-    data = request.POST
-    return ApplicationForm(
-        term_years=data.get("term_years") or default_term,
-        medium=data.get("medium", "cloud"),
-        invoice_title=data.get("invoice_title", ""),
-        invoice_tax_number=data.get("invoice_tax_number", ""),
-        invoice_email=data.get("invoice_email", ""),
-        mail_recipient=data.get("mail_recipient", ""),
-        mail_phone=data.get("mail_phone", ""),
-        mail_address=data.get("mail_address", ""),
-    )
-
-
 def _upload_certificate_materials(request: HttpRequest, user: User) -> list[str]:
     """The console form sends its files with the application: store them first (each is
     checked like an API upload) and name them by id, as an API client would."""
@@ -444,7 +423,7 @@ def _upload_certificate_materials(request: HttpRequest, user: User) -> list[str]
 @require_POST
 def certificate_apply(request: HttpRequest, enterprise_id: str) -> HttpResponse:
     from portsign.pki import applications
-    from portsign.pki.application_details import DEFAULT_TERM
+    from portsign.pki.application_details import DEFAULT_TERM, ApplicationForm
 
     user = signed_in_user(request)
     return _act(
@@ -453,7 +432,7 @@ def certificate_apply(request: HttpRequest, enterprise_id: str) -> HttpResponse:
             actor=user,
             enterprise_id=enterprise_id,
             code=request.POST.get("code", ""),
-            form=certificate_form(request, default_term=DEFAULT_TERM),
+            form=ApplicationForm.from_post(request.POST, default_term=DEFAULT_TERM),
             authorization_code=request.POST.get("authorization_code", ""),
             material_ids=_upload_certificate_materials(request, user),
         ),
@@ -469,6 +448,7 @@ def certificate_renew(
     request: HttpRequest, enterprise_id: str, application_id: str
 ) -> HttpResponse:
     from portsign.pki import applications
+    from portsign.pki.application_details import ApplicationForm
 
     user = signed_in_user(request)
     return _act(
@@ -477,7 +457,7 @@ def certificate_renew(
             actor=user,
             application_id=_enterprise_application(user, enterprise_id, application_id),
             code=request.POST.get("code", ""),
-            form=certificate_form(request, default_term=None),
+            form=ApplicationForm.from_post(request.POST, default_term=None),
         ),
         str(gettext_lazy("The renewal was submitted.")),
         enterprise_id,

@@ -154,7 +154,9 @@ class CertificateOut(Schema):
             )
             if application.medium == CertificateApplication.Medium.UKEY
             else None,
-            materials=[MaterialOut.of(m) for m in application.materials.order_by("created_at")],
+            materials=[
+                MaterialOut.of(m) for m in application.materials.order_by("position", "created_at")
+            ],
             renews=application.renews_id,
             renewable=applications.renewal_problem(application) is None,
             created_at=application.created_at,

@@ -6,6 +6,7 @@ information. Each rule lives here once; the API, the console and renewals all pa
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -37,6 +38,21 @@ class ApplicationForm:
     mail_recipient: str = ""
     mail_phone: str = ""
     mail_address: str = ""
+
+    @classmethod
+    def from_post(cls, data: Mapping[str, str], *, default_term: int | None) -> ApplicationForm:
+        """A console form's fields; an absent term is *default_term* (None when renewing:
+        keep the old certificate's term)."""
+        return cls(
+            term_years=data.get("term_years") or default_term,
+            medium=data.get("medium") or Medium.CLOUD,
+            invoice_title=data.get("invoice_title", ""),
+            invoice_tax_number=data.get("invoice_tax_number", ""),
+            invoice_email=data.get("invoice_email", ""),
+            mail_recipient=data.get("mail_recipient", ""),
+            mail_phone=data.get("mail_phone", ""),
+            mail_address=data.get("mail_address", ""),
+        )
 
 
 @dataclass(frozen=True)

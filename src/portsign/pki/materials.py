@@ -117,14 +117,14 @@ def attach(
             licence.application = application
             licence.save()
             attached.append(licence)
-    for material in claimed:
+    for position, material in enumerate(claimed, start=1):
         taken = CertificateMaterial.objects.filter(pk=material.pk, application__isnull=True).update(
-            application=application
+            application=application, position=position
         )
         if not taken:
             message = _("Upload the files again: some are unknown or already attached.")
             raise Invalid(message, code="material_invalid", fields={"material_ids": message})
-        material.application = application
+        material.application, material.position = application, position
         attached.append(material)
     return attached
 

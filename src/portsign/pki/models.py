@@ -198,4 +198,6 @@ class CertificateMaterial(models.Model):
     sha256 = models.CharField(max_length=64)
     kind = models.CharField(max_length=8)  # jpeg | png | pdf
     size = models.PositiveIntegerField(null=True, blank=True)
+    # Order within the application: the licence first, then the uploads as named.
+    position = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
