@@ -167,3 +167,13 @@ def test_an_unverified_enterprise_gets_no_codes(hierarchy, alice):
     draft = make_enterprise(alice, "Draft Shipping Co., Ltd.", 7, verified=False)
     response = alice.api.post(f"/enterprises/{draft.id}/certificate-authorizations")
     assert (response.status_code, error_code(response)) == (409, "enterprise_not_verified")
+
+
+def test_a_code_is_never_kept_for_idempotent_replay(hierarchy, acme, alice):
+    from portsign.common.models import IdempotencyRecord
+
+    path = f"/enterprises/{acme.id}/certificate-authorizations"
+    first = alice.api.post(path, headers={"Idempotency-Key": "issue-1"}).json()
+    again = alice.api.post(path, headers={"Idempotency-Key": "issue-1"}).json()
+    assert first["code"] != again["code"]
+    assert not IdempotencyRecord.objects.exists()
