@@ -452,11 +452,8 @@ def renewal_problem(
 
 def _lock_for_renewal(old: CertificateApplication) -> None:
     """Recheck under a lock on the old application, so two renewals cannot both pass."""
-    locked = (
-        CertificateApplication.objects.select_for_update()
-        .select_related("certificate")
-        .get(pk=old.pk)
-    )
+    # No select_related: PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+    locked = CertificateApplication.objects.select_for_update().get(pk=old.pk)
     problem = renewal_problem(locked)
     if problem is not None:
         raise problem
