@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 
 from portsign.accounts.models import User
 from portsign.accounts.validators import normalize_email, normalize_phone
-from portsign.common.errors import Invalid
+from portsign.common.errors import Conflict, Invalid
 from portsign.common.text import clean_text
+from portsign.enterprises.enums import EnterpriseStatus
 from portsign.enterprises.models import Enterprise
 from portsign.pki.models import CertificateApplication
 
@@ -72,6 +73,15 @@ class Details:
     invoice_tax_number: str
     invoice_email: str
     mailing: Mailing | None
+
+
+def require_verified(enterprise: Enterprise) -> None:
+    """Only a verified enterprise gets certificates (and authorization codes for them)."""
+    if enterprise.status != EnterpriseStatus.VERIFIED:
+        raise Conflict(
+            _("Verify the enterprise before applying for its certificate."),
+            code="enterprise_not_verified",
+        )
 
 
 def _invalid(field: str, code: str, message: str) -> Invalid:

@@ -33,11 +33,16 @@ from portsign.backoffice.registry import ReviewKind, register
 from portsign.common.audit import record_event
 from portsign.common.errors import Conflict, Forbidden, NotFound
 from portsign.common.notify.outbox import queue_message
-from portsign.enterprises.enums import EnterpriseStatus, Permission
+from portsign.enterprises.enums import Permission
 from portsign.enterprises.models import Enterprise, Membership
 from portsign.enterprises.rules import enterprise_for, membership_of
 from portsign.pki import authorizations, issuance, materials
-from portsign.pki.application_details import ApplicationForm, Details, clean_details
+from portsign.pki.application_details import (
+    ApplicationForm,
+    Details,
+    clean_details,
+    require_verified,
+)
 from portsign.pki.models import (
     CertificateApplication,
     CertificateAuthorization,
@@ -68,14 +73,6 @@ def _require_real_name(actor: User) -> None:
         raise Conflict(_("Verify your real name first."), code="real_name_required")
 
 
-def _require_verified(enterprise: Enterprise) -> None:
-    if enterprise.status != EnterpriseStatus.VERIFIED:
-        raise Conflict(
-            _("Verify the enterprise before applying for its certificate."),
-            code="enterprise_not_verified",
-        )
-
-
 def _applying_for(
     actor: User, enterprise_id: str | None, authorization_code: str
 ) -> tuple[Enterprise | None, CertificateAuthorization | None]:
@@ -85,7 +82,7 @@ def _applying_for(
         return None, None
     membership = membership_of(user=actor, enterprise_id=enterprise_id)  # 404 for outsiders
     enterprise = membership.enterprise
-    _require_verified(enterprise)
+    require_verified(enterprise)
     if Permission.MANAGE_ENTERPRISE in membership.role.permissions:
         return enterprise, None  # administrators need no code, and do not spend one
     if not authorizations.normalize(authorization_code):
@@ -473,7 +470,7 @@ def renew(
     old = _managed(actor=actor, application_id=application_id)
     _require_real_name(actor)
     if old.enterprise is not None:
-        _require_verified(old.enterprise)
+        require_verified(old.enterprise)
     problem = renewal_problem(old)
     if problem is not None:
         raise problem

@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 
 from portsign.accounts.models import User
 from portsign.common.audit import record_event
-from portsign.common.errors import Conflict, Invalid
-from portsign.enterprises.enums import EnterpriseStatus, Permission
+from portsign.common.errors import Invalid
+from portsign.enterprises.enums import Permission
 from portsign.enterprises.rules import enterprise_for
+from portsign.pki.application_details import require_verified
 from portsign.pki.models import CertificateAuthorization
 
 # No 0/O, 1/I/L: the code is read aloud or copied from a screen by hand.
@@ -47,11 +48,7 @@ def issue_authorization(*, actor: User, enterprise_id: str) -> tuple[Certificate
     enterprise = enterprise_for(
         user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_ENTERPRISE
     )
-    if enterprise.status != EnterpriseStatus.VERIFIED:
-        raise Conflict(
-            _("Verify the enterprise before applying for its certificate."),
-            code="enterprise_not_verified",
-        )
+    require_verified(enterprise)
     code = "".join(secrets.choice(ALPHABET) for _i in range(LENGTH))
     with transaction.atomic():
         row = CertificateAuthorization.objects.create(
