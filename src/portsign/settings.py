@@ -319,6 +319,10 @@ if PKI_KEK == "pkcs11" and not PKCS11_PIN_FILE:
 CERTIFICATE_APPROVAL = env_choice(
     "CERTIFICATE_APPROVAL", "auto", ("auto", "enterprise_admin", "back_office")
 )
+# How long an enterprise's certificate authorization code (证书授权码) may be used, in days.
+CERTIFICATE_AUTH_CODE_DAYS = env_int("CERTIFICATE_AUTH_CODE_DAYS", 30, minimum=1)
+# `manage.py cleanup` tells a certificate's holder this many days before it expires (once).
+CERTIFICATE_EXPIRY_NOTICE_DAYS = env_int("CERTIFICATE_EXPIRY_NOTICE_DAYS", 30, minimum=1)
 # Seals (SPEC C2): how many live seals an enterprise, and signatures a person, may keep.
 SEAL_QUOTA = env_int("SEAL_QUOTA", 20, minimum=1)
 SIGNATURE_QUOTA = env_int("SIGNATURE_QUOTA", 10, minimum=1)

@@ -20,6 +20,12 @@ urlpatterns = [
     path("me/verification/", views.verification_view, name="verification"),
     path("me/tokens/", views.token_create_view, name="token_create"),
     path("me/tokens/<str:token_id>/revoke/", views.token_revoke_view, name="token_revoke"),
+    path("me/certificates/", views.certificate_apply_view, name="certificate_apply"),
+    path(
+        "me/certificates/<str:application_id>/renew/",
+        views.certificate_renew_view,
+        name="certificate_renew",
+    ),
     path(
         "me/login-certificates/<str:binding_id>/unbind/",
         views.login_certificate_unbind_view,

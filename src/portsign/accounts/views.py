@@ -11,7 +11,7 @@ from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -27,9 +27,11 @@ from portsign.accounts.domain.codes import request_code
 from portsign.accounts.enums import VerificationMethod
 from portsign.accounts.models import Captcha, User
 from portsign.common.cn_ids import mask_id_number
-from portsign.common.errors import DomainError, RateLimited
+from portsign.common.errors import DomainError, NotFound, RateLimited
 from portsign.common.qr import qr_svg
+from portsign.pki import applications as certificate_applications
 from portsign.pki import login_certificates
+from portsign.pki.application_details import DEFAULT_TERM, TERMS, ApplicationForm
 
 BACKEND = "portsign.accounts.backends.AccountBackend"
 
@@ -206,6 +208,10 @@ def _profile(request: HttpRequest, **extra: Any) -> HttpResponse:
             for b in login_certificates.login_certificates_of(user=user)
         ],
         "public_url": settings.PUBLIC_URL,
+        "certificates": certificate_applications.rows(
+            certificate_applications.personal_applications(actor=user)[:20]
+        ),
+        "certificate_terms": TERMS,
         **extra,
     }
     return render(request, "accounts/profile.html", context)
@@ -218,13 +224,15 @@ def profile_view(request: HttpRequest) -> HttpResponse:
 
 
 def _profile_action(
-    request: HttpRequest, form: str, call: Callable[[], Any], done: str
+    request: HttpRequest, form: str, call: Callable[[], Any], done: str, anchor: str = ""
 ) -> HttpResponse:
     _result, exc = _attempt(call)
+    if isinstance(exc, NotFound):
+        raise Http404
     if exc is not None:
         return _profile(request, form=form, values=request.POST, **_errors(exc))
     messages.success(request, done)
-    return redirect("accounts:profile")
+    return redirect(reverse("accounts:profile") + anchor)
 
 
 @login_required
@@ -331,3 +339,38 @@ def login_certificate_unbind_view(request: HttpRequest, binding_id: str) -> Http
         return HttpResponse(status=404)
     messages.success(request, _("The sign-in certificate was unbound and revoked."))
     return redirect(reverse("accounts:profile") + "#login-certificates")
+
+
+@login_required
+@require_POST
+def certificate_apply_view(request: HttpRequest) -> HttpResponse:
+    """Apply for one's personal cloud certificate (SPEC C5)."""
+    return _profile_action(
+        request,
+        "certificate",
+        lambda: certificate_applications.apply(
+            actor=signed_in_user(request),
+            enterprise_id=None,
+            code=request.POST.get("code", ""),
+            form=ApplicationForm.from_post(request.POST, default_term=DEFAULT_TERM),
+        ),
+        _("The certificate application was submitted."),
+        "#certificates",
+    )
+
+
+@login_required
+@require_POST
+def certificate_renew_view(request: HttpRequest, application_id: str) -> HttpResponse:
+    return _profile_action(
+        request,
+        "certificate_renew",
+        lambda: certificate_applications.renew(
+            actor=signed_in_user(request),
+            application_id=application_id,
+            code=request.POST.get("code", ""),
+            form=ApplicationForm.from_post(request.POST, default_term=None),
+        ),
+        _("The renewal was submitted."),
+        "#certificates",
+    )

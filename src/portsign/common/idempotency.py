@@ -7,8 +7,9 @@ finds the row still unanswered and gets 409 instead of running the write twice. 
 Only signed-in callers get replays, keyed by their *current* credential (a revoked token
 replays nothing: the request goes through and meets 401). Credential endpoints under
 /api/v1/auth/ are excluded because their answers carry raw bearer tokens, which are never
-stored anywhere. Other answers marked `Cache-Control: no-store` (a webhook's signing secret,
-shown once) are not kept either: a repeat learns that the write was done, not its answer.
+stored anywhere; so is issuing a certificate authorization code, shown once and kept only as
+a hash. Other answers marked `Cache-Control: no-store` (a webhook's signing secret, shown once)
+are not kept either: a repeat learns that the write was done, not its answer.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from portsign.common.models import IdempotencyRecord
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_STORED_BODY = 1_000_000
 EXCLUDED_PREFIX = "/api/v1/auth/"
+EXCLUDED_SUFFIX = "/certificate-authorizations"
 
 
 def _principal(request: HttpRequest) -> str | None:
@@ -54,7 +56,7 @@ class IdempotencyMiddleware:
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key or request.method not in WRITE_METHODS or not request.path.startswith("/api/"):
             return self.get_response(request)
-        if request.path.startswith(EXCLUDED_PREFIX):
+        if request.path.startswith(EXCLUDED_PREFIX) or request.path.endswith(EXCLUDED_SUFFIX):
             return self.get_response(request)
         principal = _principal(request)
         if principal is None:

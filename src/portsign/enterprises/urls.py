@@ -16,6 +16,16 @@ urlpatterns = [
     path("<str:enterprise_id>/join/", views.join_apply, name="join_apply"),
     path("<str:enterprise_id>/materials/", views.materials_upload, name="materials"),
     path("<str:enterprise_id>/certificates/", views.certificate_apply, name="certificate_apply"),
+    path(
+        "<str:enterprise_id>/certificates/<str:application_id>/renew/",
+        views.certificate_renew,
+        name="certificate_renew",
+    ),
+    path(
+        "<str:enterprise_id>/certificate-authorizations/",
+        views.certificate_authorization,
+        name="certificate_authorization",
+    ),
     path("<str:enterprise_id>/letter.pdf", views.letter_pdf, name="letter_pdf"),
     path("<str:enterprise_id>/letter/", views.letter_upload, name="letter_upload"),
     path("<str:enterprise_id>/legal-rep/", views.legal_rep_start, name="legal_rep_start"),

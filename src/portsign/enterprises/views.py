@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portsign.accounts.backends import signed_in_user
 from portsign.accounts.domain.codes import mask_address
+from portsign.accounts.models import User
 from portsign.backoffice import domain as backoffice
 from portsign.common.errors import DomainError, NotFound
 from portsign.common.qr import qr_svg
@@ -32,6 +33,7 @@ from portsign.enterprises.domain import (
 )
 from portsign.enterprises.domain.deposits import REVERSE_AMOUNT
 from portsign.enterprises.enums import EnterpriseStatus, Permission
+from portsign.enterprises.models import Enterprise
 from portsign.enterprises.rules import membership_of
 
 ACTING_SESSION_KEY = "acting_as"
@@ -113,6 +115,10 @@ def create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def detail(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    return _detail_page(request, enterprise_id)
+
+
+def _detail_page(request: HttpRequest, enterprise_id: str, **extra: Any) -> HttpResponse:
     user = signed_in_user(request)
     try:
         membership = membership_of(user=user, enterprise_id=enterprise_id, include_expired=True)
@@ -156,21 +162,39 @@ def detail(request: HttpRequest, enterprise_id: str) -> HttpResponse:
                 else []
             ),
             "permissions": Permission.choices,
-            "certificates": _certificates(enterprise.id) if live else [],
+            **_certificate_context(user, enterprise, live=live, can_verify=can_verify),
+            **extra,
         },
     )
 
 
-def _certificates(enterprise_id: str) -> list[tuple[object, str]]:
-    from portsign.pki.applications import STATUS_LABELS, public_status
-    from portsign.pki.models import CertificateApplication
+def _certificate_context(
+    user: User, enterprise: Enterprise, *, live: bool, can_verify: bool
+) -> dict[str, Any]:
+    """The certificate section: every member sees the applications and may apply (members
+    who are not administrators with an authorization code); administrators also renew and
+    issue authorization codes."""
+    from portsign.pki import applications, authorizations
+    from portsign.pki.application_details import TERMS
 
-    rows = (
-        CertificateApplication.objects.select_related("certificate")
-        .filter(enterprise_id=enterprise_id)
-        .order_by("-created_at")[:20]
-    )
-    return [(row, str(STATUS_LABELS[public_status(row)])) for row in rows]
+    if not live or enterprise.status != EnterpriseStatus.VERIFIED:
+        return {"certificates": []}
+    found = applications.enterprise_applications(actor=user, enterprise_id=enterprise.id)
+    return {
+        "certificates": applications.rows(found[:20]),
+        "certificate_terms": TERMS,
+        "auth_code_days": settings.CERTIFICATE_AUTH_CODE_DAYS,
+        "certificate_authorizations": (
+            [
+                (row, authorizations.status_of(row))
+                for row in authorizations.authorizations_of(
+                    actor=user, enterprise_id=enterprise.id
+                )[:20]
+            ]
+            if can_verify
+            else []
+        ),
+    }
 
 
 def _form_action(
@@ -385,24 +409,89 @@ def join_withdraw(request: HttpRequest, request_id: str) -> HttpResponse:
     )
 
 
+def _upload_certificate_materials(request: HttpRequest, user: User) -> list[str]:
+    """The console form sends its files with the application: store them first (each is
+    checked like an API upload) and name them by id, as an API client would."""
+    from portsign.pki import materials as certificate_materials
+
+    return [
+        certificate_materials.upload_material(actor=user, upload=upload).id
+        for upload in request.FILES.getlist("materials")
+    ]
+
+
 @login_required
 @require_POST
 def certificate_apply(request: HttpRequest, enterprise_id: str) -> HttpResponse:
     from portsign.pki import applications
+    from portsign.pki.application_details import DEFAULT_TERM, ApplicationForm
 
+    user = signed_in_user(request)
     return _act(
         request,
         lambda: applications.apply(
-            actor=signed_in_user(request),
+            actor=user,
             enterprise_id=enterprise_id,
             code=request.POST.get("code", ""),
-            invoice_title=request.POST.get("invoice_title", ""),
-            invoice_tax_number=request.POST.get("invoice_tax_number", ""),
+            form=ApplicationForm.from_post(request.POST, default_term=DEFAULT_TERM),
+            authorization_code=request.POST.get("authorization_code", ""),
+            material_ids=_upload_certificate_materials(request, user),
         ),
         str(gettext_lazy("The certificate application was submitted.")),
         enterprise_id,
         "#certificates",
     )
+
+
+@login_required
+@require_POST
+def certificate_renew(
+    request: HttpRequest, enterprise_id: str, application_id: str
+) -> HttpResponse:
+    from portsign.pki import applications
+    from portsign.pki.application_details import ApplicationForm
+
+    user = signed_in_user(request)
+    return _act(
+        request,
+        lambda: applications.renew(
+            actor=user,
+            application_id=_enterprise_application(user, enterprise_id, application_id),
+            code=request.POST.get("code", ""),
+            form=ApplicationForm.from_post(request.POST, default_term=None),
+        ),
+        str(gettext_lazy("The renewal was submitted.")),
+        enterprise_id,
+        "#certificates",
+    )
+
+
+def _enterprise_application(user: User, enterprise_id: str, application_id: str) -> str:
+    """The application id if it is this enterprise's (the URL names both); else 404."""
+    from portsign.pki import applications
+
+    application = applications.application_for(actor=user, application_id=application_id)
+    if application.enterprise_id != enterprise_id:
+        raise NotFound()
+    return application.id
+
+
+@login_required
+@require_POST
+def certificate_authorization(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    """Issue an authorization code and show it on the page this once (it is not stored)."""
+    from portsign.pki import authorizations
+
+    try:
+        row, code = authorizations.issue_authorization(
+            actor=signed_in_user(request), enterprise_id=enterprise_id
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return _back(enterprise_id, "#certificates")
+    return _detail_page(request, enterprise_id, new_authorization_code=code, new_authorization=row)
 
 
 @login_required

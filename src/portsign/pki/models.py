@@ -92,14 +92,43 @@ class LoginCertificate(models.Model):
         indexes = [models.Index(fields=["user", "unbound_at"])]
 
 
+class CertificateAuthorization(models.Model):
+    """A single-use certificate authorization code (证书授权码, seed 003): an enterprise
+    administrator hands it to a member who is not an administrator, who may then apply for the
+    enterprise's certificate as its handler (经办人). Only a keyed hash of the code is kept."""
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", on_delete=models.CASCADE, related_name="+"
+    )
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["enterprise", "created_at"])]
+
+
 class CertificateApplication(models.Model):
-    """A person's or an enterprise's application for a cloud certificate (SPEC C5, seed 003):
-    confirmed by the applicant with an SMS code, approved per policy, then issued."""
+    """A person's or an enterprise's application for a certificate (SPEC C5, seed 003):
+    certificate, invoice and mailing information, materials, confirmed by the applicant with
+    an SMS code, approved per policy, then issued (cloud) or handed to offline delivery (UKey)."""
 
     class Status(models.TextChoices):
         PENDING = "pending"  # waiting for approval
         ISSUED = "issued"
+        # Approved UKey certificate: the token is prepared and mailed offline.
+        PENDING_DELIVERY = "pending_delivery"
         REJECTED = "rejected"
+
+    class Medium(models.TextChoices):
+        CLOUD = "cloud"  # key in PortSign's vault: the only kind that signs on PortSign
+        UKEY = "ukey"  # hardware token mailed to the applicant
 
     id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
     applicant = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
@@ -111,9 +140,28 @@ class CertificateApplication(models.Model):
         on_delete=models.PROTECT,
         related_name="certificates",
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    term_years = models.PositiveSmallIntegerField(default=2)
+    medium = models.CharField(max_length=8, choices=Medium.choices, default=Medium.CLOUD)
     invoice_title = models.CharField(max_length=100, blank=True)
     invoice_tax_number = models.CharField(max_length=20, blank=True)
+    invoice_email = models.EmailField(blank=True)
+    # Mailing information: UKey only (a cloud certificate has nothing to mail).
+    mail_recipient = models.CharField(max_length=50, blank=True)
+    mail_phone = models.CharField(max_length=20, blank=True)
+    mail_address = models.CharField(max_length=200, blank=True)
+    # The authorization code a non-administrator handler applied with.
+    authorization = models.OneToOneField(
+        CertificateAuthorization,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="application",
+    )
+    # A renewal names the application whose certificate it renews.
+    renews = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewals"
+    )
     certificate = models.OneToOneField(
         IssuedCertificate,
         null=True,
@@ -127,3 +175,29 @@ class CertificateApplication(models.Model):
     decision_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # When the holder was told the certificate expires soon (sent once).
+    expiry_notified_at = models.DateTimeField(null=True, blank=True)
+
+
+class CertificateMaterial(models.Model):
+    """A file that goes with a certificate application: uploaded first (unattached, by its
+    uploader), attached when the application is made. The enterprise's business licence from
+    its verification is attached automatically and shares the stored (content-addressed) file."""
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    uploaded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    application = models.ForeignKey(
+        CertificateApplication,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="materials",
+    )
+    label = models.CharField(max_length=20)  # business_licence | material
+    path = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    kind = models.CharField(max_length=8)  # jpeg | png | pdf
+    size = models.PositiveIntegerField(null=True, blank=True)
+    # Order within the application: the licence first, then the uploads as named.
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -45,3 +45,15 @@ document.querySelectorAll("form.draw-form").forEach((form) => {
     }, "image/png");
   });
 });
+
+// Parts of a form that apply to one choice only, e.g. mailing details for a UKey:
+// <fieldset data-show-for="medium=ukey"> shows while the form's `medium` is `ukey`.
+// Without script every part stays visible, and the server ignores what does not apply.
+document.querySelectorAll("[data-show-for]").forEach((part) => {
+  const [name, value] = part.dataset.showFor.split("=");
+  const choice = part.closest("form")?.querySelector(`[name="${name}"]`);
+  if (!choice) return;
+  const sync = () => { part.hidden = choice.value !== value; };
+  choice.addEventListener("change", sync);
+  sync();
+});

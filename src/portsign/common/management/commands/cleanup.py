@@ -1,9 +1,10 @@
 """`manage.py cleanup`: delete short-lived rows nobody can use any more.
 
 Expired captchas, one-time codes past the daily-limit window, certificate sign-in challenges
-past the hourly-limit window, old idempotency answers, finished sign-in locks and old webhook
-deliveries only grow otherwise. It also sends webhook retries that are due (embedded mode has
-no broker to wait with). Safe to run at any time; `make run` runs it on
+past the hourly-limit window, old idempotency answers, finished sign-in locks, old webhook
+deliveries and certificate uploads no application used only grow otherwise. It also sends
+webhook retries that are due (embedded mode has no broker to wait with) and the one-time notice
+to holders of certificates that expire soon. Safe to run at any time; `make run` runs it on
 start, production should schedule it (e.g. hourly).
 """
 
@@ -22,6 +23,8 @@ from portsign.contracts.domain.contracts import expire_overdue as expire_contrac
 from portsign.contracts.domain.followup import send_due_reminders
 from portsign.enterprises.domain.enterprises import expire_overdue
 from portsign.webhooks.domain.deliveries import deliver_due, forget_old
+from portsign.pki.expiry import send_expiry_notices
+from portsign.pki.materials import drop_unattached
 
 # Codes are kept two days: the daily limit counts today's codes in Asia/Shanghai time.
 CODE_RETENTION = timedelta(days=2)
@@ -35,7 +38,8 @@ class Command(BaseCommand):
         "Delete expired captchas, old one-time codes and sign-in challenges, old idempotency "
         "answers and stale locks; "
         "let unverified enterprises past their deadline lapse and overdue contracts expire; "
-        "send due webhook retries and drop old webhook deliveries."
+        "send due webhook retries, drop old webhook deliveries, forget unused certificate "
+        "uploads and tell holders of certificates expiring soon."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -62,5 +66,9 @@ class Command(BaseCommand):
             # Webhook retries whose time has come: embedded mode has no broker to wait with.
             "webhooks_due": deliver_due(),
             "webhooks_forgotten": forget_old(now=now),
+            # Certificate materials uploaded a day ago and named by no application.
+            "certificate_materials": drop_unattached(now=now),
+            # One notice per certificate, CERTIFICATE_EXPIRY_NOTICE_DAYS before it expires.
+            "certificate_notices": send_expiry_notices(now=now),
         }
         self.stdout.write("cleanup: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
