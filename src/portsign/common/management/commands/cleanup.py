@@ -22,9 +22,9 @@ from portsign.common.models import IdempotencyRecord
 from portsign.contracts.domain.contracts import expire_overdue as expire_contracts
 from portsign.contracts.domain.followup import send_due_reminders
 from portsign.enterprises.domain.enterprises import expire_overdue
-from portsign.webhooks.domain.deliveries import deliver_due, forget_old
 from portsign.pki.expiry import send_expiry_notices
 from portsign.pki.materials import drop_unattached
+from portsign.webhooks.domain.deliveries import deliver_due, forget_old
 
 # Codes are kept two days: the daily limit counts today's codes in Asia/Shanghai time.
 CODE_RETENTION = timedelta(days=2)
