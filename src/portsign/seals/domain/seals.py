@@ -372,7 +372,11 @@ def update_seal(
     """Rename, re-code or re-shape (generated seals are redrawn), disable or enable."""
     with transaction.atomic():
         seal = managed_seal(actor=actor, seal_id=seal_id)
-        seal = Seal.objects.select_for_update().select_related("enterprise").get(pk=seal.pk)
+        seal = (
+            Seal.objects.select_for_update(of=("self",))
+            .select_related("enterprise")
+            .get(pk=seal.pk)
+        )
         changed: dict[str, str] = {}
         if name is not None:
             seal.name = seal_label(name, SealKind(seal.kind))
