@@ -4,8 +4,6 @@ functions as the API; the acting identity is the header switcher's."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portsign.accounts.backends import signed_in_user
 from portsign.common.errors import DomainError, NotFound
+from portsign.common.forms import run_action
 from portsign.common.models import AuditEvent
 from portsign.contracts.domain import approvals, boxes, followup, signing, voiding
 from portsign.contracts.domain import contracts as domain
@@ -28,18 +27,6 @@ from portsign.enterprises.views import ACTING_SESSION_KEY
 
 def _acting(request: HttpRequest) -> str:
     return str(request.session.get(ACTING_SESSION_KEY, "personal"))
-
-
-def _run(request: HttpRequest, call: Callable[[], Any], done: str, back: str) -> HttpResponse:
-    try:
-        call()
-    except NotFound as exc:
-        raise Http404 from exc
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, done)
-    return redirect(back)
 
 
 def _date(raw: str, *, end_of_day: bool = False) -> dt.datetime | None:
@@ -201,7 +188,7 @@ def _back(contract_id: str) -> str:
 @require_POST
 def add_party(request: HttpRequest, contract_id: str) -> HttpResponse:
     data = request.POST
-    return _run(
+    return run_action(
         request,
         lambda: domain.add_party(
             actor=signed_in_user(request),
@@ -221,7 +208,7 @@ def add_party(request: HttpRequest, contract_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def remove_party(request: HttpRequest, contract_id: str, party_id: str) -> HttpResponse:
-    return _run(
+    return run_action(
         request,
         lambda: domain.remove_party(
             actor=signed_in_user(request), contract_id=contract_id, party_id=party_id
@@ -234,7 +221,7 @@ def remove_party(request: HttpRequest, contract_id: str, party_id: str) -> HttpR
 @login_required
 @require_POST
 def attach(request: HttpRequest, contract_id: str) -> HttpResponse:
-    return _run(
+    return run_action(
         request,
         lambda: domain.add_attachment(
             actor=signed_in_user(request),
@@ -250,7 +237,7 @@ def attach(request: HttpRequest, contract_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def send(request: HttpRequest, contract_id: str) -> HttpResponse:
-    return _run(
+    return run_action(
         request,
         lambda: domain.send(actor=signed_in_user(request), contract_id=contract_id),
         _("The contract was sent for signing."),
@@ -261,7 +248,7 @@ def send(request: HttpRequest, contract_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def revoke(request: HttpRequest, contract_id: str) -> HttpResponse:
-    return _run(
+    return run_action(
         request,
         lambda: domain.revoke(
             actor=signed_in_user(request),
@@ -276,7 +263,7 @@ def revoke(request: HttpRequest, contract_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def reject(request: HttpRequest, contract_id: str) -> HttpResponse:
-    return _run(
+    return run_action(
         request,
         lambda: domain.reject(
             actor=signed_in_user(request),
@@ -322,7 +309,7 @@ def confirm_intent(request: HttpRequest, intent_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def remind(request: HttpRequest, contract_id: str) -> HttpResponse:
-    return _run(
+    return run_action(
         request,
         lambda: followup.remind(actor=signed_in_user(request), contract_id=contract_id),
         _("The parties were reminded."),
@@ -337,7 +324,7 @@ def extend(request: HttpRequest, contract_id: str) -> HttpResponse:
     if deadline is None:
         messages.error(request, _("Choose the new deadline."))
         return redirect(_back(contract_id))
-    return _run(
+    return run_action(
         request,
         lambda: followup.extend_deadline(
             actor=signed_in_user(request), contract_id=contract_id, deadline=deadline
@@ -370,7 +357,7 @@ def void(request: HttpRequest, contract_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def ask_approval(request: HttpRequest, contract_id: str) -> HttpResponse:
-    return _run(
+    return run_action(
         request,
         lambda: approvals.request_approval(
             actor=signed_in_user(request),
@@ -388,7 +375,7 @@ def ask_approval(request: HttpRequest, contract_id: str) -> HttpResponse:
 @require_POST
 def decide_approval(request: HttpRequest, contract_id: str, approval_id: str) -> HttpResponse:
     approve = request.POST.get("decision") == "approve"
-    return _run(
+    return run_action(
         request,
         lambda: approvals.decide(
             actor=signed_in_user(request),

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from portsign.accounts.backends import signed_in_user
-from portsign.common.errors import DomainError, NotFound
+from portsign.common.errors import NotFound
+from portsign.common.forms import run_action
 from portsign.enterprises.domain import enterprises, members
 from portsign.enterprises.enums import EnterpriseStatus, Permission
 from portsign.enterprises.rules import membership_of
@@ -22,19 +21,6 @@ from portsign.seals.domain import holders, scans
 from portsign.seals.domain import seals as seal_domain
 
 ENTERPRISE_KIND_CHOICES = [(k.value, k.label) for k in seal_domain.ENTERPRISE_KINDS]
-
-
-def _run(request: HttpRequest, call: Callable[[], Any], done: str, back: str) -> HttpResponse:
-    """Run a domain action from a form; show its error, or *done*, and go back to *back*."""
-    try:
-        call()
-    except NotFound as exc:
-        raise Http404 from exc
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, done)
-    return redirect(back)
 
 
 def _enterprise_page(enterprise_id: str) -> str:
@@ -118,7 +104,7 @@ def create(request: HttpRequest, enterprise_id: str) -> HttpResponse:
                 code=data.get("code", ""),
             )
 
-    return _run(request, call, _("The seal was created."), _enterprise_page(enterprise_id))
+    return run_action(request, call, _("The seal was created."), _enterprise_page(enterprise_id))
 
 
 @login_required
@@ -126,7 +112,7 @@ def create(request: HttpRequest, enterprise_id: str) -> HttpResponse:
 def update(request: HttpRequest, seal_id: str) -> HttpResponse:
     user, data = signed_in_user(request), request.POST
     back = request.POST.get("back", "")
-    return _run(
+    return run_action(
         request,
         lambda: seal_domain.update_seal(
             actor=user,
@@ -144,7 +130,7 @@ def update(request: HttpRequest, seal_id: str) -> HttpResponse:
 @require_POST
 def delete(request: HttpRequest, seal_id: str) -> HttpResponse:
     back = request.POST.get("back", "")
-    return _run(
+    return run_action(
         request,
         lambda: seal_domain.delete_seal(actor=signed_in_user(request), seal_id=seal_id),
         _("The seal was deleted."),
@@ -155,7 +141,7 @@ def delete(request: HttpRequest, seal_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def grant(request: HttpRequest, seal_id: str) -> HttpResponse:
-    return _run(
+    return run_action(
         request,
         lambda: holders.grant(
             actor=signed_in_user(request),
@@ -171,7 +157,7 @@ def grant(request: HttpRequest, seal_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def remove_holders(request: HttpRequest, seal_id: str) -> HttpResponse:
-    return _run(
+    return run_action(
         request,
         lambda: holders.remove(
             actor=signed_in_user(request),
@@ -187,7 +173,7 @@ def remove_holders(request: HttpRequest, seal_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def scan_upload(request: HttpRequest, enterprise_id: str) -> HttpResponse:
-    return _run(
+    return run_action(
         request,
         lambda: scans.submit_scan(
             actor=signed_in_user(request),
@@ -205,7 +191,7 @@ def scan_upload(request: HttpRequest, enterprise_id: str) -> HttpResponse:
 @require_POST
 def signature_create(request: HttpRequest) -> HttpResponse:
     upload = request.FILES.get("file")
-    return _run(
+    return run_action(
         request,
         lambda: seal_domain.create_signature(
             actor=signed_in_user(request),

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portsign.accounts.backends import signed_in_user
 from portsign.common.errors import DomainError, Forbidden, NotFound
+from portsign.common.forms import run_action
 from portsign.contracts.events import EVENTS
 from portsign.webhooks.domain import deliveries, endpoints
 from portsign.webhooks.models import Endpoint
@@ -36,17 +37,6 @@ def _guarded(call: Callable[[], Any]) -> Any:
         raise Http404 from exc
     except Forbidden as exc:
         raise PermissionDenied(str(exc.message)) from exc
-
-
-def _run(request: HttpRequest, call: Callable[[], Any], done: str, back: str) -> HttpResponse:
-    """Run a domain action from a form; show its error, or *done*, and go back to *back*."""
-    try:
-        _guarded(call)
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, done)
-    return redirect(back)
 
 
 def _enterprise_page(enterprise_id: str) -> str:
@@ -123,7 +113,7 @@ def update(request: HttpRequest, endpoint_id: str) -> HttpResponse:
     user, data = signed_in_user(request), request.POST
     active = {"on": True, "off": False}.get(data.get("active", ""))
     endpoint = _guarded(lambda: endpoints.manageable_endpoint(actor=user, endpoint_id=endpoint_id))
-    return _run(
+    return run_action(
         request,
         lambda: endpoints.update_endpoint(
             actor=user,
@@ -142,7 +132,7 @@ def update(request: HttpRequest, endpoint_id: str) -> HttpResponse:
 def delete(request: HttpRequest, endpoint_id: str) -> HttpResponse:
     user = signed_in_user(request)
     endpoint = _guarded(lambda: endpoints.manageable_endpoint(actor=user, endpoint_id=endpoint_id))
-    return _run(
+    return run_action(
         request,
         lambda: endpoints.delete_endpoint(actor=user, endpoint_id=endpoint_id),
         _("The webhook was deleted."),
@@ -172,7 +162,7 @@ def log(request: HttpRequest, endpoint_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def redeliver(request: HttpRequest, endpoint_id: str, delivery_id: str) -> HttpResponse:
-    return _run(
+    return run_action(
         request,
         lambda: deliveries.redeliver(
             actor=signed_in_user(request), endpoint_id=endpoint_id, delivery_id=delivery_id

@@ -1,0 +1,25 @@
+"""One way console forms run a domain action (DESIGN: same domain functions as the API)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from portsign.common.errors import DomainError, NotFound
+
+
+def run_action(request: HttpRequest, call: Callable[[], Any], done: str, back: str) -> HttpResponse:
+    """Run *call*; show its error (another tenant's object is a 404 page) or *done*; go *back*."""
+    try:
+        call()
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, done)
+    return redirect(back)
