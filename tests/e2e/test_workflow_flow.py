@@ -7,12 +7,14 @@ import pytest
 from playwright.sync_api import expect
 
 from portsign.contracts.domain import approvals
+from portsign.contracts.domain.documents import read_document
 from portsign.contracts.models import Contract
 from tests.contracts.conftest import contract_seal, give_certificate, pdf_bytes
 from tests.e2e.test_contract_flow import _sign_here
 from tests.e2e.test_seals_flow import _signed_in
 from tests.helpers import make_enterprise, make_person
 from tests.seals.conftest import add_member
+from tests.verifiers import assert_verifiers_accept
 
 pytestmark = pytest.mark.e2e
 
@@ -82,3 +84,9 @@ def test_approve_a_seal_use_then_void(browser, live_server, tmp_path, settings):
     expect(page.get_by_test_id("void-statement")).to_have_count(1)
     signer_context.close()
     context.close()
+    # Both signed PDFs pass the independent verifiers.
+    for number, made in enumerate((contract_id, statement_id)):
+        folder = tmp_path / f"verify-{number}"
+        folder.mkdir()
+        pdf = read_document(Contract.objects.get(pk=made).current)
+        assert_verifiers_accept(pdf, folder, ["PortSign-2-E", "PortSign-3-E"])
