@@ -192,3 +192,49 @@ def test_attachments_only_on_drafts(verified_alice):
     late = upload(verified_alice, f"/contracts/{body['id']}/attachments", pdf_bytes(1))
     assert late.status_code == 409
     assert error_code(late) == "not_draft"
+
+
+def test_contract_types_and_business_fields_are_managed_per_enterprise(alice, bob, acme, globex):
+    from django.test import Client
+
+    added = alice.api.post(f"/enterprises/{acme.id}/contract-types", {"name": "理货合同"})
+    assert added.status_code == 201
+    again = alice.api.post(f"/enterprises/{acme.id}/contract-types", {"name": "理货合同"})
+    assert again.status_code == 409
+    assert error_code(again) == "contract_type_exists"
+    field = alice.api.post(
+        f"/enterprises/{acme.id}/business-fields",
+        {"key": "vessel", "label": "船名", "required": True},
+    )
+    assert field.status_code == 201
+    assert field.json() == {
+        "id": field.json()["id"],
+        "key": "vessel",
+        "label": "船名",
+        "kind": "text",
+        "required": True,
+    }
+    bad = alice.api.post(f"/enterprises/{acme.id}/business-fields", {"key": "9x", "label": "x"})
+    assert bad.status_code == 400
+    assert error_code(bad) == "business_field_key"
+    assert [t["name"] for t in alice.api.get(f"/enterprises/{acme.id}/contract-types").json()] == [
+        "理货合同"
+    ]
+    assert bob.api.get(f"/enterprises/{acme.id}/contract-types").status_code == 404
+    assert bob.api.delete(f"/contract-types/{added.json()['id']}").status_code == 404
+    made = create_draft(
+        alice, acting_as=acme.id, type="理货合同", fields='{"vessel": "COSCO TEST"}'
+    )
+    assert (made["type"], made["business_fields"]) == ("理货合同", {"vessel": "COSCO TEST"})
+    web = Client()
+    web.force_login(alice.user, backend="portsign.accounts.backends.AccountBackend")
+    web.post("/console/enterprise/acting/", {"acting_as": acme.id})
+    page = web.get("/console/contracts/settings/").content.decode()
+    assert "理货合同" in page
+    assert "vessel" in page
+    web.post("/console/contracts/settings/", {"what": "add_type", "name": "港口作业合同"})
+    assert ContractType.objects.filter(enterprise=acme).count() == 2
+    web.post("/console/contracts/settings/", {"what": "add_rule", "contract_type": "港口作业合同"})
+    assert "合同类型: 港口作业合同" in web.get("/console/contracts/settings/").content.decode()
+    assert alice.api.delete(f"/business-fields/{field.json()['id']}").status_code == 204
+    assert BusinessField.objects.filter(enterprise=acme).count() == 0

@@ -21,6 +21,7 @@ from portsign.common.qr import qr_svg
 from portsign.contracts.domain import (
     approvals,
     boxes,
+    catalogue,
     documents,
     evidence,
     followup,
@@ -727,4 +728,94 @@ def list_rules(request: HttpRequest, enterprise_id: str) -> list[RuleOut]:
 @approval_router.delete("/approval-rules/{rule_id}", response={204: None}, summary="Delete a rule")
 def delete_rule(request: HttpRequest, rule_id: str) -> Status[None]:
     approvals.delete_rule(actor=signed_in_user(request), rule_id=rule_id)
+    return Status(204, None)
+
+
+# -- an enterprise's contract types and business fields (D1) -----------------------------------
+
+
+class TypeIn(Schema):
+    name: str
+
+
+class TypeOut(Schema):
+    id: str
+    name: str
+
+
+class FieldIn(Schema):
+    key: str
+    label: str
+    kind: str = Field("text", description="text | number | date")
+    required: bool = False
+
+
+class FieldOut(Schema):
+    id: str
+    key: str
+    label: str
+    kind: str
+    required: bool
+
+
+@approval_router.get(
+    "/enterprises/{enterprise_id}/contract-types", response=list[TypeOut], summary="Contract types"
+)
+def list_types(request: HttpRequest, enterprise_id: str) -> list[TypeOut]:
+    rows = catalogue.contract_types(actor=signed_in_user(request), enterprise_id=enterprise_id)
+    return [TypeOut(id=t.id, name=t.name) for t in rows]
+
+
+@approval_router.post(
+    "/enterprises/{enterprise_id}/contract-types", response={201: TypeOut}, summary="Add a type"
+)
+def add_type(request: HttpRequest, enterprise_id: str, payload: TypeIn) -> Status[TypeOut]:
+    kind = catalogue.add_contract_type(
+        actor=signed_in_user(request), enterprise_id=enterprise_id, name=payload.name
+    )
+    return Status(201, TypeOut(id=kind.id, name=kind.name))
+
+
+@approval_router.delete("/contract-types/{type_id}", response={204: None}, summary="Delete a type")
+def delete_type(request: HttpRequest, type_id: str) -> Status[None]:
+    catalogue.delete_contract_type(actor=signed_in_user(request), type_id=type_id)
+    return Status(204, None)
+
+
+@approval_router.get(
+    "/enterprises/{enterprise_id}/business-fields",
+    response=list[FieldOut],
+    summary="Business fields",
+)
+def list_fields(request: HttpRequest, enterprise_id: str) -> list[FieldOut]:
+    rows = catalogue.business_fields(actor=signed_in_user(request), enterprise_id=enterprise_id)
+    return [
+        FieldOut(id=f.id, key=f.key, label=f.label, kind=f.kind, required=f.required) for f in rows
+    ]
+
+
+@approval_router.post(
+    "/enterprises/{enterprise_id}/business-fields",
+    response={201: FieldOut},
+    summary="Add a business field",
+)
+def add_field(request: HttpRequest, enterprise_id: str, payload: FieldIn) -> Status[FieldOut]:
+    f = catalogue.add_business_field(
+        actor=signed_in_user(request),
+        enterprise_id=enterprise_id,
+        key=payload.key,
+        label=payload.label,
+        kind=payload.kind,
+        required=payload.required,
+    )
+    return Status(
+        201, FieldOut(id=f.id, key=f.key, label=f.label, kind=f.kind, required=f.required)
+    )
+
+
+@approval_router.delete(
+    "/business-fields/{field_id}", response={204: None}, summary="Delete a business field"
+)
+def delete_field(request: HttpRequest, field_id: str) -> Status[None]:
+    catalogue.delete_business_field(actor=signed_in_user(request), field_id=field_id)
     return Status(204, None)

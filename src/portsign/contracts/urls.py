@@ -7,6 +7,7 @@ app_name = "contracts"
 urlpatterns = [
     path("", views.index, name="index"),
     path("new/", views.new, name="new"),
+    path("settings/", views.catalogue_page, name="catalogue"),
     path("confirm/<str:intent_id>/", views.confirm_intent, name="confirm"),
     path("<str:contract_id>/", views.detail, name="detail"),
     path("<str:contract_id>/parties/", views.add_party, name="add_party"),

@@ -4,6 +4,8 @@ functions as the API; the acting identity is the header switcher's."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,11 +20,12 @@ from portsign.accounts.backends import signed_in_user
 from portsign.common.errors import DomainError, NotFound
 from portsign.common.forms import run_action
 from portsign.common.models import AuditEvent
-from portsign.contracts.domain import approvals, boxes, followup, signing, voiding
+from portsign.contracts.domain import approvals, boxes, catalogue, followup, signing, voiding
 from portsign.contracts.domain import contracts as domain
 from portsign.contracts.enums import Box, ContractStatus, PartyStatus
 from portsign.contracts.models import ContractType
 from portsign.enterprises.views import ACTING_SESSION_KEY
+from portsign.seals.domain.seals import seals_of
 
 
 def _acting(request: HttpRequest) -> str:
@@ -385,4 +388,58 @@ def decide_approval(request: HttpRequest, contract_id: str, approval_id: str) ->
         ),
         _("Approved.") if approve else _("Refused."),
         _back(contract_id),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def catalogue_page(request: HttpRequest) -> HttpResponse:
+    """合同设置: the acting enterprise's contract types and business fields."""
+    user, acting = signed_in_user(request), _acting(request)
+    if acting == "personal":
+        messages.error(request, _("Contract types and business fields belong to an enterprise."))
+        return redirect("contracts:index")
+    back = reverse("contracts:catalogue")
+    if request.method == "POST":
+        data, what = request.POST, request.POST.get("what", "")
+        actions: dict[str, Callable[[], Any]] = {
+            "add_type": lambda: catalogue.add_contract_type(
+                actor=user, enterprise_id=acting, name=data.get("name", "")
+            ),
+            "delete_type": lambda: catalogue.delete_contract_type(
+                actor=user, type_id=data.get("id", "")
+            ),
+            "add_field": lambda: catalogue.add_business_field(
+                actor=user,
+                enterprise_id=acting,
+                key=data.get("key", ""),
+                label=data.get("label", ""),
+                kind=data.get("kind", "text"),
+                required=data.get("required") == "on",
+            ),
+            "delete_field": lambda: catalogue.delete_business_field(
+                actor=user, field_id=data.get("id", "")
+            ),
+            "add_rule": lambda: approvals.add_rule(
+                actor=user,
+                enterprise_id=acting,
+                seal_id=data.get("seal_id", ""),
+                contract_type=data.get("contract_type", ""),
+            ),
+            "delete_rule": lambda: approvals.delete_rule(actor=user, rule_id=data.get("id", "")),
+        }
+        if what not in actions:
+            raise Http404
+        return run_action(request, actions[what], _("Saved."), back)
+    try:
+        types = list(catalogue.contract_types(actor=user, enterprise_id=acting))
+        fields = list(catalogue.business_fields(actor=user, enterprise_id=acting))
+        rules = list(approvals.rules_of(actor=user, enterprise_id=acting))
+        seals = list(seals_of(actor=user, enterprise_id=acting))
+    except NotFound as exc:
+        raise Http404 from exc
+    return render(
+        request,
+        "contracts/catalogue.html",
+        {"active": "contracts", "types": types, "fields": fields, "rules": rules, "seals": seals},
     )
