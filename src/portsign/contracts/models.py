@@ -153,6 +153,12 @@ class Party(models.Model):
             models.Index(fields=["user", "status"]),
             models.Index(fields=["enterprise", "status"]),
             models.Index(fields=["account", "status"]),
+            # Parties named before their enterprise joined, linked when it is verified.
+            models.Index(
+                fields=["enterprise_name"],
+                condition=Q(kind="enterprise", enterprise__isnull=True),
+                name="party_unlinked_enterprise",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -64,9 +64,12 @@ def _box(
     box: str, user: User, enterprise_id: str | None, may_approve: bool = False
 ) -> QuerySet[Contract]:
     party_q, sent_q = _mine(user, enterprise_id)
-    my_party = Party.objects.filter(party_q, contract=OuterRef("pk"))
-    pending = Exists(my_party.filter(status=PartyStatus.PENDING))
-    involved = Exists(my_party) | sent_q
+    # IN on my parties' contract ids, not a correlated EXISTS: the party indexes answer it,
+    # where EXISTS made SQLite probe parties once per contract of the status (1M rows:
+    # 2.8 s → 56 ms for 待我签署).
+    mine = Party.objects.filter(party_q).values("contract_id")
+    pending = Q(pk__in=mine.filter(status=PartyStatus.PENDING))
+    involved = Q(pk__in=mine) | sent_q
     rows = Contract.objects.all()
     if box == Box.TO_SIGN:
         return rows.filter(pending, status=ContractStatus.SIGNING)
