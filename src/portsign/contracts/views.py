@@ -136,22 +136,19 @@ def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
         None,
     )
     trail = AuditEvent.objects.filter(object_type="contract", object_id=contract.id).order_by("seq")
-    palette = (
-        [
-            {
-                "id": seal.id,
-                "name": seal.name,
-                "kind": seal.kind,
-                # Shown at print size on an A4-wide page; the signer may resize.
-                "width": f"{min(0.6, float(seal.width_mm) / 210):.4f}",
-                "ratio": f"{float(seal.height_mm) / float(seal.width_mm):.4f}",
-            }
-            for seal in signing.palette(actor=user, contract=contract, acting_as=acting)
-            if mine.kind == "enterprise" or seal.kind == "signature"
-        ]
-        if mine
-        else []
-    )
+    usable = signing.palette(actor=user, contract=contract, acting_as=acting) if mine else []
+    palette = [
+        {
+            "id": seal.id,
+            "name": seal.name,
+            "kind": seal.kind,
+            # Shown at print size on an A4-wide page; the signer may resize.
+            "width": f"{min(0.6, float(seal.width_mm) / 210):.4f}",
+            "ratio": f"{float(seal.height_mm) / float(seal.width_mm):.4f}",
+        }
+        for seal in usable
+        if mine and (mine.kind == "enterprise" or seal.kind == "signature")
+    ]
     return render(
         request,
         "contracts/detail.html",
@@ -170,7 +167,7 @@ def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
             "approvals": approvals.approvals_of(actor=user, contract_id=contract.id),
             "needs_approval": [
                 seal
-                for seal in signing.palette(actor=user, contract=contract, acting_as=acting)
+                for seal in usable
                 if mine
                 and mine.kind == "enterprise"
                 and approvals.needs_approval(contract, mine, seal)

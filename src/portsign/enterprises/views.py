@@ -21,6 +21,7 @@ from portsign.accounts.domain.codes import mask_address
 from portsign.accounts.models import User
 from portsign.backoffice import domain as backoffice
 from portsign.common.errors import DomainError, NotFound
+from portsign.common.forms import run_action
 from portsign.common.qr import qr_svg
 from portsign.enterprises.bank import PLATFORM_ACCOUNT
 from portsign.enterprises.domain import (
@@ -52,16 +53,12 @@ def _act(
     enterprise_id: str = "",
     anchor: str = "",
 ) -> HttpResponse:
-    """Run a domain action from a form; show its error, or *done*, and go back."""
-    try:
-        call()
-    except NotFound as exc:
-        raise Http404 from exc
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, done)
-    return _back(enterprise_id, anchor)
+    """Run a domain action from a form and go back to the enterprise page (at *anchor*)."""
+    if not enterprise_id:
+        return run_action(request, call, done, reverse("enterprises:index"))
+    return run_action(
+        request, call, done, reverse("enterprises:detail", args=[enterprise_id]) + anchor
+    )
 
 
 @login_required

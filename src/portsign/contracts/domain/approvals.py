@@ -14,12 +14,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portsign.accounts.models import User
-from portsign.accounts.validators import parse_account
 from portsign.common.audit import record_event
 from portsign.common.errors import Conflict, Invalid, NotFound
-from portsign.common.notify.outbox import queue_message
 from portsign.common.text import clean_text
-from portsign.contracts.domain.contracts import acting_party, contract_url, visible_contract
+from portsign.contracts.domain.contracts import (
+    acting_party,
+    contract_url,
+    tell,
+    visible_contract,
+)
 from portsign.contracts.models import ApprovalRule, Contract, ContractType, Party, SealApproval
 from portsign.enterprises.enums import Permission
 from portsign.enterprises.models import Membership
@@ -247,16 +250,8 @@ def approvals_of(*, actor: User, contract_id: str) -> QuerySet[SealApproval]:
 
 def _tell(user: User, contract: Contract, text: str) -> None:
     address = user.phone or user.email
-    if not address:
-        return
-    account = parse_account(address)
-    queue_message(
-        to=account.address,
-        channel=account.channel,
-        subject=text[:60],
-        text=text,
-        data={"contract": contract.id, "url": contract_url(contract), "event": "approval"},
-    )
+    if address:
+        tell(address, contract, subject=text[:60], text=text, event="approval")
 
 
 def _audit(approval: SealApproval, actor: User, action: str, data: dict[str, str]) -> None:

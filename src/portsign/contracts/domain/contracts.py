@@ -172,7 +172,7 @@ def expire_overdue(now: dt.datetime | None = None, limit: int = 500) -> int:
             if contract is None:
                 continue
             move_status(contract, ContractStatus.EXPIRED, actor_id="", deadline=contract.deadline)
-            _notify_all(contract, _("The contract “%(title)s” expired unsigned."))
+            notify_outcome(contract, _("The contract “%(title)s” expired unsigned."))
             expired += 1
     return expired
 
@@ -471,7 +471,7 @@ def revoke(*, actor: User, contract_id: str, reason: str = "") -> Contract:
         contract = own_contract(actor, contract_id, lock=True)
         contract.reason = clean
         move_status(contract, ContractStatus.REVOKED, actor_id=actor.id, reason=clean)
-        _notify_all(contract, _("The contract “%(title)s” was revoked by the sender."))
+        notify_outcome(contract, _("The contract “%(title)s” was revoked by the sender."))
     return contract
 
 
@@ -493,7 +493,7 @@ def reject(*, actor: User, contract_id: str, acting_as: str, reason: str) -> Con
             party=party.id,
             reason=clean,
         )
-        _notify_all(contract, _("The contract “%(title)s” was rejected by a party."))
+        notify_outcome(contract, _("The contract “%(title)s” was rejected by a party."))
     return contract
 
 
@@ -545,47 +545,51 @@ def contract_url(contract: Contract) -> str:
     return f"{settings.PUBLIC_URL}/console/contracts/{contract.id}/"
 
 
+def local_deadline(contract: Contract) -> str:
+    if contract.deadline is None:
+        return ""
+    return timezone.localtime(contract.deadline).strftime("%Y-%m-%d %H:%M")
+
+
+def tell(address: str, contract: Contract, *, subject: str, text: str, event: str) -> None:
+    """One message about *contract* to a phone or e-mail address, with its link and event."""
+    account = parse_account(address)
+    queue_message(
+        to=account.address,
+        channel=account.channel,
+        subject=subject,
+        text=text,
+        data={"contract": contract.id, "url": contract_url(contract), "event": event},
+    )
+
+
 def _notify_party(contract: Contract, party: Party) -> None:
-    account = parse_account(party.account)
     text = _("%(sender)s sent you “%(title)s” to sign by %(deadline)s: %(url)s") % {
         "sender": contract.sender_enterprise.name
         if contract.sender_enterprise
         else contract.sender.name,
         "title": contract.title,
-        "deadline": timezone.localtime(contract.deadline).strftime("%Y-%m-%d %H:%M")
-        if contract.deadline
-        else "",
+        "deadline": local_deadline(contract),
         "url": contract_url(contract),
     }
-    queue_message(
-        to=account.address,
-        channel=account.channel,
-        subject=_("A contract to sign: %(title)s") % {"title": contract.title},
-        text=text,
-        data={"contract": contract.id, "url": contract_url(contract), "event": "to_sign"},
-    )
+    subject = _("A contract to sign: %(title)s") % {"title": contract.title}
+    tell(party.account, contract, subject=subject, text=text, event="to_sign")
 
 
-def _notify_all(contract: Contract, template: str) -> None:
+def notify_outcome(contract: Contract, template: str) -> None:
     """Tell the sender and every party of an outcome (completed, rejected, revoked, expired)."""
     text = template % {"title": contract.title}
     targets = [p.account for p in contract.parties.all()]
     sender = contract.sender.phone or contract.sender.email
     for address in dict.fromkeys([sender, *targets]):
-        if not address:
-            continue
-        account = parse_account(address)
-        queue_message(
-            to=account.address,
-            channel=account.channel,
-            subject=text,
-            text=f"{text} {contract_url(contract)}",
-            data={"contract": contract.id, "url": contract_url(contract), "event": contract.status},
-        )
-
-
-def notify_outcome(contract: Contract, template: str) -> None:
-    _notify_all(contract, template)
+        if address:
+            tell(
+                address,
+                contract,
+                subject=text,
+                text=f"{text} {contract_url(contract)}",
+                event=contract.status,
+            )
 
 
 def notify_parties(contract: Contract, parties: Iterable[Party]) -> None:

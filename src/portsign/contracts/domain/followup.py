@@ -12,37 +12,30 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portsign.accounts.models import User
-from portsign.accounts.validators import parse_account
 from portsign.common.audit import record_event
 from portsign.common.errors import Conflict, Invalid, RateLimited
-from portsign.common.notify.outbox import queue_message
-from portsign.contracts.domain.contracts import contract_url, own_contract
+from portsign.contracts.domain.contracts import (
+    contract_url,
+    local_deadline,
+    own_contract,
+    tell,
+)
 from portsign.contracts.enums import ContractStatus, PartyStatus
 from portsign.contracts.models import Contract, Party
 
 
 def _remind(contract: Contract, party: Party, *, automatic: bool) -> None:
-    account = parse_account(party.account)
-    deadline = (
-        timezone.localtime(contract.deadline).strftime("%Y-%m-%d %H:%M")
-        if contract.deadline
-        else ""
-    )
     text = _("Reminder: “%(title)s” waits for your signature until %(deadline)s: %(url)s") % {
         "title": contract.title,
-        "deadline": deadline,
+        "deadline": local_deadline(contract),
         "url": contract_url(contract),
     }
-    queue_message(
-        to=account.address,
-        channel=account.channel,
+    tell(
+        party.account,
+        contract,
         subject=_("Reminder: a contract waits for your signature"),
         text=text,
-        data={
-            "contract": contract.id,
-            "url": contract_url(contract),
-            "event": "auto_reminder" if automatic else "reminder",
-        },
+        event="auto_reminder" if automatic else "reminder",
     )
 
 

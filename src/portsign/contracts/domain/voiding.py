@@ -9,34 +9,25 @@ and a new one may be proposed.
 
 from __future__ import annotations
 
-import io
-
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, ImageDraw
 
 from portsign.accounts.models import User
 from portsign.common.audit import record_event
 from portsign.common.errors import Conflict, Forbidden
 from portsign.common.text import clean_text
 from portsign.contracts.domain import contracts as domain
+from portsign.contracts.domain.pdftext import Line, render
 from portsign.contracts.enums import OPEN_STATUSES, ContractStatus, Ordering, PartyKind
 from portsign.contracts.models import Contract, Party
 from portsign.enterprises.enums import Permission
 from portsign.enterprises.rules import require, resolve_acting_as
-from portsign.seals.render import SERIF_FONT, font
-
-LINE_CHARS = 34
-
-
-def _wrapped(text: str) -> list[str]:
-    return [text[i : i + LINE_CHARS] for i in range(0, len(text), LINE_CHARS)] or [""]
 
 
 def statement_pdf(contract: Contract, reason: str, parties: list[Party]) -> bytes:
-    """The void statement: one A4 page, Noto Serif CJK, 150 dpi."""
+    """The void statement: Noto CJK text on A4 (pdftext, shared with the evidence report)."""
     completed = timezone.localtime(contract.completed_at) if contract.completed_at else None
     body = (
         f"原合同《{contract.title}》（合同编号 {contract.id}，最终文件 SHA-256 "
@@ -45,25 +36,16 @@ def statement_pdf(contract: Contract, reason: str, parties: list[Party]) -> byte
         f"经各方协商一致，自本声明经各方电子签署完成之日起作废，各方不再依据原合同享有权利、"
         f"承担义务。"
     )
-    lines: list[tuple[str, int]] = [("合同作废声明", 40), ("", 24)]
-    lines += [(line, 22) for line in _wrapped(body)]
-    lines += [("", 16)] + [(line, 22) for line in _wrapped(f"作废原因：{reason}")]
-    lines += [("", 24), ("签署方：", 22)]
+    lines = [
+        Line("合同作废声明", 40, bold=True, gap=24),
+        Line(body, 22, gap=14),
+        Line(f"作废原因：{reason}", 22, gap=24),
+        Line("签署方：", 22),
+    ]
     for party in parties:
         name = party.enterprise.name if party.enterprise else party.enterprise_name
-        lines.append((f"    {name or (party.user.name if party.user else party.account)}", 22))
-    page = Image.new("RGB", (1240, 1754), "white")
-    draw = ImageDraw.Draw(page)
-    y = 160
-    for text, size in lines:
-        if text:
-            face = font(SERIF_FONT, size)
-            x = (page.width - draw.textlength(text, font=face)) / 2 if size >= 40 else 150
-            draw.text((x, y), text, font=face, fill="black")
-        y += size + 24
-    out = io.BytesIO()
-    page.save(out, format="PDF", resolution=150)
-    return out.getvalue()
+        lines.append(Line(f"    {name or (party.user.name if party.user else party.account)}", 22))
+    return render(lines)
 
 
 def _proposer_may(actor: User, contract: Contract, acting_as: str) -> None:
