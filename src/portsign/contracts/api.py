@@ -24,12 +24,13 @@ from portsign.contracts.domain import (
     catalogue,
     documents,
     evidence,
+    fills,
     followup,
     signing,
     voiding,
 )
 from portsign.contracts.domain import contracts as domain
-from portsign.contracts.models import ApprovalRule, Contract, Party, SealApproval
+from portsign.contracts.models import ApprovalRule, Contract, Party, PartyFill, SealApproval
 from portsign.contracts.templates_api import (
     CREATE_CONTRACT_OPENAPI,
     SuggestedMarkOut,
@@ -39,6 +40,20 @@ from portsign.contracts.templates_api import (
 from portsign.enterprises.models import Enterprise
 
 router = Router(tags=["contracts"], auth=AUTH)
+
+
+class FillFieldOut(Schema):
+    key: str
+    label: str
+    kind: str
+    required: bool
+
+
+class FillOut(Schema):
+    role: str
+    fields: list[FillFieldOut]
+    filled_at: dt.datetime | None
+    values: dict[str, Any] = Field(description="as drawn into the PDF, once filled in")
 
 
 class PartyOut(Schema):
@@ -55,6 +70,9 @@ class PartyOut(Schema):
     reason: str
     suggested_marks: list[SuggestedMarkOut] = Field(
         default_factory=list, description="where the template suggests this party seals or signs"
+    )
+    fill: FillOut | None = Field(
+        None, description="the template fields this party fills in before anyone signs"
     )
 
     @staticmethod
@@ -293,7 +311,45 @@ def list_contracts(
 @router.get("/{contract_id}", response=ContractOut, summary="A contract with parties and versions")
 def get_contract(request: HttpRequest, contract_id: str) -> ContractOut:
     contract = ContractOut.of(_load(signed_in_user(request), contract_id), versions=True)
-    return with_suggested_marks(contract)
+    return with_fills(with_suggested_marks(contract))
+
+
+def with_fills(out: ContractOut) -> ContractOut:
+    """Each party's fields to fill in (contracts from a template with party fields)."""
+    by_party = {f.party_id: f for f in PartyFill.objects.filter(contract_id=out.id)}
+    for party in out.parties:
+        found = by_party.get(party.id)
+        if found is not None:
+            party.fill = FillOut(
+                role=found.role,
+                fields=[
+                    FillFieldOut(
+                        key=f["key"], label=f["label"], kind=f["kind"], required=f["required"]
+                    )
+                    for f in found.fields
+                ],
+                filled_at=found.filled_at,
+                values=found.values,
+            )
+    return out
+
+
+class FillIn(Schema):
+    acting_as: str = "personal"
+    fields: dict[str, Any] = Field(description="key → value, checked like the sender's values")
+
+
+@router.post(
+    "/{contract_id}/fill",
+    response=ContractOut,
+    summary="Fill in your party's template fields (before anyone signs)",
+)
+def fill(request: HttpRequest, contract_id: str, payload: FillIn) -> ContractOut:
+    actor = signed_in_user(request)
+    fills.fill(
+        actor=actor, contract_id=contract_id, acting_as=payload.acting_as, values=payload.fields
+    )
+    return with_fills(ContractOut.of(_load(actor, contract_id), versions=True))
 
 
 @router.post("/{contract_id}/attachments", response={201: ContractOut}, summary="Add an attachment")

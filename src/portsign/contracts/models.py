@@ -173,6 +173,7 @@ class Version(models.Model):
 
     class Kind(models.TextChoices):
         PREPARED = "prepared"  # the body with its attachments, as sent
+        FILLED = "filled"  # a party's fill-in values drawn in, before anyone signs
         SIGNED = "signed"  # after one party's act
         ARCHIVED = "archived"  # validation data and a document timestamp added (B-LTA)
 
@@ -277,6 +278,7 @@ class SealApproval(models.Model):
 from portsign.contracts.template_models import (  # noqa: E402, F401
     BulkSend,
     BulkSendRow,
+    PartyFill,
     Template,
     TemplateArea,
     TemplateContract,

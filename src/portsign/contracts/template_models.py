@@ -25,11 +25,13 @@ class FieldKind(models.TextChoices):
 
 
 class FilledBy(models.TextChoices):
-    """Who gives a field's value. Both are the sender's side: v1 has no party-filled fields,
-    because a value written after the first signature would break that signature."""
+    """Who gives a field's value: the sender's side when the contract is made, or a signing
+    party (the field's role) after it is sent and before anyone signs — a value written after
+    the first signature would break that signature."""
 
     SENDER = "sender", _("The sender")
     API = "api", _("The sending platform (API)")
+    PARTY = "party", _("A signing party")
 
 
 class DateFormat(models.TextChoices):
@@ -105,6 +107,10 @@ class TemplateField(models.Model):
     kind = models.CharField(max_length=10, choices=FieldKind.choices, default=FieldKind.TEXT)
     required = models.BooleanField(default=False)
     filled_by = models.CharField(max_length=10, choices=FilledBy.choices, default=FilledBy.SENDER)
+    # The role whose party fills the field in (filled_by = party only).
+    role = models.ForeignKey(
+        TemplateRole, null=True, blank=True, on_delete=models.CASCADE, related_name="fields"
+    )
     max_length = models.PositiveIntegerField(null=True, blank=True)  # text
     min_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
     max_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
@@ -152,6 +158,28 @@ class TemplateContract(models.Model):
     values = models.JSONField(default=dict)
     suggested_marks = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class PartyFill(models.Model):
+    """The fields one party of a contract fills in (filled_by = party): after sending, before
+    anyone signs. While any is unfilled, only the parties that fill are asked (待我签署) and
+    nobody can sign; each fill draws its values into a new version; the last one starts the
+    signing. The field definitions are copied, so later template edits change nothing here."""
+
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.CASCADE, related_name="fills"
+    )
+    party = models.OneToOneField("contracts.Party", on_delete=models.CASCADE, related_name="fill")
+    role = models.CharField(max_length=20)
+    fields = models.JSONField()  # [{key, label, kind, required, …, page, x, y, width, height}]
+    values = models.JSONField(default=dict)
+    filled_at = models.DateTimeField(null=True, blank=True)
+    filled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["contract", "filled_at"])]
 
 
 class BulkStatus(models.TextChoices):
@@ -222,6 +250,7 @@ __all__ = [
     "DateFormat",
     "FieldKind",
     "FilledBy",
+    "PartyFill",
     "RowStatus",
     "Template",
     "TemplateArea",

@@ -108,7 +108,8 @@ def designer(request: HttpRequest, template_id: str) -> HttpResponse:
             "data": TemplateOut.of(template).model_dump(mode="json"),
             "choices": {
                 "kinds": FieldKind.choices,
-                "filled_by": FilledBy.choices,
+                # The party's option is one per role, added by the designer's script.
+                "filled_by": [c for c in FilledBy.choices if c[0] != FilledBy.PARTY],
                 "date_formats": DateFormat.values,
                 "area_kinds": AreaKind.choices,
             },
@@ -133,7 +134,7 @@ def delete(request: HttpRequest, template_id: str) -> HttpResponse:
 def _form_values(request: HttpRequest, template: Template) -> dict[str, Any]:
     data = request.POST
     values: dict[str, Any] = {}
-    for field in template.fields.all():
+    for field in templates.sender_fields(template):
         if field.kind == FieldKind.CHECKBOX:
             values[field.key] = data.get(f"field-{field.key}") == "on"
         else:
@@ -202,7 +203,7 @@ def use(request: HttpRequest, template_id: str) -> HttpResponse:
                     "value": request.POST.get(f"field-{f.key}", ""),
                     "error": errors.get(f"fields.{f.key}", ""),
                 }
-                for f in template.fields.all()
+                for f in templates.sender_fields(template)
             ],
             "roles": [
                 {

@@ -58,7 +58,12 @@ class FieldIn(Box):
     label: str
     kind: str = Field("text", description="text | number | date | checkbox")
     required: bool = False
-    filled_by: str = Field("sender", description="sender | api (party-filled fields: not in v1)")
+    filled_by: str = Field(
+        "sender",
+        description="sender | api (given when the contract is made) | party (filled in by the "
+        "party of `role` after sending, before anyone signs)",
+    )
+    role: str = Field("", description="filled_by = party: the role whose party fills it in")
     max_length: int | None = Field(None, description="text: most characters (default 100)")
     min_value: Decimal | None = Field(None, description="number: smallest value")
     max_value: Decimal | None = Field(None, description="number: largest value")
@@ -72,6 +77,7 @@ class FieldOut(Box):
     kind: str
     required: bool
     filled_by: str
+    role: str | None
     max_length: int | None
     min_value: str | None
     max_value: str | None
@@ -155,13 +161,14 @@ class TemplateOut(Schema):
                     kind=f.kind,
                     required=f.required,
                     filled_by=f.filled_by,
+                    role=f.role.name if f.role else None,
                     max_length=f.max_length,
                     min_value=plain(f.min_value),
                     max_value=plain(f.max_value),
                     decimals=f.decimals,
                     date_format=f.date_format,
                 )
-                for f in template.fields.all()
+                for f in template.fields.select_related("role")
             ],
             areas=[
                 AreaOut(**box(a), role=a.role.name, kind=a.kind)

@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("<str:contract_id>/attachments/", views.attach, name="attach"),
     path("<str:contract_id>/send/", views.send, name="send"),
+    path("<str:contract_id>/fill/", views.fill, name="fill"),
     path("<str:contract_id>/revoke/", views.revoke, name="revoke"),
     path("<str:contract_id>/reject/", views.reject, name="reject"),
     path("<str:contract_id>/remind/", views.remind, name="remind"),

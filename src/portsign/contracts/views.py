@@ -20,7 +20,15 @@ from portsign.accounts.backends import signed_in_user
 from portsign.common.errors import DomainError, NotFound
 from portsign.common.forms import run_action
 from portsign.common.models import AuditEvent
-from portsign.contracts.domain import approvals, boxes, catalogue, followup, signing, voiding
+from portsign.contracts.domain import (
+    approvals,
+    boxes,
+    catalogue,
+    fills,
+    followup,
+    signing,
+    voiding,
+)
 from portsign.contracts.domain import contracts as domain
 from portsign.contracts.enums import Box, ContractStatus, PartyStatus
 from portsign.contracts.models import ContractType
@@ -136,7 +144,10 @@ def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
         None,
     )
     trail = AuditEvent.objects.filter(object_type="contract", object_id=contract.id).order_by("seq")
-    usable = signing.palette(actor=user, contract=contract, acting_as=acting) if mine else []
+    my_fill = fills.pending_fill(mine) if mine else None
+    # A party with fields fills them in first; its palette comes once every party has.
+    may_sign = mine is not None and my_fill is None
+    usable = signing.palette(actor=user, contract=contract, acting_as=acting) if may_sign else []
     palette = [
         {
             "id": seal.id,
@@ -158,6 +169,11 @@ def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
             "parties": parties,
             "is_sender": contract.sender_id == user.id,
             "my_party": mine,
+            "my_fill": my_fill,
+            "fill_fields": fills.fields_of(my_fill) if my_fill else [],
+            "waiting_for_fills": fills.waiting_for(contract)
+            if contract.status == ContractStatus.SIGNING
+            else [],
             "acting": acting,
             "pages": range(1, contract.current.pages + 1),
             "attachments": contract.attachments.select_related("document"),
@@ -182,6 +198,28 @@ def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
 
 def _back(contract_id: str) -> str:
     return reverse("contracts:detail", args=[contract_id])
+
+
+@login_required
+@require_POST
+def fill(request: HttpRequest, contract_id: str) -> HttpResponse:
+    """A party fills in its template fields; every problem is listed in the message."""
+    user = signed_in_user(request)
+    values: dict[str, Any] = {
+        key.removeprefix("field-"): value
+        for key, value in request.POST.items()
+        if key.startswith("field-")
+    }
+    try:
+        fills.fill(actor=user, contract_id=contract_id, acting_as=_acting(request), values=values)
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        problems = list(dict.fromkeys(str(v) for v in exc.fields.values()))
+        messages.error(request, " ".join(problems) if len(problems) > 1 else str(exc.message))
+    else:
+        messages.success(request, _("Your fields were filled in and drawn into the contract."))
+    return redirect(_back(contract_id))
 
 
 @login_required

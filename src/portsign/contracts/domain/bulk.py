@@ -178,7 +178,7 @@ def field_column(fields: list[TemplateField], header: str) -> TemplateField | No
 
 def sample_headers(template: Template) -> list[str]:
     """The header row of a sheet for *template* (what the sample CSV holds)."""
-    headers = [f.key for f in template.fields.all()]
+    headers = [f.key for f in templates.sender_fields(template)]
     for role in template.roles.all():
         if not role.is_sender:
             headers += [f"{role.name}.{ENTERPRISE}", f"{role.name}.{ACCOUNT}"]
@@ -186,7 +186,7 @@ def sample_headers(template: Template) -> list[str]:
 
 
 def check_columns(template: Template, headers: list[str]) -> None:
-    fields = list(template.fields.all())
+    fields = templates.sender_fields(template)
     roles = list(template.roles.all())
     party_columns = {f"{r.name}.{part}" for r in roles for part in (ACCOUNT, ENTERPRISE)}
     if len(set(headers)) != len(headers):
@@ -402,7 +402,7 @@ class RowRequest:
 def _row_request(job: BulkSend, cells: dict[str, str]) -> RowRequest:
     """A row's cells as the arguments of one contract from the template."""
     template = job.template
-    fields = list(template.fields.all())
+    fields = templates.sender_fields(template)
     values: dict[str, str] = {}
     for header, cell in cells.items():
         field = field_column(fields, header)

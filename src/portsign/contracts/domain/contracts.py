@@ -44,6 +44,7 @@ from portsign.contracts.models import (
     Contract,
     ContractType,
     Party,
+    PartyFill,
     Version,
 )
 from portsign.enterprises.enums import EnterpriseStatus, Permission
@@ -404,6 +405,11 @@ def remove_party(*, actor: User, contract_id: str, party_id: str) -> None:
     with transaction.atomic():
         contract = own_contract(actor, contract_id, lock=True)
         _require_draft(contract)
+        if PartyFill.objects.filter(party_id=party_id, contract=contract).exists():
+            raise Conflict(
+                _("This party fills in fields of the template and cannot be removed."),
+                code="party_fills_fields",
+            )
         deleted, _detail = contract.parties.filter(pk=party_id).delete()
         if not deleted:
             raise NotFound()
@@ -443,9 +449,21 @@ def send(*, actor: User, contract_id: str) -> Contract:
             actor_id=actor.id,
             acting_as=contract.sender_enterprise_id or "",
         )
-        for party in activate_next(contract):
-            _notify_party(contract, party)
+        _start(contract)
     return contract
+
+
+def _start(contract: Contract) -> None:
+    """Ask the first parties: those with fields to fill in (all at once; nobody signs before
+    every value is drawn in, `fills.py`), else the first signers."""
+    fillers = list(contract.parties.filter(fill__isnull=False, fill__filled_at__isnull=True))
+    if not fillers:
+        notify_parties(contract, activate_next(contract))
+        return
+    for party in fillers:
+        party.status = PartyStatus.PENDING
+        party.save(update_fields=["status"])
+        _notify_filler(contract, party)
 
 
 def activate_next(contract: Contract) -> list[Party]:
@@ -574,6 +592,22 @@ def _notify_party(contract: Contract, party: Party) -> None:
     }
     subject = _("A contract to sign: %(title)s") % {"title": contract.title}
     tell(party.account, contract, subject=subject, text=text, event="to_sign")
+
+
+def _notify_filler(contract: Contract, party: Party) -> None:
+    text = _(
+        "%(sender)s sent you “%(title)s”: fill in your part by %(deadline)s, then it is "
+        "signed: %(url)s"
+    ) % {
+        "sender": contract.sender_enterprise.name
+        if contract.sender_enterprise
+        else contract.sender.name,
+        "title": contract.title,
+        "deadline": local_deadline(contract),
+        "url": contract_url(contract),
+    }
+    subject = _("A contract to fill in: %(title)s") % {"title": contract.title}
+    tell(party.account, contract, subject=subject, text=text, event="to_fill")
 
 
 def notify_outcome(contract: Contract, template: str) -> None:

@@ -34,7 +34,7 @@ from portsign.accounts.models import User
 from portsign.accounts.validators import parse_account
 from portsign.common.audit import record_event
 from portsign.common.errors import Conflict, Invalid, NotFound
-from portsign.contracts.domain import approvals, documents, voiding
+from portsign.contracts.domain import approvals, documents, fills, voiding
 from portsign.contracts.domain.contracts import (
     acting_party,
     activate_next,
@@ -169,6 +169,7 @@ def _prepare(
 ) -> tuple[Contract, Party, list[Mark], list[Seal]]:
     contract = visible_contract(actor=actor, contract_id=contract_id)
     party = acting_party(actor=actor, contract=contract, acting_as=acting_as)
+    fills.require_filled(party)
     allowed = palette(actor=actor, contract=contract, acting_as=acting_as)
     if party.kind == PartyKind.PERSON:
         allowed = [s for s in allowed if s.kind == SealKind.SIGNATURE]

@@ -9,10 +9,10 @@ order, optionally sent at once. Signing areas become the parties' suggested mark
 Who: members of the template's enterprise whose role may send contracts; everyone else gets
 404, as for a template that does not exist.
 
-Limit of v1: every field is filled by the sender's side (typed in the console, or given by the
-sending platform through the API). A field filled by a party would change the page content
-after earlier parties signed, which breaks their signatures; it is refused with
-`field_filled_by` rather than half supported.
+Who fills a field: the sender's side when the contract is made (typed in the console, or given
+by the sending platform through the API), or the party of one role (filled_by = party). Party
+fields are filled after sending and before anyone signs (`fills.py`): a value drawn after a
+signature would break it.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from portsign.contracts.template_models import (
     DateFormat,
     FieldKind,
     FilledBy,
+    PartyFill,
     Template,
     TemplateArea,
     TemplateContract,
@@ -124,6 +125,7 @@ class FieldSpec:
     kind: str
     required: bool
     filled_by: str
+    role: str  # the role that fills it in (filled_by = party), else ""
     max_length: int | None
     min_value: Decimal | None
     max_value: Decimal | None
@@ -239,7 +241,7 @@ def _decimal(raw: object, where: str) -> Decimal | None:
     return value
 
 
-def _field(raw: Mapping[str, Any], position: int, pages: int) -> FieldSpec:
+def _field(raw: Mapping[str, Any], position: int, pages: int, roles: set[str]) -> FieldSpec:
     where = f"fields.{position}"
     key = str(raw.get("key") or "").strip()
     if not KEY_PATTERN.match(key):
@@ -265,10 +267,16 @@ def _field(raw: Mapping[str, Any], position: int, pages: int) -> FieldSpec:
             "field_filled_by",
             f"{where}.filled_by",
             _(
-                "Fields are filled by the sender or by the sending platform (api). Fields "
-                "filled by a signing party are not supported: writing them after a signature "
-                "would break it."
+                "A field is filled by the sender, by the sending platform (api), or by a "
+                "signing party (party, with its role)."
             ),
+        )
+    role = " ".join(str(raw.get("role") or "").split()) if filled_by == FilledBy.PARTY else ""
+    if filled_by == FilledBy.PARTY and role not in roles:
+        raise _bad(
+            "field_filled_by",
+            f"{where}.role",
+            _("Choose the role whose party fills this field in."),
         )
     max_length = raw.get("max_length")
     if kind == FieldKind.TEXT:
@@ -315,6 +323,7 @@ def _field(raw: Mapping[str, Any], position: int, pages: int) -> FieldSpec:
         kind=kind,
         required=bool(raw.get("required")),
         filled_by=filled_by,
+        role=role,
         max_length=max_length,
         min_value=low,
         max_value=high,
@@ -363,7 +372,9 @@ def parse_definition(raw: Mapping[str, Any], *, enterprise: Enterprise, pages: i
         raise _bad("template_role", "roles", _("Each role has its own name."))
     if sum(r.is_sender for r in roles) > 1:
         raise _bad("template_role", "roles", _("Only one role is the sender's own."))
-    fields = [_field(f, n, pages) for n, f in enumerate(_list(raw, "fields", MAX_FIELDS))]
+    fields = [
+        _field(f, n, pages, set(names)) for n, f in enumerate(_list(raw, "fields", MAX_FIELDS))
+    ]
     keys = [f.key.lower() for f in fields]
     if len(set(keys)) != len(keys):
         raise _bad("template_field", "fields", _("Each field has its own key."))
@@ -479,6 +490,7 @@ def _save(template: Template, spec: Definition) -> None:
             kind=f.kind,
             required=f.required,
             filled_by=f.filled_by,
+            role=roles[f.role] if f.role else None,
             max_length=f.max_length,
             min_value=f.min_value,
             max_value=f.max_value,
@@ -679,6 +691,50 @@ def stamps(fields: Sequence[TemplateField], values: Mapping[str, Any]) -> list[S
     return drawn
 
 
+def sender_fields(template: Template) -> list[TemplateField]:
+    """The fields the sender's side fills when a contract is made (the parties' come later)."""
+    return [f for f in template.fields.all() if f.filled_by != FilledBy.PARTY]
+
+
+def _refuse_party_values(fields: Sequence[TemplateField], raw: Mapping[str, Any]) -> None:
+    """A value for a party's field is not the sender's to give: say so, rather than "unknown"."""
+    problems = {
+        f"fields.{f.key}": _("%(label)s is filled in by %(role)s after sending.")
+        % {"label": f.label, "role": f.role.name if f.role else "?"}
+        for f in fields
+        if f.filled_by == FilledBy.PARTY and not _blank(raw.get(f.key))
+    }
+    if problems:
+        first = next(iter(problems.values()))
+        raise Invalid(first, code="field_filled_by_party", fields=problems)
+
+
+# The definition of a party's field as copied onto its contract (PartyFill.fields).
+_SNAPSHOT = ("key", "label", "kind", "required", "max_length", "decimals", "date_format")
+_BOX = ("page", "x", "y", "width", "height")
+
+
+def field_snapshot(field: TemplateField) -> dict[str, Any]:
+    copied = {name: getattr(field, name) for name in (*_SNAPSHOT, *_BOX)}
+    for name in ("min_value", "max_value"):
+        value = getattr(field, name)
+        copied[name] = None if value is None else str(value)
+    return copied
+
+
+def field_from_snapshot(copied: Mapping[str, Any]) -> TemplateField:
+    """An unsaved TemplateField, so copied fields are checked and drawn like the template's."""
+    bounds = {
+        name: None if copied.get(name) is None else Decimal(copied[name])
+        for name in ("min_value", "max_value")
+    }
+    return TemplateField(
+        **{name: copied[name] for name in (*_SNAPSHOT, *_BOX)},
+        **bounds,
+        filled_by=FilledBy.PARTY,
+    )
+
+
 def filled_pdf(template: Template, values: Mapping[str, Any]) -> bytes:
     """The template's PDF with *values* (already clean) drawn in."""
     fields = list(template.fields.all())
@@ -764,6 +820,7 @@ class Prepared:
     values: dict[str, Any]
     parties: list[PartySpec]
     pdf: bytes
+    party_fields: list[TemplateField]  # filled in by the parties after sending
 
 
 def prepare_contract(
@@ -778,11 +835,19 @@ def prepare_contract(
     takes a moment and holds no lock)."""
     template = template_for(actor=actor, template_id=template_id, acting_as=acting_as)
     require_ready(template)
-    fields = list(template.fields.all())
-    clean = clean_values(fields, values)
+    fields = list(template.fields.select_related("role"))
+    own = [f for f in fields if f.filled_by != FilledBy.PARTY]
+    _refuse_party_values(fields, values)
+    clean = clean_values(own, values)
     specs = _parties(template, actor, parties)
-    pdf = flatten(documents.read_document(template.document), stamps(fields, clean))
-    return Prepared(template=template, values=clean, parties=specs, pdf=pdf)
+    pdf = flatten(documents.read_document(template.document), stamps(own, clean))
+    return Prepared(
+        template=template,
+        values=clean,
+        parties=specs,
+        pdf=pdf,
+        party_fields=[f for f in fields if f.filled_by == FilledBy.PARTY],
+    )
 
 
 def make_contract(
@@ -825,6 +890,14 @@ def make_contract(
             }
             for area in spec.role.areas.all()
         ]
+        to_fill = [f for f in prepared.party_fields if f.role_id == spec.role.id]
+        if to_fill:
+            PartyFill.objects.create(
+                contract=draft,
+                party=party,
+                role=spec.role.name,
+                fields=[field_snapshot(f) for f in to_fill],
+            )
     TemplateContract.objects.create(
         contract=draft, template=template, values=prepared.values, suggested_marks=marks
     )

@@ -18,7 +18,8 @@
 
   const roles = data.roles.map((r) => ({ ...r }));
   const items = [
-    ...data.fields.map((f) => ({ ...f, type: "field" })),
+    // A party's field keeps its role as the role object, like an area, so renames follow it.
+    ...data.fields.map((f) => ({ ...f, type: "field", role: roles.find((r) => r.name === f.role) || null })),
     ...data.areas.map((a) => ({ ...a, type: "area", role: roles.find((r) => r.name === a.role) })),
   ];
   let selected = null;
@@ -64,6 +65,7 @@
       li.querySelector("button").addEventListener("click", () => {
         roles.splice(roles.indexOf(role), 1);
         items.filter((i) => i.type === "area" && i.role === role).forEach(removeItem);
+        items.filter((i) => i.type === "field" && i.role === role).forEach((f) => { f.role = null; f.filled_by = "sender"; });
         renderRoles();
         changed();
       });
@@ -79,7 +81,20 @@
       if (previous && roles[previous]) select.value = previous;
     });
     if (selected?.type === "area") root.querySelector("[data-prop=role]").value = roles.indexOf(selected.role);
+    // "Filled by": the sender's side, or the party of one role ("party:<index>").
+    const filledBy = root.querySelector("[data-prop=filled_by]");
+    filledBy.querySelectorAll("[data-role-option]").forEach((o) => o.remove());
+    roles.forEach((r, n) => {
+      const option = document.createElement("option");
+      option.value = `party:${n}`;
+      option.dataset.roleOption = "";
+      option.textContent = root.dataset.filledByRole.replace("%s", r.name);
+      filledBy.appendChild(option);
+    });
+    if (selected?.type === "field") filledBy.value = filledByValue(selected);
   }
+
+  const filledByValue = (field) => (field.filled_by === "party" ? `party:${roles.indexOf(field.role)}` : field.filled_by);
 
   const escape = (text) => String(text).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 
@@ -96,7 +111,10 @@
 
   // -- boxes ---------------------------------------------------------------------------------
   function caption(item) {
-    if (item.type === "field") return item.label || item.key;
+    if (item.type === "field") {
+      const name = item.label || item.key;
+      return item.filled_by === "party" && item.role ? `${name} · ${item.role.name}` : name;
+    }
     return `${item.role ? item.role.name : "?"} · ${optionLabel(areaKindSelect, item.kind)}`;
   }
 
@@ -209,6 +227,7 @@
     props.querySelectorAll("[data-prop]").forEach((input) => {
       const key = input.dataset.prop;
       if (key === "role") input.value = roles.indexOf(item.role);
+      else if (key === "filled_by") input.value = filledByValue(item);
       else if (key === "area_kind") input.value = item.kind;
       else if (input.type === "checkbox") input.checked = !!item[key];
       else input.value = item[key] ?? "";
@@ -226,6 +245,10 @@
       if (!selected) return;
       const key = input.dataset.prop;
       if (key === "role") selected.role = roles[parseInt(input.value, 10)];
+      else if (key === "filled_by" && input.value.startsWith("party:")) {
+        selected.filled_by = "party";
+        selected.role = roles[parseInt(input.value.slice(6), 10)];
+      } else if (key === "filled_by") { selected.filled_by = input.value; selected.role = null; }
       else if (key === "area_kind") selected.kind = input.value;
       else if (input.type === "checkbox") selected[key] = input.checked;
       else if (["max_length", "decimals"].includes(key)) selected[key] = input.value === "" ? null : parseInt(input.value, 10);
@@ -247,6 +270,7 @@
       roles: roles.map((r) => ({ name: r.name, order: r.order, is_sender: !!r.is_sender })),
       fields: items.filter((i) => i.type === "field").map((f) => ({
         ...box(f), key: f.key, label: f.label, kind: f.kind, required: !!f.required, filled_by: f.filled_by,
+        role: f.filled_by === "party" && f.role ? f.role.name : "",
         max_length: f.kind === "text" ? f.max_length : null, min_value: f.min_value, max_value: f.max_value,
         decimals: f.decimals, date_format: f.date_format,
       })),
