@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from portsign.accounts.demo import seed_accounts
 from portsign.contracts.demo import seed_templates
-from portsign.contracts.domain import templates
+from portsign.contracts.domain import fills, templates
 from portsign.contracts.models import Template
 from portsign.enterprises.demo import seed_enterprises
 from tests.contracts.template_helpers import pdf_text
@@ -36,7 +36,7 @@ def test_seeded_once_and_each_makes_a_contract():
         contract = templates.create_contract(
             actor=template.enterprise.main_admin,
             template_id=template.id,
-            values={f.key: SAMPLES[f.kind] for f in fields},
+            values={f.key: SAMPLES[f.kind] for f in templates.sender_fields(template)},
             parties=[
                 {
                     "role": partner.name,
@@ -46,6 +46,16 @@ def test_seeded_once_and_each_makes_a_contract():
             ],
             send=True,
         )
+        if template.name == "货运代理协议":  # the forwarder fills in its own contact first
+            assert [f.key for f in fields if f.filled_by == "party"] == ["agent_contact"]
+            contract = fills.fill(
+                actor=other.main_admin,
+                contract_id=contract.id,
+                acting_as=other.id,
+                values={"agent_contact": "演示联络人 021-5555-0100"},
+            )
         text = pdf_text(templates.documents.read_document(contract.current))
         assert ("演示值甲" in text, "88.5" in text, "2026" in text) == (True, True, True)
+        assert ("演示联络人" in text) == (template.name == "货运代理协议")
         assert contract.parties.count() == 2
+        assert contract.parties.filter(status="pending").count() == 1

@@ -112,9 +112,7 @@ def test_the_party_fills_in_then_everyone_signs_and_the_pdf_verifies(
     refused = _send(alice, template_id, fields={**SENDER_VALUES, "contact": "张三"})
     assert refused.status_code == 400, refused.content
     assert error_code(refused) == "field_filled_by_party"
-    assert refused.json()["error"]["fields"] == {
-        "fields.contact": "乙方联系人由乙方在发送后填写。"
-    }
+    assert refused.json()["error"]["fields"] == {"fields.contact": "乙方联系人由乙方在发送后填写。"}
     assert Contract.objects.count() == 0
 
     sent = _send(alice, template_id)

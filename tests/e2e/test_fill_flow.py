@@ -63,6 +63,7 @@ def test_the_partner_fills_in_its_field_then_signs(browser, live_server, tmp_pat
     # The sender's form asks only for the sender's field.
     page.goto(f"/console/contracts/templates/{template.id}/use/")
     expect(page.get_by_test_id("use-field-contact")).to_have_count(0)
+    expect(page.get_by_test_id("use-party-fields")).to_contain_text("乙方联系人（乙方）")
     page.get_by_test_id("use-field-vessel").fill("演示轮 V.201")
     page.get_by_test_id("use-party-enterprise").fill(tally.name)
     page.get_by_test_id("use-party-account").fill("13800000072")

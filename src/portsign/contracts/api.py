@@ -72,7 +72,7 @@ class PartyOut(Schema):
         default_factory=list, description="where the template suggests this party seals or signs"
     )
     fill: FillOut | None = Field(
-        None, description="the template fields this party fills in before anyone signs"
+        default=None, description="the template fields this party fills in before anyone signs"
     )
 
     @staticmethod

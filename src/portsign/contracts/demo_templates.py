@@ -372,7 +372,20 @@ FORWARDING = DemoTemplate(
         text("", gap=6),
         heading("第二条  双方义务"),
         text("甲方应如实申报货物品名、重量及危险品属性，并按时提供报关所需单证；乙方应"),
-        text("谨慎选择承运人，及时通报船期变化，不得擅自变更甲方的订舱指示。", gap=26),
+        text("谨慎选择承运人，及时通报船期变化，不得擅自变更甲方的订舱指示。"),
+        Line(
+            (
+                "乙方业务联络人及电话：",
+                # Filled in by the forwarder itself after the contract is sent, before signing.
+                Blank(
+                    "agent_contact",
+                    "乙方联络人及电话",
+                    420,
+                    options={"filled_by": "party", "role": "乙方", "max_length": 40},
+                ),
+            ),
+            gap=26,
+        ),
         heading("第三条  代理费与垫付费用"),
         Line(
             (

@@ -205,6 +205,7 @@ def use(request: HttpRequest, template_id: str) -> HttpResponse:
                 }
                 for f in templates.sender_fields(template)
             ],
+            "party_fields": template.fields.filter(filled_by=FilledBy.PARTY).select_related("role"),
             "roles": [
                 {
                     "role": r,
