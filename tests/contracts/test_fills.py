@@ -227,6 +227,12 @@ def test_parallel_fills_each_draw_onto_the_other(alice, bob, charlie, acme, glob
     contract_id = sent.json()["id"]
     assert [p["status"] for p in sent.json()["parties"]] == ["pending", "pending", "waiting"]
 
+    # A reminder asks the parties to fill in, not to sign.
+    assert alice.api.post(f"/contracts/{contract_id}/remind").json() == {"count": 2}
+    reminder = outbox("charlie@example.cn")[-1]
+    assert reminder.data["event"] == "reminder"
+    assert reminder.subject == "提醒：有一份合同等待您填写"
+
     one = _fill(charlie, contract_id, "personal", {"witness": "同意"})
     assert one.status_code == 200, one.content
     # Charlie is done and waits; the contract still waits for 乙方.

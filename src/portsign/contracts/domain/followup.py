@@ -21,19 +21,27 @@ from portsign.contracts.domain.contracts import (
     tell,
 )
 from portsign.contracts.enums import ContractStatus, PartyStatus
-from portsign.contracts.models import Contract, Party
+from portsign.contracts.models import Contract, Party, PartyFill
 
 
 def _remind(contract: Contract, party: Party, *, automatic: bool) -> None:
-    text = _("Reminder: “%(title)s” waits for your signature until %(deadline)s: %(url)s") % {
+    values = {
         "title": contract.title,
         "deadline": local_deadline(contract),
         "url": contract_url(contract),
     }
+    if PartyFill.objects.filter(party=party, filled_at__isnull=True).exists():
+        subject = _("Reminder: a contract waits for you to fill in your part")
+        text = _("Reminder: fill in your part of “%(title)s” by %(deadline)s: %(url)s") % values
+    else:
+        subject = _("Reminder: a contract waits for your signature")
+        text = _("Reminder: “%(title)s” waits for your signature until %(deadline)s: %(url)s") % (
+            values
+        )
     tell(
         party.account,
         contract,
-        subject=_("Reminder: a contract waits for your signature"),
+        subject=subject,
         text=text,
         event="auto_reminder" if automatic else "reminder",
     )
