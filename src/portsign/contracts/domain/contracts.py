@@ -29,7 +29,7 @@ from portsign.common.audit import record_event
 from portsign.common.errors import Conflict, Forbidden, Invalid, NotFound
 from portsign.common.notify.outbox import queue_message
 from portsign.common.text import clean_text
-from portsign.contracts.domain import documents
+from portsign.contracts.domain import documents, involvement
 from portsign.contracts.enums import (
     CONTRACT_TRANSITIONS,
     ContractStatus,
@@ -137,6 +137,7 @@ def move_status(
     else:
         contract.closed_at = now
     contract.save()
+    involvement.copy_status(contract)  # the boxes read the status from there
     record_event(
         action=f"contract.{to}",
         actor_id=actor_id,
@@ -304,6 +305,7 @@ def create_draft(
             current=body,
             valid_until=valid_until,
         )
+        involvement.refresh(contract)  # the sender's drafts box
         _audit(contract, actor, "contract.created", {"pages": str(body.pages)})
     return contract
 
@@ -396,6 +398,7 @@ def add_party(
             needs_legal_rep_seal=needs_legal_rep_seal,
             needs_signature=needs_signature,
         )
+        involvement.refresh(contract)
         _audit(contract, actor, "contract.party_added", {"party": party.id, "kind": kind})
     return party
 
@@ -407,6 +410,7 @@ def remove_party(*, actor: User, contract_id: str, party_id: str) -> None:
         deleted, _detail = contract.parties.filter(pk=party_id).delete()
         if not deleted:
             raise NotFound()
+        involvement.refresh(contract)
         _audit(contract, actor, "contract.party_removed", {"party": party_id})
 
 
@@ -621,13 +625,29 @@ def my_parties(user: User) -> QuerySet[Party]:
 
 def claim_invitations(user: User) -> int:
     """Link parties named by the user's addresses to the account (after registering)."""
-    return my_parties(user).update(user=user)
+    # Runs on every box listing: one SELECT when there is nothing to claim, as the UPDATE was.
+    claimed = list(my_parties(user).values_list("pk", "contract_id", "kind"))
+    if not claimed:
+        return 0
+    linked = my_parties(user).filter(pk__in=[pk for pk, _c, _k in claimed]).update(user=user)
+    involvement.add_identity(
+        involvement.person(user.id),
+        [contract_id for _pk, contract_id, kind in claimed if kind == PartyKind.PERSON],
+    )
+    return linked
 
 
 def link_enterprise_parties(enterprise: Enterprise) -> int:
     """Link parties that named this enterprise before it was verified on PortSign."""
     if enterprise.status != EnterpriseStatus.VERIFIED:
         return 0
-    return Party.objects.filter(
+    unlinked = Party.objects.filter(
         kind=PartyKind.ENTERPRISE, enterprise__isnull=True, enterprise_name=enterprise.name
-    ).update(enterprise=enterprise)
+    )
+    # Runs on every box listing: one SELECT when there is nothing to link, as the UPDATE was.
+    found = list(unlinked.values_list("pk", "contract_id"))
+    if not found:
+        return 0
+    linked = unlinked.filter(pk__in=[pk for pk, _c in found]).update(enterprise=enterprise)
+    involvement.add_identity(involvement.enterprise(enterprise.id), [c for _pk, c in found])
+    return linked

@@ -1,0 +1,93 @@
+"""Keeping `Involvement` (who has a contract in their boxes) exactly in sync.
+
+An identity is "u:<user id>" (a person, acting personally) or "e:<enterprise id>". A contract
+involves its sender identity (the enterprise it was sent for, else the sending person) and each
+party linked to an identity: a person party's account, an enterprise party's enterprise. The
+rows copy the contract's status and creation time, so the boxes never join the contract table
+to choose or count their rows.
+
+Callers hold the contract row locked (select_for_update) while they change what a row copies,
+as `move_status` requires anyway; `add_identity` locks the contracts itself. So a status
+change and a late link never interleave and leave a row with an old status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from portsign.contracts.enums import PartyKind
+from portsign.contracts.models import Contract, Involvement
+
+
+def person(user_id: str) -> str:
+    return f"u:{user_id}"
+
+
+def enterprise(enterprise_id: str) -> str:
+    return f"e:{enterprise_id}"
+
+
+def acting_identity(user_id: str, enterprise_id: str | None) -> str:
+    """The identity someone acts as: the enterprise, or themselves personally."""
+    return enterprise(enterprise_id) if enterprise_id else person(user_id)
+
+
+def identities(contract: Contract) -> set[str]:
+    """Every identity that has *contract* in its boxes, from its sender and parties."""
+    found = {acting_identity(contract.sender_id, contract.sender_enterprise_id)}
+    for kind, user_id, enterprise_id in contract.parties.values_list(
+        "kind", "user_id", "enterprise_id"
+    ):
+        if kind == PartyKind.PERSON and user_id:
+            found.add(person(user_id))
+        elif kind == PartyKind.ENTERPRISE and enterprise_id:
+            found.add(enterprise(enterprise_id))
+    return found
+
+
+def refresh(contract: Contract) -> None:
+    """Rewrite the contract's rows after its parties changed (a draft, a void statement)."""
+    wanted = identities(contract)
+    Involvement.objects.filter(contract=contract).exclude(identity__in=wanted).delete()
+    Involvement.objects.bulk_create(
+        [
+            Involvement(
+                identity=identity,
+                contract=contract,
+                status=contract.status,
+                created_at=contract.created_at,
+            )
+            for identity in sorted(wanted)
+        ],
+        ignore_conflicts=True,  # rows that are already there stay as they are
+    )
+
+
+def copy_status(contract: Contract) -> None:
+    """After the contract's status changed (only `move_status` changes it)."""
+    Involvement.objects.filter(contract=contract).update(status=contract.status)
+
+
+def add_identity(identity: str, contract_ids: Iterable[str]) -> None:
+    """A party of these contracts was just linked to *identity* (an account registered, an
+    enterprise was verified)."""
+    ids = sorted(set(contract_ids))
+    if not ids:
+        return
+    with transaction.atomic():
+        # Locked in id order, so two linkers never deadlock; a concurrent move_status waits.
+        rows = list(
+            Contract.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("id", "status", "created_at")
+        )
+        Involvement.objects.bulk_create(
+            [
+                Involvement(identity=identity, contract_id=pk, status=status, created_at=created)
+                for pk, status, created in rows
+            ],
+            ignore_conflicts=True,  # already involved, as sender or by another party
+        )
