@@ -328,22 +328,46 @@ def generate(world: World, n: int, seed: int = 7) -> Iterator[tuple[tuple, tuple
         yield contract, rows[0], rows[1]
 
 
-INVOLVEMENT_COLUMNS = ("identity", "contract_id", "status", "created_at")
+INVOLVEMENT_COLUMNS = (
+    "identity",
+    "contract_id",
+    "sender_id",
+    "status",
+    "created_at",
+    "contract_type_id",
+    "sent_at",
+    "completed_at",
+    "valid_until",
+)
 
 
 def involvement_rows(contract: tuple, parties: tuple[tuple, ...]) -> list[tuple]:
-    """The Involvement rows the app keeps for this contract (domain/involvement.identities):
-    its sender identity and each linked party's, once each."""
-    cid, sender_id, sender_enterprise_id = contract[0], contract[3], contract[4]
-    status, created = contract[5], contract[12]
-    identities = {f"e:{sender_enterprise_id}" if sender_enterprise_id else f"u:{sender_id}"}
+    """The Involvement rows the app keeps for this contract (domain/involvement): its sender
+    identity and each linked party's, once each, with the contract's filtered columns."""
+    column = dict(zip(CONTRACT_COLUMNS, contract, strict=True))
+    sender_id, sender_enterprise_id = column["sender_id"], column["sender_enterprise_id"]
+    sender = f"e:{sender_enterprise_id}" if sender_enterprise_id else f"u:{sender_id}"
+    identities = {sender}
     for party in parties:
         kind, user_id, enterprise_id = party[3], party[5], party[7]
         if kind == "person" and user_id:
             identities.add(f"u:{user_id}")
         elif kind == "enterprise" and enterprise_id:
             identities.add(f"e:{enterprise_id}")
-    return [(identity, cid, status, created) for identity in sorted(identities)]
+    return [
+        (
+            identity,
+            column["id"],
+            sender_id if identity == sender else None,
+            column["status"],
+            column["created_at"],
+            column["contract_type_id"],
+            column["sent_at"],
+            column["completed_at"],
+            column["valid_until"],
+        )
+        for identity in sorted(identities)
+    ]
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -648,6 +672,7 @@ def check_totals(world: World) -> None:
             "completed": Contract.objects.filter(involved, status="completed"),
             "voided": Contract.objects.filter(involved, status="voided"),
             "others_to_sign": Contract.objects.filter(involved, ~pending, status="signing"),
+            "sent": Contract.objects.filter(sent_q, sender=actor).exclude(status="draft"),
         }
         for box, rows in expected.items():
             want = rows.count()

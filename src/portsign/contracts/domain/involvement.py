@@ -3,8 +3,8 @@
 An identity is "u:<user id>" (a person, acting personally) or "e:<enterprise id>". A contract
 involves its sender identity (the enterprise it was sent for, else the sending person) and each
 party linked to an identity: a person party's account, an enterprise party's enterprise. The
-rows copy the contract's status and creation time, so the boxes never join the contract table
-to choose or count their rows.
+rows copy the contract's columns that boxes filter on, so the boxes never join the contract
+table to choose or count their rows.
 
 Callers hold the contract row locked (select_for_update) while they change what a row copies,
 as `move_status` requires anyway; `add_identity` locks the contracts itself. So a status
@@ -47,27 +47,36 @@ def identities(contract: Contract) -> set[str]:
     return found
 
 
+def _row(identity: str, contract: Contract) -> Involvement:
+    sender = acting_identity(contract.sender_id, contract.sender_enterprise_id)
+    return Involvement(
+        identity=identity,
+        contract_id=contract.pk,
+        sender_id=contract.sender_id if identity == sender else None,
+        status=contract.status,
+        created_at=contract.created_at,
+        contract_type_id=contract.contract_type_id,
+        sent_at=contract.sent_at,
+        completed_at=contract.completed_at,
+        valid_until=contract.valid_until,
+    )
+
+
 def refresh(contract: Contract) -> None:
     """Rewrite the contract's rows after its parties changed (a draft, a void statement)."""
     wanted = identities(contract)
     Involvement.objects.filter(contract=contract).exclude(identity__in=wanted).delete()
     Involvement.objects.bulk_create(
-        [
-            Involvement(
-                identity=identity,
-                contract=contract,
-                status=contract.status,
-                created_at=contract.created_at,
-            )
-            for identity in sorted(wanted)
-        ],
+        [_row(identity, contract) for identity in sorted(wanted)],
         ignore_conflicts=True,  # rows that are already there stay as they are
     )
 
 
 def copy_status(contract: Contract) -> None:
-    """After the contract's status changed (only `move_status` changes it)."""
-    Involvement.objects.filter(contract=contract).update(status=contract.status)
+    """After the contract's status changed, with its times (only `move_status` changes them)."""
+    Involvement.objects.filter(contract=contract).update(
+        status=contract.status, sent_at=contract.sent_at, completed_at=contract.completed_at
+    )
 
 
 def add_identity(identity: str, contract_ids: Iterable[str]) -> None:
@@ -78,16 +87,8 @@ def add_identity(identity: str, contract_ids: Iterable[str]) -> None:
         return
     with transaction.atomic():
         # Locked in id order, so two linkers never deadlock; a concurrent move_status waits.
-        rows = list(
-            Contract.objects.select_for_update()
-            .filter(pk__in=ids)
-            .order_by("pk")
-            .values_list("id", "status", "created_at")
-        )
+        contracts = Contract.objects.select_for_update().filter(pk__in=ids).order_by("pk")
         Involvement.objects.bulk_create(
-            [
-                Involvement(identity=identity, contract_id=pk, status=status, created_at=created)
-                for pk, status, created in rows
-            ],
+            [_row(identity, contract) for contract in contracts],
             ignore_conflicts=True,  # already involved, as sender or by another party
         )

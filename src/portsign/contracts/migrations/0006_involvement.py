@@ -1,24 +1,41 @@
 # Involvement: who has a contract in their boxes (see the model), filled for existing contracts.
 
 import django.db.models.deletion
+from django.conf import settings
 from django.db import migrations, models
 
 BATCH = 5_000
+FILTERED = ("contract_type", "sent_at", "completed_at", "valid_until")
 
 
-def _identities(contract, parties) -> set[str]:
-    # As domain/involvement.identities, on historical rows (the migration must not import
-    # domain code, which follows the current models).
-    if contract["sender_enterprise_id"]:
-        found = {f"e:{contract['sender_enterprise_id']}"}
-    else:
-        found = {f"u:{contract['sender_id']}"}
+def _rows(contract: dict, parties: list[dict]) -> list[dict]:
+    # As domain/involvement, on historical rows (a migration must not import domain code,
+    # which follows the current models).
+    sender = (
+        f"e:{contract['sender_enterprise_id']}"
+        if contract["sender_enterprise_id"]
+        else f"u:{contract['sender_id']}"
+    )
+    identities = {sender}
     for party in parties:
         if party["kind"] == "person" and party["user_id"]:
-            found.add(f"u:{party['user_id']}")
+            identities.add(f"u:{party['user_id']}")
         elif party["kind"] == "enterprise" and party["enterprise_id"]:
-            found.add(f"e:{party['enterprise_id']}")
-    return found
+            identities.add(f"e:{party['enterprise_id']}")
+    return [
+        {
+            "identity": identity,
+            "contract_id": contract["pk"],
+            "sender_id": contract["sender_id"] if identity == sender else None,
+            "status": contract["status"],
+            "created_at": contract["created_at"],
+            "contract_type_id": contract["contract_type_id"],
+            "sent_at": contract["sent_at"],
+            "completed_at": contract["completed_at"],
+            "valid_until": contract["valid_until"],
+        }
+        for identity in sorted(identities)
+    ]
 
 
 def backfill(apps, schema_editor) -> None:
@@ -27,7 +44,15 @@ def backfill(apps, schema_editor) -> None:
     Party = apps.get_model("contracts", "Party")
     Involvement = apps.get_model("contracts", "Involvement")
     contracts = Contract.objects.order_by("pk").values(
-        "pk", "sender_id", "sender_enterprise_id", "status", "created_at"
+        "pk",
+        "sender_id",
+        "sender_enterprise_id",
+        "status",
+        "created_at",
+        "contract_type_id",
+        "sent_at",
+        "completed_at",
+        "valid_until",
     )
     after = ""
     while True:
@@ -40,14 +65,7 @@ def backfill(apps, schema_editor) -> None:
         ):
             parties.setdefault(party["contract_id"], []).append(party)
         Involvement.objects.bulk_create(
-            Involvement(
-                identity=identity,
-                contract_id=c["pk"],
-                status=c["status"],
-                created_at=c["created_at"],
-            )
-            for c in batch
-            for identity in sorted(_identities(c, parties.get(c["pk"], [])))
+            Involvement(**row) for c in batch for row in _rows(c, parties.get(c["pk"], []))
         )
         after = batch[-1]["pk"]
 
@@ -55,6 +73,7 @@ def backfill(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
     dependencies = [
         ("contracts", "0005_party_unlinked_index"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -84,6 +103,9 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("created_at", models.DateTimeField()),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("valid_until", models.DateField(blank=True, null=True)),
                 (
                     "contract",
                     models.ForeignKey(
@@ -92,10 +114,32 @@ class Migration(migrations.Migration):
                         to="contracts.contract",
                     ),
                 ),
+                (
+                    "contract_type",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="contracts.contracttype",
+                    ),
+                ),
+                (
+                    "sender",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
-        # Rows first, then the unique constraint and the box index: building them once over a
-        # full table is much faster than keeping them up to date row by row.
+        # Rows first, then the unique constraint and the box indexes: building them once over
+        # a full table is much faster than keeping them up to date row by row.
         migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
         migrations.AddConstraint(
             model_name="involvement",
@@ -106,7 +150,18 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="involvement",
             index=models.Index(
-                fields=["identity", "status", "-created_at", "-contract"], name="involvement_box"
+                fields=["identity", "status", "-created_at", "-contract"],
+                include=FILTERED,
+                name="involvement_box",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="involvement",
+            index=models.Index(
+                condition=models.Q(("sender__isnull", False)),
+                fields=["sender", "identity", "-created_at", "-contract"],
+                include=("status", *FILTERED),
+                name="involvement_sent",
             ),
         ),
     ]
