@@ -9,20 +9,26 @@ afterwards.
 
 Setup: migrate, then minimal valid rows straight through the ORM (50 verified enterprises, each
 with an admin, a role and four contract types; 2,000 people; one shared Document), then N
-contracts with two parties each, written in batches (executemany on SQLite, COPY on
-PostgreSQL) and ANALYZEd. The spread: 5% of contracts involve the busy enterprise (E00), the
-rest two of the 49 others, or one of them and a person (25%), or two people (5%, sent
-personally); the person measured (P0000) is in about 0.2%. Statuses are mostly completed, some
-signing, draft, expired, revoked, rejected and voided; created/sent/completed times spread over
-three years. Signing contracts have future deadlines, so `expire_overdue` (run by every
-`list_box`) finds nothing to change.
+contracts with two parties each and their Involvement rows (who has the contract in their
+boxes, with the contract's filtered columns: what domain/involvement.py keeps), written in
+batches (executemany on SQLite, COPY on PostgreSQL), then ANALYZEd (VACUUM ANALYZE on
+PostgreSQL, as autovacuum leaves tables at rest, so index-only counts need not visit the heap).
+The spread: 5% of contracts involve the busy enterprise (E00), the rest two of the 49 others,
+or one of them and a person (25%), or two people (5%, sent personally); the person measured
+(P0000) is in about 0.2%. Statuses are mostly completed, some signing, draft, expired,
+revoked, rejected and voided; created/sent/completed times spread over three years. Signing
+contracts have future deadlines, so `expire_overdue` (run by every `list_box`) finds nothing
+to change.
 
 Then, for the busy enterprise (acting as it) and the person (personal), every box, page 1 and a
 deep page, without and with each filter (type, status, sent range, party name): median ms of
 `list_box` (which also counts, and runs its per-call housekeeping, timed apart too) and the
 number of queries. The slowest queries are EXPLAINed (EXPLAIN QUERY PLAN / EXPLAIN ANALYZE).
-Finally candidate indexes are created with raw SQL in the bench database and the slow cases
-timed again, one index at a time and all together. Prints figures only.
+The totals of the boxes read from Involvement are checked against a recount from contracts and
+parties (the query those boxes used before), so a loader that wrote other rows than the app
+would is caught. Finally candidate indexes are created with raw SQL in the bench database and
+the cases above 150 ms timed again, one index at a time and all together (--no-indexes skips
+that). Prints figures only.
 """
 
 from __future__ import annotations

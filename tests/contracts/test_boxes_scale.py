@@ -19,11 +19,20 @@ from tests.contracts.conftest import contract_seal, create_draft, give_certifica
 from tests.contracts.test_signing import _marks, _sign
 from tests.helpers import Person, make_enterprise, make_person
 
+COPIED = ("status", "created_at", "contract_type_id", "sent_at", "completed_at", "valid_until")
+
 
 def _rows(contract_id: str) -> set[tuple[str, str]]:
-    return set(
-        Involvement.objects.filter(contract_id=contract_id).values_list("identity", "status")
-    )
+    """(identity, status) of the contract's rows, after checking every row copies the
+    contract's columns and only the sender identity's row names the sender."""
+    contract = Contract.objects.get(pk=contract_id)
+    sender = f"e:{contract.sender_enterprise_id}" if contract.sender_enterprise_id else None
+    sender = sender or f"u:{contract.sender_id}"
+    rows = list(Involvement.objects.filter(contract_id=contract_id))
+    for row in rows:
+        assert [getattr(row, c) for c in COPIED] == [getattr(contract, c) for c in COPIED]
+        assert row.sender_id == (contract.sender_id if row.identity == sender else None)
+    return {(row.identity, row.status) for row in rows}
 
 
 def e(enterprise) -> str:
@@ -178,10 +187,17 @@ BOXES = (
 )
 
 
-def test_other_identities_never_see_the_contract(deal, alice, bob, charlie, acme, globex):
+def test_other_identities_never_see_the_contract(deal, alice, bob, charlie, dave, acme, globex):
+    from tests.seals.conftest import add_member
+
     contract_id, seals = deal
     _sign(bob, contract_id, globex.id, _marks(seals["globex"]))
     assert _box(bob, "others_to_sign", globex.id)["total"] == 1
+    # 我发起的 is the member's own: another member of Acme sees it waiting, not as sent by them.
+    add_member(acme, dave, "member")
+    assert _box(alice, "sent", acme.id)["total"] == 1
+    assert (_box(dave, "sent", acme.id)["total"], _box(dave, "to_sign", acme.id)["total"]) == (0, 1)
+    assert _box(bob, "sent", globex.id)["total"] == 0
     initech = make_enterprise(charlie, "Initech Co., Ltd.", 3)
     for box in BOXES:
         assert _box(charlie, box, initech.id)["total"] == 0, box
@@ -240,6 +256,10 @@ def test_party_and_type_filters_on_involvement_boxes(alice, bob, acme, globex):
     typed = _box(alice, "others_to_sign", acme.id, type="港口作业合同")
     assert (typed["total"], [c["id"] for c in typed["items"]]) == (1, [ids[0]])
     assert _box(alice, "others_to_sign", acme.id, status="completed")["total"] == 0
+    assert _box(alice, "sent", acme.id, type="港口作业合同")["total"] == 1
+    kind.delete()  # the contracts and their rows lose the type alike
+    assert _rows(ids[0]) == {(e(acme), "signing"), (e(globex), "signing")}
+    assert _box(alice, "others_to_sign", acme.id, type="港口作业合同")["total"] == 0
     second_page = _box(alice, "others_to_sign", acme.id, page=2, page_size=2)
     assert (second_page["total"], [c["id"] for c in second_page["items"]]) == (3, [ids[0]])
 
@@ -251,9 +271,9 @@ def test_migration_backfills_what_the_app_keeps(alice, bob, acme, globex, monkey
     _party(alice, sent, kind="person", account="13800000002")
     _party(alice, sent, kind="person", account="nobody@example.cn")  # not registered: no row
     _post(alice, f"/contracts/{sent}/send", {})
-    columns = ("identity", "contract_id", "status", "created_at")
+    columns = ("identity", "contract_id", "sender_id", *COPIED)
     kept = set(Involvement.objects.values_list(*columns))
-    assert {(i, c, s) for i, c, s, _at in kept} == {
+    assert {(i, c, s) for i, c, _sender, s, *_rest in kept} == {
         (e(acme), drafted, "draft"),
         (e(globex), drafted, "draft"),
         (u(alice), sent, "signing"),

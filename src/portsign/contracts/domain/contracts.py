@@ -625,16 +625,9 @@ def my_parties(user: User) -> QuerySet[Party]:
 
 def claim_invitations(user: User) -> int:
     """Link parties named by the user's addresses to the account (after registering)."""
-    # Runs on every box listing: one SELECT when there is nothing to claim, as the UPDATE was.
-    claimed = list(my_parties(user).values_list("pk", "contract_id", "kind"))
-    if not claimed:
-        return 0
-    linked = my_parties(user).filter(pk__in=[pk for pk, _c, _k in claimed]).update(user=user)
-    involvement.add_identity(
-        involvement.person(user.id),
-        [contract_id for _pk, contract_id, kind in claimed if kind == PartyKind.PERSON],
+    return involvement.link_parties(
+        my_parties(user), involvement.person(user.id), PartyKind.PERSON, user=user
     )
-    return linked
 
 
 def link_enterprise_parties(enterprise: Enterprise) -> int:
@@ -644,10 +637,6 @@ def link_enterprise_parties(enterprise: Enterprise) -> int:
     unlinked = Party.objects.filter(
         kind=PartyKind.ENTERPRISE, enterprise__isnull=True, enterprise_name=enterprise.name
     )
-    # Runs on every box listing: one SELECT when there is nothing to link, as the UPDATE was.
-    found = list(unlinked.values_list("pk", "contract_id"))
-    if not found:
-        return 0
-    linked = unlinked.filter(pk__in=[pk for pk, _c in found]).update(enterprise=enterprise)
-    involvement.add_identity(involvement.enterprise(enterprise.id), [c for _pk, c in found])
-    return linked
+    return involvement.link_parties(
+        unlinked, involvement.enterprise(enterprise.id), PartyKind.ENTERPRISE, enterprise=enterprise
+    )

@@ -7,18 +7,19 @@ rows copy the contract's columns that boxes filter on, so the boxes never join t
 table to choose or count their rows.
 
 Callers hold the contract row locked (select_for_update) while they change what a row copies,
-as `move_status` requires anyway; `add_identity` locks the contracts itself. So a status
+as `move_status` requires anyway; `link_parties` locks the contracts itself. So a status
 change and a late link never interleave and leave a row with an old status.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from portsign.contracts.enums import PartyKind
-from portsign.contracts.models import Contract, Involvement
+from portsign.contracts.models import Contract, Involvement, Party
 
 
 def person(user_id: str) -> str:
@@ -79,16 +80,23 @@ def copy_status(contract: Contract) -> None:
     )
 
 
-def add_identity(identity: str, contract_ids: Iterable[str]) -> None:
-    """A party of these contracts was just linked to *identity* (an account registered, an
-    enterprise was verified)."""
-    ids = sorted(set(contract_ids))
-    if not ids:
-        return
+def link_parties(parties: QuerySet[Party], identity: str, kind: str, **link: Any) -> int:
+    """Link *parties* (those not linked yet) with `update(**link)`, as when an invited account
+    registers or a named enterprise is verified, and add *identity* to the contracts of those
+    of *kind*. One transaction, so a linked party never lacks its row; the contracts are locked
+    first, in id order, as signing locks a contract before its party, so a status change cannot
+    slip between reading a contract and copying it."""
+    found = list(parties.values_list("pk", "contract_id", "kind"))
+    if not found:  # the usual case, on every box listing: one SELECT
+        return 0
     with transaction.atomic():
-        # Locked in id order, so two linkers never deadlock; a concurrent move_status waits.
+        ids = sorted({contract_id for _pk, contract_id, _kind in found})
         contracts = Contract.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        locked = {contract.pk: contract for contract in contracts}
+        linked = parties.filter(pk__in=[pk for pk, _c, _k in found]).update(**link)
+        involved = sorted({c for _pk, c, party_kind in found if party_kind == kind})
         Involvement.objects.bulk_create(
-            [_row(identity, contract) for contract in contracts],
+            [_row(identity, locked[c]) for c in involved if c in locked],
             ignore_conflicts=True,  # already involved, as sender or by another party
         )
+    return linked
