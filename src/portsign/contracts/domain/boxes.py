@@ -163,9 +163,9 @@ def _named(rows: QuerySet[_Row], term: str) -> QuerySet[_Row]:
     # A scalar subquery, not EXISTS: PostgreSQL turns EXISTS into a semi-join and, for a big
     # box, hashes every party of every contract (1M contracts: 0.9 s); this probes only the
     # parties of the identity's own contracts, through the party's contract index.
-    return rows.alias(named_party=Subquery(named.values("pk")[:1])).filter(
-        named_party__isnull=False
-    )
+    # Unordered (Party's default order would sort each contract's parties): the first match.
+    first = named.order_by().values("pk")[:1]
+    return rows.alias(named_party=Subquery(first)).filter(named_party__isnull=False)
 
 
 def list_box(
