@@ -2,7 +2,9 @@
 
 Each box is a filter on the contracts of the acting identity (the person, or one enterprise),
 plus optional filters, newest first, paged with a total. Parties come in one prefetch query, so
-a page costs a fixed number of queries whatever its size.
+a page costs a fixed number of queries whatever its size. The big boxes (everything the
+identity sent or is a party of) read Involvement, one index range per identity and status;
+the small ones (pending parties, drafts, approvals) the contract table.
 """
 
 from __future__ import annotations
