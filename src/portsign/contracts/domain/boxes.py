@@ -2,32 +2,37 @@
 
 Each box is a filter on the contracts of the acting identity (the person, or one enterprise),
 plus optional filters, newest first, paged with a total. Parties come in one prefetch query, so
-a page costs a fixed number of queries whatever its size.
+a page costs a fixed number of queries whatever its size. The big boxes (everything the
+identity sent or is a party of) read Involvement, one index range per identity and status;
+the small ones (pending parties, drafts, approvals) the contract table.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portsign.accounts.models import User
 from portsign.common.errors import Invalid
+from portsign.contracts.domain import involvement
 from portsign.contracts.domain.contracts import (
     claim_invitations,
     expire_overdue,
     link_enterprise_parties,
 )
 from portsign.contracts.enums import Box, ContractStatus, PartyKind, PartyStatus
-from portsign.contracts.models import Contract, Party, SealApproval
+from portsign.contracts.models import Contract, Involvement, Party, SealApproval
 from portsign.enterprises.enums import Permission
 from portsign.enterprises.rules import require, resolve_acting_as
 
 MAX_PAGE_SIZE = 100
+_Row = TypeVar("_Row", Contract, Involvement)
 
 
 @dataclass(frozen=True)
@@ -60,41 +65,60 @@ def _mine(user: User, enterprise_id: str | None) -> tuple[Q, Q]:
     return party, sent
 
 
+# Boxes of everything the identity is involved in (a party of, or the sender of), read from
+# Involvement: one identity and one status there is a range of the involvement_box index,
+# newest first, so a page is a LIMIT on that range, and the total, filters included, an
+# index-only count (the filter columns are copied there). Asking the contract table "a party of
+# it OR sent by it" instead cannot use one index: PostgreSQL read every completed contract to
+# find a busy enterprise's 33,000 (1M contracts: 1.5 s). 我发起的 reads the sender's rows
+# (involvement_sent), where the contract table's own index still had to visit each contract
+# for the sending identity and the filters (22,000 contracts: 0.3 s).
+INVOLVED_BOXES: dict[str, str] = {
+    Box.OTHERS_TO_SIGN: ContractStatus.SIGNING,
+    Box.COMPLETED: ContractStatus.COMPLETED,
+    Box.VOIDED: ContractStatus.VOIDED,
+    Box.EXPIRING: ContractStatus.COMPLETED,
+    Box.SENT: "",  # any status but draft
+}
+
+
+def _involved(box: str, user: User, enterprise_id: str | None) -> QuerySet[Involvement]:
+    """The involvement rows of an INVOLVED_BOXES box for the acting identity."""
+    rows = Involvement.objects.filter(identity=involvement.acting_identity(user.id, enterprise_id))
+    if box == Box.SENT:
+        return rows.filter(sender=user).exclude(status=ContractStatus.DRAFT)
+    rows = rows.filter(status=INVOLVED_BOXES[box])
+    if box == Box.OTHERS_TO_SIGN:
+        party_q, _sent_q = _mine(user, enterprise_id)
+        pending = Party.objects.filter(party_q, status=PartyStatus.PENDING)
+        return rows.exclude(contract_id__in=pending.values("contract_id"))
+    if box == Box.EXPIRING:
+        today = timezone.localdate()
+        until = today + dt.timedelta(days=settings.CONTRACT_EXPIRING_DAYS)
+        return rows.filter(valid_until__gte=today, valid_until__lte=until)
+    return rows
+
+
 def _box(
     box: str, user: User, enterprise_id: str | None, may_approve: bool = False
 ) -> QuerySet[Contract]:
+    """The other boxes, straight from the contract table: each is small (pending parties, a
+    sender's drafts, approvals) and found through an index of its own."""
     party_q, sent_q = _mine(user, enterprise_id)
     # IN on my parties' contract ids, not a correlated EXISTS: the party indexes answer it,
     # where EXISTS made SQLite probe parties once per contract of the status (1M rows:
     # 2.8 s → 56 ms for 待我签署).
-    mine = Party.objects.filter(party_q).values("contract_id")
-    pending = Q(pk__in=mine.filter(status=PartyStatus.PENDING))
-    involved = Q(pk__in=mine) | sent_q
+    pending = Q(
+        pk__in=Party.objects.filter(party_q, status=PartyStatus.PENDING).values("contract_id")
+    )
     rows = Contract.objects.all()
     if box == Box.TO_SIGN:
         return rows.filter(pending, status=ContractStatus.SIGNING)
     if box == Box.DUE_SOON:
         soon = timezone.now() + dt.timedelta(days=settings.CONTRACT_DUE_SOON_DAYS)
         return rows.filter(pending, status=ContractStatus.SIGNING, deadline__lte=soon)
-    if box == Box.OTHERS_TO_SIGN:
-        return rows.filter(involved, ~pending, status=ContractStatus.SIGNING)
-    if box == Box.COMPLETED:
-        return rows.filter(involved, status=ContractStatus.COMPLETED)
-    if box == Box.SENT:
-        return rows.filter(sent_q, sender=user).exclude(status=ContractStatus.DRAFT)
     if box == Box.DRAFTS:
         return rows.filter(sent_q, sender=user, status=ContractStatus.DRAFT)
-    if box == Box.VOIDED:
-        return rows.filter(involved, status=ContractStatus.VOIDED)
-    if box == Box.EXPIRING:
-        today = timezone.localdate()
-        until = today + dt.timedelta(days=settings.CONTRACT_EXPIRING_DAYS)
-        return rows.filter(
-            involved,
-            status=ContractStatus.COMPLETED,
-            valid_until__gte=today,
-            valid_until__lte=until,
-        )
     if box == Box.TO_APPROVE:
         if enterprise_id is None or not may_approve:
             return rows.none()
@@ -106,7 +130,8 @@ def _box(
     raise Invalid(message, code="box", fields={"box": message})
 
 
-def _filtered(rows: QuerySet[Contract], filters: Filters) -> QuerySet[Contract]:
+def _filtered(rows: QuerySet[_Row], filters: Filters) -> QuerySet[_Row]:
+    """*rows*, contracts or involvement rows (which copy the columns filtered on), narrowed."""
     if filters.contract_type:
         rows = rows.filter(contract_type__name=filters.contract_type)
     if filters.status:
@@ -123,13 +148,24 @@ def _filtered(rows: QuerySet[Contract], filters: Filters) -> QuerySet[Contract]:
     if filters.signed_to:
         rows = rows.filter(completed_at__lt=filters.signed_to)
     if filters.party:
-        term = filters.party.strip()[:100]
-        named = Party.objects.filter(
-            Q(enterprise_name__icontains=term) | Q(user__name__icontains=term) | Q(account=term),
-            contract=OuterRef("pk"),
-        )
-        rows = rows.filter(Exists(named))
+        rows = _named(rows, filters.party.strip()[:100])
     return rows
+
+
+def _named(rows: QuerySet[_Row], term: str) -> QuerySet[_Row]:
+    """Rows of contracts with a party so named (enterprise name, person's name or account)."""
+    named = Party.objects.filter(
+        Q(enterprise_name__icontains=term) | Q(user__name__icontains=term) | Q(account=term),
+        contract=OuterRef("contract_id" if rows.model is Involvement else "pk"),
+    )
+    # A scalar subquery, not EXISTS: PostgreSQL turns EXISTS into a semi-join and, for a big
+    # box, hashes every party of every contract (1M contracts: 0.65–0.9 s); this probes only
+    # the parties of the identity's own contracts, through the party's contract index, and
+    # stops at the first match (unordered: Party's default order would sort them). Users are
+    # joined per probe rather than matched in a hashed subquery, whose planning cost per probe
+    # made PostgreSQL compile the count with JIT (+0.25 s at 1M).
+    first = named.order_by().values("pk")[:1]
+    return rows.alias(named_party=Subquery(first)).filter(named_party__isnull=False)
 
 
 def list_box(
@@ -152,16 +188,23 @@ def list_box(
         message = _("Pages start at 1 and hold 1 to %(n)d contracts.") % {"n": MAX_PAGE_SIZE}
         raise Invalid(message, code="page", fields={"page": message})
     may_approve = membership is not None and Permission.APPROVE in membership.role.permissions
-    rows = _filtered(
-        _box(box, actor, membership.enterprise_id if membership else None, may_approve),
-        filters or Filters(),
-    )
-    total = rows.count()
+    enterprise_id = membership.enterprise_id if membership else None
+    start, stop = (page - 1) * page_size, page * page_size
+    rows: QuerySet[Contract]
+    if box in INVOLVED_BOXES:
+        involved = _filtered(_involved(box, actor, enterprise_id), filters or Filters())
+        total = involved.count()
+        # The page's ids in a LIMITed subquery on the involvement index, then those contracts.
+        ids = involved.order_by("-created_at", "-contract_id").values("contract_id")[start:stop]
+        rows, start, stop = Contract.objects.filter(pk__in=ids), 0, page_size
+    else:
+        rows = _filtered(_box(box, actor, enterprise_id, may_approve), filters or Filters())
+        total = rows.count()
     items = list(
         rows.select_related("sender", "sender_enterprise", "contract_type", "current")
         .prefetch_related(
             Prefetch("parties", queryset=Party.objects.select_related("user", "enterprise"))
         )
-        .order_by("-created_at", "-id")[(page - 1) * page_size : page * page_size]
+        .order_by("-created_at", "-id")[start:stop]
     )
     return Page(items=items, total=total, page=page, page_size=page_size)

@@ -29,7 +29,7 @@ from portsign.common.audit import record_event
 from portsign.common.errors import Conflict, Forbidden, Invalid, NotFound
 from portsign.common.notify.outbox import queue_message
 from portsign.common.text import clean_text
-from portsign.contracts.domain import documents
+from portsign.contracts.domain import documents, involvement
 from portsign.contracts.enums import (
     CONTRACT_TRANSITIONS,
     ContractStatus,
@@ -138,6 +138,7 @@ def move_status(
     else:
         contract.closed_at = now
     contract.save()
+    involvement.copy_status(contract)  # the boxes read the status from there
     record_event(
         action=f"contract.{to}",
         actor_id=actor_id,
@@ -305,6 +306,7 @@ def create_draft(
             current=body,
             valid_until=valid_until,
         )
+        involvement.refresh(contract)  # the sender's drafts box
         _audit(contract, actor, "contract.created", {"pages": str(body.pages)})
     return contract
 
@@ -397,6 +399,7 @@ def add_party(
             needs_legal_rep_seal=needs_legal_rep_seal,
             needs_signature=needs_signature,
         )
+        involvement.refresh(contract)
         _audit(contract, actor, "contract.party_added", {"party": party.id, "kind": kind})
     return party
 
@@ -413,6 +416,7 @@ def remove_party(*, actor: User, contract_id: str, party_id: str) -> None:
         deleted, _detail = contract.parties.filter(pk=party_id).delete()
         if not deleted:
             raise NotFound()
+        involvement.refresh(contract)
         _audit(contract, actor, "contract.party_removed", {"party": party_id})
 
 
@@ -655,13 +659,18 @@ def my_parties(user: User) -> QuerySet[Party]:
 
 def claim_invitations(user: User) -> int:
     """Link parties named by the user's addresses to the account (after registering)."""
-    return my_parties(user).update(user=user)
+    return involvement.link_parties(
+        my_parties(user), involvement.person(user.id), PartyKind.PERSON, user=user
+    )
 
 
 def link_enterprise_parties(enterprise: Enterprise) -> int:
     """Link parties that named this enterprise before it was verified on PortSign."""
     if enterprise.status != EnterpriseStatus.VERIFIED:
         return 0
-    return Party.objects.filter(
+    unlinked = Party.objects.filter(
         kind=PartyKind.ENTERPRISE, enterprise__isnull=True, enterprise_name=enterprise.name
-    ).update(enterprise=enterprise)
+    )
+    return involvement.link_parties(
+        unlinked, involvement.enterprise(enterprise.id), PartyKind.ENTERPRISE, enterprise=enterprise
+    )

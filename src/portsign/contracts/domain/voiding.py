@@ -19,6 +19,7 @@ from portsign.common.audit import record_event
 from portsign.common.errors import Conflict, Forbidden
 from portsign.common.text import clean_text
 from portsign.contracts.domain import contracts as domain
+from portsign.contracts.domain import involvement
 from portsign.contracts.domain.pdftext import Line, render
 from portsign.contracts.enums import OPEN_STATUSES, ContractStatus, Ordering, PartyKind
 from portsign.contracts.models import Contract, Party
@@ -105,6 +106,7 @@ def propose_void(*, actor: User, contract_id: str, acting_as: str, reason: str) 
                 needs_legal_rep_seal=party.needs_legal_rep_seal,
                 needs_signature=party.needs_signature,
             )
+        involvement.refresh(statement)  # the same parties see the statement in their boxes
         record_event(
             action="contract.void_proposed",
             actor_id=actor.id,
