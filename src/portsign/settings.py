@@ -133,6 +133,10 @@ def _database(url: str) -> dict[str, object]:
         "PORT": str(parsed.port or ""),
         "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
         "CONN_HEALTH_CHECKS": True,
+        # No JIT: PortSign's queries are short, and when the planner overestimates a
+        # per-row probe (the box party-name filter at a million contracts) compiling the
+        # query cost 140–270 ms more than running it (bench/boxes.py).
+        "OPTIONS": {"options": "-c jit=off"},
     }
 
 
