@@ -118,6 +118,7 @@ def test_the_party_fills_in_then_everyone_signs_and_the_pdf_verifies(
     sent = _send(alice, template_id)
     assert sent.status_code == 201, sent.content
     contract_id = sent.json()["id"]
+    assert [p["fill"] is not None for p in sent.json()["parties"]] == [True, False]
     shown = bob.api.get(f"/contracts/{contract_id}").json()
     assert [(p["name"], p["status"]) for p in shown["parties"]] == [
         (globex.name, "pending"),

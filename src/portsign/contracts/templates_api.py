@@ -481,7 +481,7 @@ CREATE_CONTRACT_OPENAPI: dict[str, Any] = {
 
 def create_from_template(request: HttpRequest) -> Status[ContractOut]:
     """`POST /api/v1/contracts` with a JSON body: a contract from a template in one call."""
-    from portsign.contracts.api import ContractOut, _load
+    from portsign.contracts.api import ContractOut, _load, with_fills
 
     try:
         raw = json.loads(request.body or b"{}")
@@ -502,9 +502,8 @@ def create_from_template(request: HttpRequest) -> Status[ContractOut]:
         deadline=payload.deadline,
         send=payload.send,
     )
-    return Status(
-        201, with_suggested_marks(ContractOut.of(_load(actor, contract.id), versions=True))
-    )
+    out = ContractOut.of(_load(actor, contract.id), versions=True)
+    return Status(201, with_fills(with_suggested_marks(out)))
 
 
 def with_suggested_marks(out: ContractOut) -> ContractOut:
