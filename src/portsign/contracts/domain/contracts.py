@@ -585,8 +585,9 @@ def tell(address: str, contract: Contract, *, subject: str, text: str, event: st
     )
 
 
-def _notify_party(contract: Contract, party: Party) -> None:
-    text = _("%(sender)s sent you “%(title)s” to sign by %(deadline)s: %(url)s") % {
+def _invitation(contract: Contract) -> dict[str, str]:
+    """What an invitation to sign or fill in says: who sent what, by when, where."""
+    return {
         "sender": contract.sender_enterprise.name
         if contract.sender_enterprise
         else contract.sender.name,
@@ -594,6 +595,12 @@ def _notify_party(contract: Contract, party: Party) -> None:
         "deadline": local_deadline(contract),
         "url": contract_url(contract),
     }
+
+
+def _notify_party(contract: Contract, party: Party) -> None:
+    text = _("%(sender)s sent you “%(title)s” to sign by %(deadline)s: %(url)s") % _invitation(
+        contract
+    )
     subject = _("A contract to sign: %(title)s") % {"title": contract.title}
     tell(party.account, contract, subject=subject, text=text, event="to_sign")
 
@@ -602,14 +609,7 @@ def _notify_filler(contract: Contract, party: Party) -> None:
     text = _(
         "%(sender)s sent you “%(title)s”: fill in your part by %(deadline)s, then it is "
         "signed: %(url)s"
-    ) % {
-        "sender": contract.sender_enterprise.name
-        if contract.sender_enterprise
-        else contract.sender.name,
-        "title": contract.title,
-        "deadline": local_deadline(contract),
-        "url": contract_url(contract),
-    }
+    ) % _invitation(contract)
     subject = _("A contract to fill in: %(title)s") % {"title": contract.title}
     tell(party.account, contract, subject=subject, text=text, event="to_fill")
 

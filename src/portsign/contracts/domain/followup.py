@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from portsign.accounts.models import User
 from portsign.common.audit import record_event
 from portsign.common.errors import Conflict, Invalid, RateLimited
+from portsign.contracts.domain import fills
 from portsign.contracts.domain.contracts import (
     contract_url,
     local_deadline,
@@ -21,7 +22,7 @@ from portsign.contracts.domain.contracts import (
     tell,
 )
 from portsign.contracts.enums import ContractStatus, PartyStatus
-from portsign.contracts.models import Contract, Party, PartyFill
+from portsign.contracts.models import Contract, Party
 
 
 def _remind(contract: Contract, party: Party, *, automatic: bool) -> None:
@@ -30,7 +31,7 @@ def _remind(contract: Contract, party: Party, *, automatic: bool) -> None:
         "deadline": local_deadline(contract),
         "url": contract_url(contract),
     }
-    if PartyFill.objects.filter(party=party, filled_at__isnull=True).exists():
+    if fills.pending_fill(party) is not None:
         subject = _("Reminder: a contract waits for you to fill in your part")
         text = _("Reminder: fill in your part of “%(title)s” by %(deadline)s: %(url)s") % values
     else:
