@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from portsign.accounts.models import VerificationCode
 from portsign.contracts.models import Contract, SigningIntent
 from portsign.seals.models import SealUse
 from tests.contracts.conftest import contract_seal, create_draft, give_certificate, pdf_bytes
@@ -94,6 +95,36 @@ def test_a_code_for_other_marks_is_refused(deal, bob, globex):
     )
     assert response.status_code == 400
     assert error_code(response) == "code_binding"
+    assert Contract.objects.get(pk=contract_id).parties.first().status == "pending"
+
+
+def test_guesses_with_other_marks_count_and_do_not_reveal_a_hit(deal, bob, globex):
+    """Issue 11: guesses sent with other marks were compared with the real code, answered
+    code_binding on a hit and never counted, so a live code could be brute-forced."""
+    contract_id, seals = deal
+    marks = _marks(seals["globex"])
+    bob.api.post(f"/contracts/{contract_id}/sign/codes", {"acting_as": globex.id, "marks": marks})
+    code = last_code(bob.account)
+    moved = [dict(marks[0], x=0.1), marks[1]]
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    answers = []
+    for guess in (wrong, code, wrong, wrong, wrong, wrong, code):
+        response = bob.api.post(
+            f"/contracts/{contract_id}/sign",
+            {"acting_as": globex.id, "code": guess, "marks": moved},
+        )
+        answers.append(
+            (response.status_code, error_code(response), response.json()["error"]["message"])
+        )
+    assert len(set(answers)) == 1, "a hit must be answered exactly like a miss"
+    assert answers[0][:2] == (400, "code_binding")
+    row = VerificationCode.objects.get(purpose="sign")
+    assert (row.attempts, row.burned) == (5, True)
+    honest = bob.api.post(
+        f"/contracts/{contract_id}/sign", {"acting_as": globex.id, "code": code, "marks": marks}
+    )
+    assert honest.status_code == 400
+    assert error_code(honest) == "code_burned"
     assert Contract.objects.get(pk=contract_id).parties.first().status == "pending"
 
 

@@ -247,7 +247,13 @@ def _code_error(message: str, code: str) -> Invalid:
 
 
 def consume_code(*, account: Account, purpose: CodePurpose, code: str, binding: str = "") -> None:
-    """Accept *code* once, or raise a clear error and count the failed attempt."""
+    """Accept *code* once, or raise a clear error and count the failed attempt.
+
+    Every guess counts, whatever it is bound to: a guess sent with other marks than the code
+    was sent for is counted against the live codes it could be aimed at, and is answered the
+    same whether it matched one of them or not, so it can neither brute-force a code nor learn
+    that it hit one (issue 11: 300 such guesses used to leave the counter at 0).
+    """
     if not (code or "").isdigit() or len(code) != 6:
         raise _code_error(_("The code has 6 digits."), "code_format")
     with transaction.atomic():
@@ -255,12 +261,10 @@ def consume_code(*, account: Account, purpose: CodePurpose, code: str, binding: 
             target=account.address, purpose=purpose
         )
         row = (rows.filter(binding=binding) if binding else rows).order_by("-created_at").first()
-        if row is None and binding and _sent_for_another_act(rows, code):
-            raise _code_error(
-                _("This code was sent to confirm something else. Ask for a new code."),
-                "code_binding",
-            )
-        failure = _judge(row, code, binding)
+        if row is None and binding and rows.exists():
+            failure: Invalid | None = _unbound_guess(rows)
+        else:
+            failure = _judge(row, code, binding)
         if failure is None and row is not None:
             row.used_at = timezone.now()
             row.save(update_fields=["used_at"])
@@ -268,10 +272,26 @@ def consume_code(*, account: Account, purpose: CodePurpose, code: str, binding: 
         raise failure
 
 
-def _sent_for_another_act(rows: QuerySet[VerificationCode], code: str) -> bool:
-    live = rows.filter(used_at__isnull=True, burned=False, expires_at__gt=timezone.now())
-    digest = hash_code(code)
-    return any(hmac.compare_digest(row.code_hash, digest) for row in live[:20])
+def _count_attempt(row: VerificationCode) -> bool:
+    """Count one wrong attempt on *row*; True when that burns it."""
+    row.attempts += 1
+    row.burned = row.attempts >= settings.CODE_MAX_ATTEMPTS
+    row.save(update_fields=["attempts", "burned"])
+    return row.burned
+
+
+def _unbound_guess(rows: QuerySet[VerificationCode]) -> Invalid:
+    """A guess for an act no code was sent for: counted on every live code of this address
+    and purpose, and answered without comparing it to any of them."""
+    for live in rows.filter(used_at__isnull=True, burned=False, expires_at__gt=timezone.now()):
+        _count_attempt(live)
+    return _code_error(
+        _(
+            "No code was sent to confirm exactly this (it may have been sent for other marks "
+            "or another contract). Ask for a new code."
+        ),
+        "code_binding",
+    )
 
 
 def _burned() -> Invalid:
@@ -300,17 +320,8 @@ def _judge(row: VerificationCode | None, code: str, binding: str) -> Invalid | N
         return _code_error(_("The code has expired. Ask for a new code."), "code_expired")
     if matches:
         return None
-    if hmac.compare_digest(row.code_hash, hash_code(code)):
-        # The right code, sent for something else (another contract, other marks): refused,
-        # and said plainly, so the signer asks for a code for what they are confirming now.
-        return _code_error(
-            _("This code was sent to confirm something else. Ask for a new code."),
-            "code_binding",
-        )
-    row.attempts += 1
-    row.burned = row.attempts >= settings.CODE_MAX_ATTEMPTS
-    row.save(update_fields=["attempts", "burned"])
-    if row.burned:
+    # A wrong code, or the right one bound to something else: the same count and answer.
+    if _count_attempt(row):
         return _burned()
     left = settings.CODE_MAX_ATTEMPTS - row.attempts
     return _code_error(
