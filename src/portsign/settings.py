@@ -281,6 +281,11 @@ CODE_MAX_ATTEMPTS = env_int("CODE_MAX_ATTEMPTS", 5, minimum=1)
 # Signing codes (one per act, signed-in person) have their own daily cap per address.
 CODE_SIGN_DAILY_LIMIT = env_int("CODE_SIGN_DAILY_LIMIT", 300, minimum=1)
 CODE_IP_HOURLY_LIMIT = env_int("CODE_IP_HOURLY_LIMIT", 30, minimum=1)
+# Notices that one sender causes (contract invitations, reminders, approvals): per recipient
+# address and per sending enterprise or person, each in one hour. Notices past either budget
+# are held and folded into one digest per recipient by `cleanup` (issue 11: SMS bombing).
+NOTICE_RECIPIENT_HOURLY_LIMIT = env_int("NOTICE_RECIPIENT_HOURLY_LIMIT", 10, minimum=1)
+NOTICE_SENDER_HOURLY_LIMIT = env_int("NOTICE_SENDER_HOURLY_LIMIT", 500, minimum=1)
 PASSWORD_MAX_FAILURES = env_int("PASSWORD_MAX_FAILURES", 5, minimum=1)
 PASSWORD_LOCK_SECONDS = env_int("PASSWORD_LOCK_SECONDS", 900, minimum=1)
 # Failures after which the captcha is demanded; 0 = on every password sign-in.

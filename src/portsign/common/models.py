@@ -50,10 +50,17 @@ class Notification(models.Model):
         PENDING = "pending", _("Pending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        # Past a notice budget: not sent on its own, waiting for the recipient's digest.
+        HELD = "held", _("Held for a digest")
+        # Told to the recipient in a digest instead.
+        DIGESTED = "digested", _("Sent in a digest")
 
     id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
     channel = models.CharField(max_length=8)
     to = models.CharField(max_length=254)
+    # Who caused a notice ("e:<enterprise>" or "u:<user>"), for the notice budgets; empty
+    # for what a person asked for themselves (codes), which has limits of its own.
+    sender = models.CharField(max_length=40, blank=True)
     subject = models.CharField(max_length=200, blank=True)
     text = models.TextField()
     # Template parameters. May hold a one-time code: masked in every API that lists rows.
@@ -66,7 +73,11 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["to", "created_at"]),
+            models.Index(fields=["sender", "created_at"]),
+        ]
 
 
 class SandboxMessage(models.Model):

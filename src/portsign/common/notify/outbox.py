@@ -6,12 +6,14 @@ commit, so a rolled-back change never sends an SMS and a slow gateway never hold
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portsign.common.models import Notification
 from portsign.common.notify.base import DeliveryError, Gateway, OutgoingMessage
@@ -43,15 +45,98 @@ def gateway_for(channel: str) -> Gateway:
 
 
 def queue_message(
-    *, to: str, channel: str, subject: str, text: str, data: dict[str, str] | None = None
+    *,
+    to: str,
+    channel: str,
+    subject: str,
+    text: str,
+    data: dict[str, str] | None = None,
+    sender: str = "",
 ) -> Notification:
     note = Notification.objects.create(
-        to=to, channel=channel, subject=subject, text=text, data=data or {}
+        to=to, channel=channel, subject=subject, text=text, data=data or {}, sender=sender
     )
     from portsign.common.tasks import task_deliver_notification
 
     transaction.on_commit(lambda: task_deliver_notification.delay(notification_id=note.id))
     return note
+
+
+def within_notice_budget(*, to: str, sender: str) -> bool:
+    """Whether one more notice from *sender* to *to* fits both hourly budgets.
+
+    Only notices caused by someone else count (rows with a sender); a soft limit: two
+    concurrent sends may both pass the last free slot, which is harmless.
+    """
+    since = timezone.now() - dt.timedelta(hours=1)
+    recent = Notification.objects.filter(created_at__gte=since).exclude(sender="")
+    return (
+        recent.filter(to=to).count() < settings.NOTICE_RECIPIENT_HOURLY_LIMIT
+        and recent.filter(sender=sender).count() < settings.NOTICE_SENDER_HOURLY_LIMIT
+    )
+
+
+def queue_notice(
+    *,
+    to: str,
+    channel: str,
+    subject: str,
+    text: str,
+    sender: str,
+    data: dict[str, str] | None = None,
+) -> Notification:
+    """A notice that *sender* ("e:<id>" / "u:<id>") causes someone else to receive.
+
+    Unlike a code a person asks for, these can be made to flood any number (50 contracts to
+    one phone in five seconds), so each recipient and each sender has an hourly budget. A
+    notice past either is kept as HELD, not sent, and `send_digests` later tells the
+    recipient once about everything held for them: nothing is lost, nobody is bombed.
+    """
+    if within_notice_budget(to=to, sender=sender):
+        return queue_message(
+            to=to, channel=channel, subject=subject, text=text, data=data, sender=sender
+        )
+    return Notification.objects.create(
+        to=to,
+        channel=channel,
+        subject=subject,
+        text=text,
+        data=data or {},
+        sender=sender,
+        status=Notification.Status.HELD,
+    )
+
+
+def send_digests() -> int:
+    """One message per recipient about the notices held for them; returns how many went.
+
+    Run by `cleanup` (hourly), so a recipient gets at most one digest an hour on top of
+    their budget. Digests carry no sender and so count against no budget.
+    """
+    held = Notification.objects.filter(status=Notification.Status.HELD).order_by("created_at")
+    sent = 0
+    for to, channel in held.values_list("to", "channel").distinct().order_by():
+        with transaction.atomic():
+            rows = list(held.select_for_update().filter(to=to, channel=channel))
+            if not rows:
+                continue  # another cleanup took them
+            subjects = list(dict.fromkeys(row.subject for row in rows if row.subject))
+            url = f"{settings.PUBLIC_URL}/console/contracts/"
+            text = _(
+                "PortSign: %(count)d more notices for you, e.g. %(subjects)s. See them all: %(url)s"
+            ) % {"count": len(rows), "subjects": "; ".join(subjects[:3]), "url": url}
+            queue_message(
+                to=to,
+                channel=channel,
+                subject=_("%(count)d notices from PortSign") % {"count": len(rows)},
+                text=text,
+                data={"event": "digest", "count": str(len(rows)), "url": url},
+            )
+            Notification.objects.filter(pk__in=[row.pk for row in rows]).update(
+                status=Notification.Status.DIGESTED, text="", data={}
+            )
+            sent += 1
+    return sent
 
 
 def deliver_notification(*, notification_id: str) -> bool:

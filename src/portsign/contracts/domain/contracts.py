@@ -27,7 +27,7 @@ from portsign.accounts.models import User
 from portsign.accounts.validators import parse_account
 from portsign.common.audit import record_event
 from portsign.common.errors import Conflict, Forbidden, Invalid, NotFound
-from portsign.common.notify.outbox import queue_message
+from portsign.common.notify.outbox import queue_notice
 from portsign.common.text import clean_text
 from portsign.contracts.domain import documents, involvement
 from portsign.contracts.enums import (
@@ -576,12 +576,15 @@ def local_deadline(contract: Contract) -> str:
 def tell(address: str, contract: Contract, *, subject: str, text: str, event: str) -> None:
     """One message about *contract* to a phone or e-mail address, with its link and event."""
     account = parse_account(address)
-    queue_message(
+    queue_notice(
         to=account.address,
         channel=account.channel,
         subject=subject,
         text=text,
         data={"contract": contract.id, "url": contract_url(contract), "event": event},
+        sender=f"e:{contract.sender_enterprise_id}"
+        if contract.sender_enterprise_id
+        else f"u:{contract.sender_id}",
     )
 
 

@@ -20,8 +20,8 @@ from portsign.accounts.domain.codes import mask_address
 from portsign.accounts.models import User
 from portsign.accounts.validators import parse_account
 from portsign.common.audit import record_event
-from portsign.common.errors import Conflict, Invalid, NotFound
-from portsign.common.notify.outbox import queue_message
+from portsign.common.errors import Conflict, Invalid, NotFound, RateLimited
+from portsign.common.notify.outbox import queue_message, within_notice_budget
 from portsign.enterprises.enums import BuiltinRole, EnterpriseStatus, Permission
 from portsign.enterprises.models import Invitation, Membership, Role
 from portsign.enterprises.rules import membership_of, require, require_can_grant
@@ -64,6 +64,14 @@ def invite_member(
     if role is None:
         raise Invalid(_("Unknown role."), code="role_invalid", fields={"role_id": _("Unknown.")})
     require_can_grant(granter, role.permissions)
+    sender = f"e:{enterprise.id}"
+    if not within_notice_budget(to=parsed.address, sender=sender):
+        # An invitation's link cannot wait for a digest: refuse instead of holding it.
+        raise RateLimited(
+            _("Too many notices this hour to this address or from this enterprise; try later."),
+            code="notice_budget",
+            retry_after=3600,  # the budgets are per rolling hour
+        )
     token = secrets.token_urlsafe(24)
     with transaction.atomic():
         invitation = Invitation.objects.create(
@@ -89,6 +97,7 @@ def invite_member(
             subject=str(_("Invitation to join %(enterprise)s") % {"enterprise": enterprise.name}),
             text=text,
             data={"url": invite_url(token), "token": token},
+            sender=sender,
         )
         record_event(
             action="member.invited",

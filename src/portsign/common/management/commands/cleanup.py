@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from portsign.accounts.models import Captcha, LoginChallenge, SignInThrottle, VerificationCode
 from portsign.common.models import IdempotencyRecord
+from portsign.common.notify.outbox import send_digests
 from portsign.contracts.domain.contracts import expire_overdue as expire_contracts
 from portsign.contracts.domain.followup import send_due_reminders
 from portsign.enterprises.domain.enterprises import expire_overdue
@@ -39,7 +40,8 @@ class Command(BaseCommand):
         "answers and stale locks; "
         "let unverified enterprises past their deadline lapse and overdue contracts expire; "
         "send due webhook retries, drop old webhook deliveries, forget unused certificate "
-        "uploads and tell holders of certificates expiring soon."
+        "uploads and tell holders of certificates expiring soon; send one digest per recipient of "
+        "the notices held past their hourly budget."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -70,5 +72,7 @@ class Command(BaseCommand):
             "certificate_materials": drop_unattached(now=now),
             # One notice per certificate, CERTIFICATE_EXPIRY_NOTICE_DAYS before it expires.
             "certificate_notices": send_expiry_notices(now=now),
+            # Contract notices held past a budget, told to each recipient in one message.
+            "notice_digests": send_digests(),
         }
         self.stdout.write("cleanup: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
