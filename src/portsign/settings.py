@@ -338,6 +338,8 @@ SIGNATURE_QUOTA = env_int("SIGNATURE_QUOTA", 10, minimum=1)
 # Contracts (SPEC D1–D4).
 CONTRACT_MAX_MB = env_int("CONTRACT_MAX_MB", 10, minimum=1)  # within MAX_REQUEST_MB
 CONTRACT_MAX_PAGES = env_int("CONTRACT_MAX_PAGES", 300, minimum=1)
+# Address space of the child process that renders one page (common/pdf_render.py).
+PDF_RENDER_MEMORY_MB = env_int("PDF_RENDER_MEMORY_MB", 768, minimum=256)
 CONTRACT_DEFAULT_DAYS = env_int("CONTRACT_DEFAULT_DAYS", 14, minimum=1)
 CONTRACT_DUE_SOON_DAYS = env_int("CONTRACT_DUE_SOON_DAYS", 3, minimum=1)
 # 催签: the sender may remind at most once per this many minutes; automatic reminders go out

@@ -137,18 +137,20 @@ def test_an_expired_certificate_never_signs(issued, acme, alice):
     assert signing_certificate(enterprise_id=acme.id) is None
 
 
-def _cleanup() -> str:
+def _cleanup() -> dict[str, int]:
+    """The counts cleanup reports ("cleanup: a=1, b=0" → {"a": 1, "b": 0})."""
     out = io.StringIO()
     call_command("cleanup", stdout=out)
-    return out.getvalue().strip()
+    pairs = out.getvalue().strip().removeprefix("cleanup: ").split(", ")
+    return {name: int(count) for name, count in (pair.split("=") for pair in pairs)}
 
 
 def test_cleanup_sends_one_notice_before_expiry(issued, acme, alice, settings):
     settings.CERTIFICATE_EXPIRY_NOTICE_DAYS = 30
     before = len(outbox(alice.user.phone))
-    assert _cleanup().endswith("certificate_notices=0")  # a year left: nothing yet
+    assert _cleanup()["certificate_notices"] == 0  # a year left: nothing yet
     cert = expire_in(issued["id"], 20)
-    assert _cleanup().endswith("certificate_notices=1")
+    assert _cleanup()["certificate_notices"] == 1
     notices = outbox(alice.user.phone)[before:]
     assert len(notices) == 1
     assert cert.serial in notices[0].text
@@ -158,7 +160,7 @@ def test_cleanup_sends_one_notice_before_expiry(issued, acme, alice, settings):
     assert AuditEvent.objects.filter(
         action="certificate.expiry_notice_sent", object_id=issued["id"]
     ).exists()
-    assert _cleanup().endswith("certificate_notices=0")  # once only
+    assert _cleanup()["certificate_notices"] == 0  # once only
     assert len(outbox(alice.user.phone)) == before + 1
 
 
@@ -169,7 +171,7 @@ def test_no_notice_for_a_renewed_or_revoked_certificate(hierarchy, acme, alice, 
     expire_in(revoked["id"], 20)
     assert _renew(alice, renewed["id"]).status_code == 201
     alice.api.post(f"/certificates/{revoked['id']}/revoke", {"reason": "superseded"})
-    assert _cleanup().endswith("certificate_notices=0")
+    assert _cleanup()["certificate_notices"] == 0
 
 
 def test_the_notice_goes_to_the_handler_who_applied(hierarchy, acme, alice, settings):

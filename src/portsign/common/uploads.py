@@ -2,8 +2,8 @@
 
 A file is judged by its content, never by its name or declared type: images must open and
 verify in Pillow within a pixel budget (decompression bombs are refused before decoding), PDFs
-must open in PDFium with at least one page and must not be encrypted. Accepted files are
-stored content-addressed (SHA-256), so identical uploads share one immutable object.
+must pass `common.pdf.inspect` (open in PDFium, pages of a sane size, not encrypted). Accepted
+files are stored content-addressed (SHA-256), so identical uploads share one immutable object.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import io
 import warnings
 from dataclasses import dataclass
 
-import pypdfium2 as pdfium
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from PIL import Image
 
+from portsign.common import pdf
 from portsign.common.errors import Invalid, TooLarge
 
 MAX_IMAGE_PIXELS = 40_000_000  # ~ an A4 scan at 600 dpi; anything larger is refused
@@ -67,19 +67,7 @@ def _check_image(data: bytes, field: str) -> None:
 
 
 def _check_pdf(data: bytes, field: str) -> None:
-    if b"/Encrypt" in data:
-        raise _bad(
-            field, "file_encrypted", _("The PDF is password-protected. Upload an unprotected copy.")
-        )
-    try:
-        document = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        raise _bad(field, "file_corrupt", _("The PDF is incomplete or damaged.")) from exc
-    try:
-        if len(document) < 1:
-            raise _bad(field, "file_corrupt", _("The PDF has no pages."))
-    finally:
-        document.close()
+    pdf.inspect(data, field=field)
 
 
 def _bad(field: str, code: str, message: str) -> Invalid:

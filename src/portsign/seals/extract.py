@@ -19,8 +19,9 @@ import io
 from collections import deque
 from dataclasses import dataclass
 
-import pypdfium2 as pdfium
 from PIL import Image, ImageChops, ImageFilter
+
+from portsign.common.pdf import render_page
 
 MAX_SIDE = 2400
 PDF_DPI = 200
@@ -47,12 +48,10 @@ class Extracted:
 def load_scan(data: bytes, kind: str) -> tuple[Image.Image, float]:
     """The scan as RGB and its resolution in dpi (200 when the file does not say)."""
     if kind == "pdf":
-        document = pdfium.PdfDocument(data)
-        try:
-            image = document[0].render(scale=PDF_DPI / 72).to_pil().convert("RGB")
-        finally:
-            document.close()
-        dpi = float(PDF_DPI)
+        # In a limited child process, and lower than 200 dpi if the page is huge.
+        with Image.open(io.BytesIO(render_page(data, 0, dpi=PDF_DPI))) as rendered:
+            dpi = float(rendered.info.get("dpi", (PDF_DPI, PDF_DPI))[0]) or float(PDF_DPI)
+            image = rendered.convert("RGB")
     else:
         with Image.open(io.BytesIO(data)) as opened:
             declared = opened.info.get("dpi", (PDF_DPI, PDF_DPI))[0] or PDF_DPI

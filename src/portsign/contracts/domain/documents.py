@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import shutil
 import subprocess
 import tempfile
@@ -22,13 +23,19 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from PIL import Image, ImageDraw
 
+from portsign.common import pdf as pdf_checks
 from portsign.common.errors import Invalid, TooLarge
 from portsign.contracts.models import Document
+from portsign.seals.render import SANS_FONT, font
 
 WORD_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .docx (zip) and legacy .doc (OLE)
 CONVERSION_SECONDS = 60
 PREVIEW_DPI = 96
+PREVIEW_A4 = (794, 1123)  # an A4 page at PREVIEW_DPI, in pixels
+
+log = logging.getLogger(__name__)
 
 
 def _bad(field: str, code: str, message: str) -> Invalid:
@@ -97,21 +104,8 @@ def convert_word(data: bytes, *, field: str = "file") -> bytes:
 
 
 def count_pages(pdf: bytes, *, field: str = "file") -> int:
-    """Pages of a PDF that opens cleanly and is not encrypted, within the page limit."""
-    if b"/Encrypt" in pdf:
-        raise _bad(
-            field, "file_encrypted", _("The PDF is password-protected. Upload an unprotected copy.")
-        )
-    try:
-        document = pdfium.PdfDocument(pdf)
-    except pdfium.PdfiumError as exc:
-        raise _bad(field, "file_corrupt", _("The PDF is incomplete or damaged.")) from exc
-    try:
-        pages = len(document)
-    finally:
-        document.close()
-    if pages < 1:
-        raise _bad(field, "file_corrupt", _("The PDF has no pages."))
+    """Pages of a PDF that passes `common.pdf.inspect`, within the page limit."""
+    pages = pdf_checks.inspect(pdf, field=field)
     if pages > settings.CONTRACT_MAX_PAGES:
         raise _bad(
             field,
@@ -146,7 +140,7 @@ def read_document(document: Document) -> bytes:
 
 
 def merge(body: bytes, attachments: list[bytes]) -> bytes:
-    """The body followed by every page of each attachment, as one PDF."""
+    """The body followed by every page of each attachment, as one PDF written by PDFium."""
     merged = pdfium.PdfDocument(body)
     try:
         for data in attachments:
@@ -162,6 +156,18 @@ def merge(body: bytes, attachments: list[bytes]) -> bytes:
     return out.getvalue()
 
 
+def prepare(body: bytes, attachments: list[bytes], *, field: str = "file") -> bytes:
+    """What parties sign or fill: every input checked, merged, and made signable.
+
+    Always written out again, attachments or not: signing appends incremental updates, which
+    needs a clean cross-reference table that real-world PDFs do not all have, and PDFium's
+    repair can leave references pyHanko refuses (`common.pdf.make_signable`).
+    """
+    for data in (body, *attachments):
+        count_pages(data, field=field)
+    return pdf_checks.make_signable(merge(body, attachments), field=field)
+
+
 def preview_png(document: Document, page: int) -> bytes:
     """Page *page* (1-based) as PNG, rendered once and cached beside the document."""
     if not 1 <= page <= document.pages:
@@ -173,12 +179,22 @@ def preview_png(document: Document, page: int) -> bytes:
         with default_storage.open(path) as handle:
             cached: bytes = handle.read()
         return cached
-    pdf = pdfium.PdfDocument(read_document(document))
     try:
-        image = pdf[page - 1].render(scale=PREVIEW_DPI / 72).to_pil()
-    finally:
-        pdf.close()
+        png = pdf_checks.render_page(read_document(document), page - 1, dpi=PREVIEW_DPI)
+    except pdf_checks.RenderFailed:
+        # Kept like a page, so a page that cannot be drawn costs one attempt, not one a view.
+        log.warning("page %d of document %s cannot be rendered", page, document.sha256)
+        png = unavailable_png()
+    default_storage.save(path, ContentFile(png))
+    return png
+
+
+def unavailable_png() -> bytes:
+    """A grey A4-shaped card saying the page cannot be previewed (shown instead of it)."""
+    image = Image.new("RGB", (PREVIEW_A4[0], PREVIEW_A4[1]), "#eeeeee")
+    draw = ImageDraw.Draw(image)
+    text = str(_("This page cannot be previewed. Download the PDF to read it."))
+    draw.text((40, PREVIEW_A4[1] // 2), text, fill="#555555", font=font(SANS_FONT, 18))
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
-    default_storage.save(path, ContentFile(out.getvalue()))
     return out.getvalue()

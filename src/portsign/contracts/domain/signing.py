@@ -19,12 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -56,6 +58,8 @@ from portsign.seals.models import Seal, SealKind, SealStatus
 MAX_MARKS = 20
 CLAIM_SECONDS = 60  # a signing act holds the contract at most this long
 WAIT_SECONDS = 15  # how long a parallel signer waits for the one before
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -300,7 +304,7 @@ def sign(
         signed, certificates = _make_signatures(contract, party, parsed, allowed, actor)
         complete = _record(contract.id, party.id, actor, parsed, allowed, signed, certificates)
         if complete:
-            _complete(contract.id)
+            _complete_or_leave_for_later(contract.id)
     finally:
         Contract.objects.filter(pk=contract.id).update(busy_until=None)
     return Contract.objects.get(pk=contract.id)
@@ -458,12 +462,21 @@ def _record(
         return not contract.parties.exclude(status=PartyStatus.SIGNED).exists()
 
 
-def _complete(contract_id: str) -> None:
-    """B-LTA, then 已完成."""
+def _complete(contract_id: str) -> bool:
+    """B-LTA, then 已完成. True when this call completed the contract.
+
+    Idempotent, because a worker may die during the B-LTA step after every party signed:
+    `resume_completions` (run by `cleanup`) finishes such contracts, and whichever run takes
+    the lock second finds the contract completed and leaves it alone.
+    """
     contract = Contract.objects.select_related("current").get(pk=contract_id)
+    if not _awaits_completion(contract):
+        return False
     archived = documents.store_pdf(pades.archive(documents.read_document(contract.current)))
     with transaction.atomic():
         contract = Contract.objects.select_for_update().get(pk=contract_id)
+        if not _awaits_completion(contract):
+            return False
         Version.objects.create(
             contract=contract,
             number=next_version_number(contract),
@@ -475,3 +488,43 @@ def _complete(contract_id: str) -> None:
         move_status(contract, ContractStatus.COMPLETED, actor_id="")
         voiding.on_statement_completed(contract)
         notify_outcome(contract, _("The contract “%(title)s” was signed by every party."))
+    return True
+
+
+def _complete_or_leave_for_later(contract_id: str) -> None:
+    # The party's signature is recorded and answered; if the B-LTA step fails (the TSA, the
+    # storage), `cleanup` completes the contract later instead of this request failing.
+    try:
+        _complete(contract_id)
+    except Exception:
+        log.exception("contract %s signed by all, completion left to cleanup", contract_id)
+
+
+def _awaits_completion(contract: Contract) -> bool:
+    return (
+        contract.status == ContractStatus.SIGNING
+        and not contract.parties.exclude(status=PartyStatus.SIGNED).exists()
+    )
+
+
+def resume_completions(*, now: dt.datetime | None = None, limit: int = 100) -> int:
+    """Complete the contracts every party signed whose completion was cut short.
+
+    A contract still held by a signing act (`busy_until` in the future) is left to that act.
+    """
+    moment = now or timezone.now()
+    unsigned = Party.objects.filter(contract=OuterRef("pk")).exclude(status=PartyStatus.SIGNED)
+    ids = list(
+        Contract.objects.filter(status=ContractStatus.SIGNING)
+        .filter(Q(busy_until__isnull=True) | Q(busy_until__lt=moment))
+        .exclude(Exists(unsigned))
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    completed = 0
+    for contract_id in ids:
+        try:
+            completed += _complete(contract_id)
+        except Exception:  # one broken contract must not keep the others waiting
+            log.exception("contract %s could not be completed", contract_id)
+    return completed

@@ -421,9 +421,8 @@ def create_template(
     if not raw.get("name"):
         raw["name"] = name
     _name(raw["name"])  # a clear error before the file is converted
-    # Rewritten by PDFium: filling appends an incremental update, which needs a clean
-    # cross-reference table that real-world PDFs do not all have.
-    pdf = documents.merge(documents.to_pdf(documents.read_upload(upload)), [])
+    # Checked and rewritten: filling appends an incremental update (documents.prepare).
+    pdf = documents.prepare(documents.to_pdf(documents.read_upload(upload)), [])
     document = documents.store_pdf(pdf)
     spec = parse_definition(raw, enterprise=enterprise, pages=document.pages)
     with transaction.atomic():

@@ -22,6 +22,7 @@ from portsign.common.models import IdempotencyRecord
 from portsign.common.notify.outbox import send_digests
 from portsign.contracts.domain.contracts import expire_overdue as expire_contracts
 from portsign.contracts.domain.followup import send_due_reminders
+from portsign.contracts.domain.signing import resume_completions
 from portsign.enterprises.domain.enterprises import expire_overdue
 from portsign.pki.expiry import send_expiry_notices
 from portsign.pki.materials import drop_unattached
@@ -38,7 +39,8 @@ class Command(BaseCommand):
     help = (
         "Delete expired captchas, old one-time codes and sign-in challenges, old idempotency "
         "answers and stale locks; "
-        "let unverified enterprises past their deadline lapse and overdue contracts expire; "
+        "let unverified enterprises past their deadline lapse, complete contracts every party "
+        "signed whose completion was cut short, and let overdue contracts expire; "
         "send due webhook retries, drop old webhook deliveries, forget unused certificate "
         "uploads and tell holders of certificates expiring soon; send one digest per recipient of "
         "the notices held past their hourly budget."
@@ -61,7 +63,10 @@ class Command(BaseCommand):
             # Enterprises past their materials deadline lapse on access anyway; this keeps
             # lists and counts right without waiting for someone to look.
             "lapsed": expire_overdue(now=now),
-            # Contracts past their signing deadline become 逾期未签 (also on access).
+            # Contracts every party signed whose completion (B-LTA) was cut short by a crash.
+            "completions_resumed": resume_completions(now=now),
+            # Contracts past their signing deadline become 逾期未签 (also on access); never one
+            # every party signed.
             "contracts_expired": expire_contracts(now=now),
             # 催签 before the deadline, once per party.
             "reminders": send_due_reminders(now=now),
