@@ -152,6 +152,15 @@ def move_status(
     )
 
 
+def unsigned_parties() -> QuerySet[Party]:
+    """The parties of the outer query's contract that have not signed, for `Exists(...)`."""
+    return Party.objects.filter(contract=OuterRef("pk")).exclude(status=PartyStatus.SIGNED)
+
+
+def everyone_signed(contract: Contract) -> bool:
+    return not contract.parties.exclude(status=PartyStatus.SIGNED).exists()
+
+
 def expire_overdue(now: dt.datetime | None = None, limit: int = 500) -> int:
     """逾期未签: contracts whose deadline passed while signing. Runs on access and from
     `manage.py cleanup`, so no extra service is needed."""
@@ -160,7 +169,7 @@ def expire_overdue(now: dt.datetime | None = None, limit: int = 500) -> int:
     # PostgreSQL scans a million contracts hoping the LIMIT stops it early (337 ms → 0.07 ms).
     # A contract every party signed is never expired: its completion is only waiting to be
     # resumed (signing.resume_completions).
-    unsigned = Party.objects.filter(contract=OuterRef("pk")).exclude(status=PartyStatus.SIGNED)
+    unsigned = unsigned_parties()
     ids = list(
         Contract.objects.filter(status=ContractStatus.SIGNING, deadline__lt=moment)
         .filter(Exists(unsigned))

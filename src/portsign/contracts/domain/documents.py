@@ -157,14 +157,12 @@ def merge(body: bytes, attachments: list[bytes]) -> bytes:
 
 
 def prepare(body: bytes, attachments: list[bytes], *, field: str = "file") -> bytes:
-    """What parties sign or fill: every input checked, merged, and made signable.
+    """What parties sign or fill: checked inputs merged, and made signable.
 
     Always written out again, attachments or not: signing appends incremental updates, which
     needs a clean cross-reference table that real-world PDFs do not all have, and PDFium's
     repair can leave references pyHanko refuses (`common.pdf.make_signable`).
     """
-    for data in (body, *attachments):
-        count_pages(data, field=field)
     return pdf_checks.make_signable(merge(body, attachments), field=field)
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,10 +40,12 @@ from portsign.contracts.domain import approvals, documents, fills, voiding
 from portsign.contracts.domain.contracts import (
     acting_party,
     activate_next,
+    everyone_signed,
     move_status,
     next_version_number,
     notify_outcome,
     notify_parties,
+    unsigned_parties,
     visible_contract,
 )
 from portsign.contracts.enums import ContractStatus, PartyKind, PartyStatus
@@ -459,7 +461,7 @@ def _record(
         )
         emit(ContractEvent("signed", contract, party, {"sha256": document.sha256}))
         notify_parties(contract, activate_next(contract))
-        return not contract.parties.exclude(status=PartyStatus.SIGNED).exists()
+        return everyone_signed(contract)
 
 
 def _complete(contract_id: str) -> bool:
@@ -501,10 +503,7 @@ def _complete_or_leave_for_later(contract_id: str) -> None:
 
 
 def _awaits_completion(contract: Contract) -> bool:
-    return (
-        contract.status == ContractStatus.SIGNING
-        and not contract.parties.exclude(status=PartyStatus.SIGNED).exists()
-    )
+    return contract.status == ContractStatus.SIGNING and everyone_signed(contract)
 
 
 def resume_completions(*, now: dt.datetime | None = None, limit: int = 100) -> int:
@@ -513,11 +512,10 @@ def resume_completions(*, now: dt.datetime | None = None, limit: int = 100) -> i
     A contract still held by a signing act (`busy_until` in the future) is left to that act.
     """
     moment = now or timezone.now()
-    unsigned = Party.objects.filter(contract=OuterRef("pk")).exclude(status=PartyStatus.SIGNED)
     ids = list(
         Contract.objects.filter(status=ContractStatus.SIGNING)
         .filter(Q(busy_until__isnull=True) | Q(busy_until__lt=moment))
-        .exclude(Exists(unsigned))
+        .exclude(Exists(unsigned_parties()))
         .order_by("created_at")
         .values_list("id", flat=True)[:limit]
     )

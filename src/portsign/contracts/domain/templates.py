@@ -421,8 +421,10 @@ def create_template(
     if not raw.get("name"):
         raw["name"] = name
     _name(raw["name"])  # a clear error before the file is converted
-    # Checked and rewritten: filling appends an incremental update (documents.prepare).
-    pdf = documents.prepare(documents.to_pdf(documents.read_upload(upload)), [])
+    # Checked, then rewritten: filling appends an incremental update (documents.prepare).
+    raw_pdf = documents.to_pdf(documents.read_upload(upload))
+    documents.count_pages(raw_pdf)
+    pdf = documents.prepare(raw_pdf, [])
     document = documents.store_pdf(pdf)
     spec = parse_definition(raw, enterprise=enterprise, pages=document.pages)
     with transaction.atomic():
