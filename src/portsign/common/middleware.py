@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from portsign.common.request_context import Origin, reset_origin, set_origin
+from portsign.common.text import all_storable
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -92,6 +95,48 @@ class ApiErrorShapeMiddleware:
         )
         shaped["Allow"] = response.get("Allow", "")
         return shaped
+
+
+class ApiTextMiddleware:
+    """Refuse, before any view, API input holding text no database can store (issue 11).
+
+    One place for every endpoint, including those that read their JSON themselves: a lone
+    surrogate or NUL in the JSON body (keys too) or NUL in the query string is a 400
+    `invalid_text`. Form fields need no check: Django decodes them with replacement, and the
+    free-text cleaner refuses control characters.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/") and not self._storable(request):
+            from portsign.common.errors import error_body
+
+            message = _(
+                "The request holds characters that cannot be stored "
+                "(a broken UTF-16 surrogate or NUL). Remove them and send it again."
+            )
+            return JsonResponse(error_body("invalid_text", message), status=400)
+        return self.get_response(request)
+
+    @staticmethod
+    def _storable(request: HttpRequest) -> bool:
+        if not all_storable(dict(request.GET.lists())):
+            return False
+        if request.content_type != "application/json":
+            return True
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            return True  # the view answers 413 in the API's shape
+        if b"\\u" not in body:
+            return True  # JSON spells a surrogate or NUL only as an escape
+        try:
+            decoded = json.loads(body)
+        except ValueError:
+            return True  # not JSON: the endpoint answers malformed_body
+        return all_storable(decoded)
 
 
 class RequestSizeMiddleware:

@@ -33,3 +33,31 @@ def clean_text(
     if not min_length <= len(clean) <= max_length:
         raise Invalid(message, code=code, fields={field: message})
     return clean
+
+
+def is_storable(text: str) -> bool:
+    """False for text no database keeps: a lone UTF-16 surrogate (JSON lets "\\ud800" through,
+    UTF-8 cannot encode it) or NUL (PostgreSQL refuses it in text)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def all_storable(value: object) -> bool:
+    """is_storable for every string, key or value, anywhere in decoded JSON."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not is_storable(item):
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True

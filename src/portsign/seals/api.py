@@ -16,6 +16,7 @@ from ninja.errors import ValidationError
 from portsign.accounts.backends import signed_in_user
 from portsign.api import AUTH
 from portsign.common.errors import Invalid
+from portsign.common.paging import page_from_query
 from portsign.seals.domain import holders, scans
 from portsign.seals.domain import seals as seal_domain
 from portsign.seals.models import Seal, SealGrant, SealScan, SealUse
@@ -184,14 +185,6 @@ def _png(path: str, sha256: str) -> HttpResponse:
     return response
 
 
-def _page(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        message = _("Must be a whole number of at least 1.")
-        raise Invalid(message, code="page", fields={"page": message})
-    return int(raw)
-
-
 # -- enterprise seals --------------------------------------------------------------------------
 
 
@@ -315,7 +308,7 @@ def remove_holders(request: HttpRequest, seal_id: str, payload: HoldersIn) -> Co
 
 @router.get("/seals/{seal_id}/uses", response=UsesPage, summary="The seal's use log")
 def seal_uses(request: HttpRequest, seal_id: str) -> UsesPage:
-    page = _page(request)
+    page = page_from_query(request)
     rows = holders.uses_of(actor=signed_in_user(request), seal_id=seal_id)
     items: list[SealUse] = list(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
     return UsesPage(

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from portsign.accounts.backends import signed_in_user
 from portsign.api import AUTH
-from portsign.common.errors import Invalid
+from portsign.common.paging import page_from_query
 from portsign.webhooks.domain import deliveries, endpoints
 from portsign.webhooks.models import Delivery, Endpoint
 
@@ -101,14 +100,6 @@ def _with_secret(endpoint: Endpoint, secret: str) -> EndpointWithSecret:
     return EndpointWithSecret(**EndpointOut.of(endpoint).model_dump(), secret=secret)
 
 
-def _page(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        message = _("Must be a whole number of at least 1.")
-        raise Invalid(message, code="page", fields={"page": message})
-    return int(raw)
-
-
 @router.post(
     "/enterprises/{enterprise_id}/webhooks",
     response={201: EndpointWithSecret},
@@ -179,7 +170,7 @@ def rotate_secret(
     "/webhooks/{endpoint_id}/deliveries", response=DeliveriesPage, summary="The delivery log"
 )
 def list_deliveries(request: HttpRequest, endpoint_id: str) -> DeliveriesPage:
-    page = _page(request)
+    page = page_from_query(request)
     rows = deliveries.deliveries_of(actor=signed_in_user(request), endpoint_id=endpoint_id)
     items = list(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
     return DeliveriesPage(

@@ -19,7 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portsign.accounts.models import User
+from portsign.common.dates import to_utc
 from portsign.common.errors import Invalid
+from portsign.common.paging import check_page
 from portsign.contracts.domain import involvement
 from portsign.contracts.domain.contracts import (
     claim_invitations,
@@ -140,13 +142,13 @@ def _filtered(rows: QuerySet[_Row], filters: Filters) -> QuerySet[_Row]:
             raise Invalid(message, code="status", fields={"status": message})
         rows = rows.filter(status=filters.status)
     if filters.sent_from:
-        rows = rows.filter(sent_at__gte=filters.sent_from)
+        rows = rows.filter(sent_at__gte=to_utc(filters.sent_from, field="sent_from"))
     if filters.sent_to:
-        rows = rows.filter(sent_at__lt=filters.sent_to)
+        rows = rows.filter(sent_at__lt=to_utc(filters.sent_to, field="sent_to"))
     if filters.signed_from:
-        rows = rows.filter(completed_at__gte=filters.signed_from)
+        rows = rows.filter(completed_at__gte=to_utc(filters.signed_from, field="signed_from"))
     if filters.signed_to:
-        rows = rows.filter(completed_at__lt=filters.signed_to)
+        rows = rows.filter(completed_at__lt=to_utc(filters.signed_to, field="signed_to"))
     if filters.party:
         rows = _named(rows, filters.party.strip()[:100])
     return rows
@@ -184,9 +186,10 @@ def list_box(
         link_enterprise_parties(membership.enterprise)
     else:
         claim_invitations(actor)  # parties named by this account before it registered
-    if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
-        message = _("Pages start at 1 and hold 1 to %(n)d contracts.") % {"n": MAX_PAGE_SIZE}
-        raise Invalid(message, code="page", fields={"page": message})
+    check_page(page)
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        message = _("A page holds 1 to %(n)d contracts.") % {"n": MAX_PAGE_SIZE}
+        raise Invalid(message, code="page_size", fields={"page_size": message})
     may_approve = membership is not None and Permission.APPROVE in membership.role.permissions
     enterprise_id = membership.enterprise_id if membership else None
     start, stop = (page - 1) * page_size, page * page_size

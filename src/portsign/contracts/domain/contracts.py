@@ -26,6 +26,7 @@ from portsign.accounts.domain.codes import find_user
 from portsign.accounts.models import User
 from portsign.accounts.validators import parse_account
 from portsign.common.audit import record_event
+from portsign.common.dates import to_utc
 from portsign.common.errors import Conflict, Forbidden, Invalid, NotFound
 from portsign.common.notify.outbox import queue_notice
 from portsign.common.text import clean_text
@@ -210,8 +211,7 @@ def _title(raw: str) -> str:
 def _deadline(raw: dt.datetime | None) -> dt.datetime | None:
     if raw is None:
         return None
-    if timezone.is_naive(raw):
-        raw = timezone.make_aware(raw)
+    raw = to_utc(raw, field="deadline", code="deadline_range")
     if raw <= timezone.now():
         message = _("The signing deadline must be in the future.")
         raise Invalid(message, code="deadline_past", fields={"deadline": message})

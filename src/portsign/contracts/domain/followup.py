@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from portsign.accounts.models import User
 from portsign.common.audit import record_event
+from portsign.common.dates import to_utc
 from portsign.common.errors import Conflict, Invalid, RateLimited
 from portsign.contracts.domain import fills
 from portsign.contracts.domain.contracts import (
@@ -116,8 +117,7 @@ def send_due_reminders(now: dt.datetime | None = None) -> int:
 
 def extend_deadline(*, actor: User, contract_id: str, deadline: dt.datetime) -> Contract:
     """The sender moves the deadline while the contract is being signed."""
-    if timezone.is_naive(deadline):
-        deadline = timezone.make_aware(deadline)
+    deadline = to_utc(deadline, field="deadline", code="deadline_range")
     with transaction.atomic():
         contract = own_contract(actor, contract_id, lock=True)
         if contract.status != ContractStatus.SIGNING:
