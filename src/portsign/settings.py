@@ -275,6 +275,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "PortSign <noreply@portsign.local>")
 
 # Abuse limits (SPEC A6). Every number is a setting so an operator can tune it.
+# How long a write sent with an Idempotency-Key holds its key before a retry may run it again.
+IDEMPOTENCY_LEASE_SECONDS = env_int("IDEMPOTENCY_LEASE_SECONDS", 120, minimum=5)
 CODE_TTL_SECONDS = env_int("CODE_TTL_SECONDS", 300, minimum=30)
 CODE_RESEND_SECONDS = env_int("CODE_RESEND_SECONDS", 60, minimum=0)
 CODE_DAILY_LIMIT = env_int("CODE_DAILY_LIMIT", 10, minimum=1)
@@ -292,6 +294,8 @@ PASSWORD_LOCK_SECONDS = env_int("PASSWORD_LOCK_SECONDS", 900, minimum=1)
 # Failures after which the captcha is demanded; 0 = on every password sign-in.
 CAPTCHA_AFTER_FAILURES = env_int("CAPTCHA_AFTER_FAILURES", 0)
 CAPTCHA_TTL_SECONDS = env_int("CAPTCHA_TTL_SECONDS", 300, minimum=30)
+# Each captcha is a row: an address (an office behind one NAT counts as one) gets this many an hour.
+CAPTCHA_IP_HOURLY_LIMIT = env_int("CAPTCHA_IP_HOURLY_LIMIT", 600, minimum=1)
 # Certificate sign-in: how long a challenge may be signed, and challenges per IP and hour
 # (every sign-in attempt uses up one challenge, so this also bounds attempts).
 CERT_LOGIN_CHALLENGE_SECONDS = env_int("CERT_LOGIN_CHALLENGE_SECONDS", 120, minimum=10)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from portsign.accounts.domain.captcha import new_captcha
 from portsign.accounts.models import Captcha, LoginChallenge, SignInThrottle, VerificationCode
+from portsign.common.models import RateCounter
 
 
 def _code(created_at) -> VerificationCode:
@@ -31,21 +32,25 @@ def _challenge(created_at) -> LoginChallenge:
 
 def test_cleanup_keeps_live_rows_and_deletes_dead_ones():
     now = timezone.now()
-    live_captcha, dead_captcha = new_captcha(), new_captcha()
+    live_captcha, dead_captcha = new_captcha(ip="192.0.2.1"), new_captcha(ip="192.0.2.1")
     Captcha.objects.filter(pk=dead_captcha.pk).update(expires_at=now - timedelta(seconds=1))
     recent, old = _code(now - timedelta(hours=20)), _code(now - timedelta(days=3))
     counted, _stale = _challenge(now - timedelta(minutes=50)), _challenge(now - timedelta(hours=2))
     SignInThrottle.objects.create(address="a", locked_until=now - timedelta(minutes=1))
     SignInThrottle.objects.create(address="b", locked_until=now + timedelta(minutes=1))
+    two_days_ago = int(now.timestamp()) - 2 * 86400
+    RateCounter.objects.create(scope="verify", key="192.0.2.1", window=two_days_ago, count=3)
     out = io.StringIO()
     call_command("cleanup", stdout=out)
     expected = (
-        "cleanup: captchas=1, codes=1, challenges=1, idempotency=0, locks=1, lapsed=0, "
+        "cleanup: captchas=1, codes=1, challenges=1, idempotency=0, rate_counters=1, locks=1, "
+        "lapsed=0, "
         "completions_resumed=0, contracts_expired=0, reminders=0, webhooks_due=0, "
         "webhooks_forgotten=0, certificate_materials=0, certificate_notices=0, notice_digests=0"
     )
     assert out.getvalue().strip() == expected
     assert list(Captcha.objects.values_list("pk", flat=True)) == [live_captcha.pk]
+    assert list(RateCounter.objects.values_list("scope", "count")) == [("captcha", 2)]
     assert list(VerificationCode.objects.values_list("pk", flat=True)) == [recent.pk]
     assert list(SignInThrottle.objects.values_list("address", flat=True)) == ["b"]
     assert not VerificationCode.objects.filter(pk=old.pk).exists()

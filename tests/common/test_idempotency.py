@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
 from portsign.accounts.models import User
+from portsign.common.idempotency import IdempotencyMiddleware
 from portsign.common.models import IdempotencyRecord
 from tests.helpers import Api, error_code
 
@@ -72,3 +79,97 @@ def test_reads_ignore_the_header(alice):
     response = alice.api.get("/me", headers={"Idempotency-Key": "read"})
     assert response.status_code == 200
     assert IdempotencyRecord.objects.count() == 0
+
+
+# -- leases: a crash never leaves a key stuck, and never runs a committed write twice (issue 11)
+
+SEAL = {"source": "generate", "type": "contract", "name": "合同专用章"}
+KEY = {"Idempotency-Key": "seal-1"}
+
+
+class WorkerDied(Exception):
+    """Stands for a worker killed between the view's writes and their commit."""
+
+
+def _seals(acme) -> int:
+    from portsign.seals.models import Seal
+
+    return Seal.objects.filter(enterprise=acme, kind="contract").count()
+
+
+def _lapse_leases() -> None:
+    IdempotencyRecord.objects.update(lease_until=timezone.now() - dt.timedelta(seconds=1))
+
+
+def test_a_crash_before_commit_keeps_nothing_and_a_retry_after_the_lease_runs_it(
+    alice, acme, monkeypatch
+):
+    path = f"/enterprises/{acme.id}/seals"
+    before = _seals(acme)
+
+    def die(record, response):
+        raise WorkerDied
+
+    with monkeypatch.context() as patch:
+        patch.setattr(IdempotencyMiddleware, "_remember", staticmethod(die))
+        with pytest.raises(WorkerDied):
+            alice.api.post(path, SEAL, headers=KEY)
+    assert _seals(acme) == before  # the seal went with the answer that was never saved
+
+    busy = alice.api.post(path, SEAL, headers=KEY)
+    assert (busy.status_code, error_code(busy)) == (409, "request_in_progress")
+    assert 1 <= int(busy["Retry-After"]) <= settings.IDEMPOTENCY_LEASE_SECONDS
+
+    _lapse_leases()
+    retried = alice.api.post(path, SEAL, headers=KEY)
+    assert retried.status_code == 201, retried.content
+    again = alice.api.post(path, SEAL, headers=KEY)
+    assert (again.status_code, again["Idempotent-Replayed"]) == (201, "true")
+    assert again.json()["id"] == retried.json()["id"]
+    assert _seals(acme) == before + 1
+
+
+def test_a_committed_write_is_replayed_even_after_its_lease(alice, acme):
+    path = f"/enterprises/{acme.id}/seals"
+    first = alice.api.post(path, SEAL, headers=KEY)
+    _lapse_leases()
+    again = alice.api.post(path, SEAL, headers=KEY)
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert again["Idempotent-Replayed"] == "true"
+
+
+def test_a_holder_that_lost_its_lease_keeps_nothing(alice, acme, monkeypatch):
+    """The first request outlived its lease and a retry took the key over meanwhile."""
+    from portsign.seals.domain import seals as seal_domain
+
+    original = seal_domain.create_generated_seal
+
+    def slow_then_overtaken(**kwargs):
+        seal = original(**kwargs)
+        IdempotencyRecord.objects.filter(key=KEY["Idempotency-Key"]).update(lease="retry")
+        return seal
+
+    monkeypatch.setattr(seal_domain, "create_generated_seal", slow_then_overtaken)
+    before = _seals(acme)
+    response = alice.api.post(f"/enterprises/{acme.id}/seals", SEAL, headers=KEY)
+    assert (response.status_code, error_code(response)) == (409, "request_superseded")
+    assert _seals(acme) == before
+
+
+def test_a_server_error_keeps_neither_the_write_nor_the_key(alice, acme, monkeypatch):
+    from portsign.seals.domain import seals as seal_domain
+
+    original = seal_domain.create_generated_seal
+
+    def broken(**kwargs):
+        original(**kwargs)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(seal_domain, "create_generated_seal", broken)
+    before = _seals(acme)
+    response = alice.api.post(f"/enterprises/{acme.id}/seals", SEAL, headers=KEY)
+    assert response.status_code == 500
+    assert _seals(acme) == before
+    assert not IdempotencyRecord.objects.filter(key=KEY["Idempotency-Key"]).exists()
+    monkeypatch.setattr(seal_domain, "create_generated_seal", original)
+    assert alice.api.post(f"/enterprises/{acme.id}/seals", SEAL, headers=KEY).status_code == 201

@@ -240,15 +240,19 @@ def test_tampering_is_detected_by_the_verify_command(deal, alice, bob, acme, glo
 def test_verify_rejects_non_pdfs_and_is_rate_limited(api, settings):
     from django.core.cache import cache
 
-    cache.clear()
+    from portsign.common.models import RateCounter
+
     settings.VERIFY_IP_HOURLY_LIMIT = 2
     for _ in range(2):
         response = api.client.post("/api/v1/verify", {"file": _file(b"not a pdf")})
         assert response.status_code == 400
+        cache.clear()  # as if the next request reached another worker, with its own cache
     limited = api.client.post("/api/v1/verify", {"file": _file(pdf_bytes(1))})
     assert limited.status_code == 429
     assert error_code(limited) == "verify_rate_limited"
-    cache.clear()
+    assert 1 <= int(limited["Retry-After"]) <= 3600
+    assert RateCounter.objects.get(scope="verify").count == 3
+    RateCounter.objects.all().delete()
     from portsign.contracts.domain.documents import merge
 
     clean = merge(pdf_bytes(1), [])  # an unsigned PDF with a tidy cross-reference table

@@ -39,6 +39,7 @@ from portsign.accounts.schemas import (
 )
 from portsign.api import AUTH, optional_user
 from portsign.common.errors import Invalid, NotFound
+from portsign.common.middleware import client_ip
 from portsign.pki import login_certificates
 
 auth_router = Router(tags=["auth"])
@@ -112,7 +113,7 @@ def certificate_login(request: HttpRequest, payload: CertificateLoginIn) -> Toke
 
 @auth_router.get("/captcha", response=CaptchaOut, summary="A new image captcha")
 def captcha(request: HttpRequest) -> CaptchaOut:
-    row = captchas.new_captcha()
+    row = captchas.new_captcha(ip=client_ip(request))
     return CaptchaOut(captcha_id=row.id, image=captchas.data_uri(row.answer))
 
 

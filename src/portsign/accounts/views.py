@@ -28,6 +28,7 @@ from portsign.accounts.enums import VerificationMethod
 from portsign.accounts.models import Captcha, User
 from portsign.common.cn_ids import mask_id_number
 from portsign.common.errors import DomainError, NotFound, RateLimited
+from portsign.common.middleware import client_ip
 from portsign.common.qr import qr_svg
 from portsign.pki import applications as certificate_applications
 from portsign.pki import login_certificates
@@ -87,7 +88,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if user is not None:
             return _sign_in(request, user)
         context.update(_errors(exc))
-    context["captcha"] = captchas.new_captcha()
+    try:
+        context["captcha"] = captchas.new_captcha(ip=client_ip(request))
+    except RateLimited as limited:
+        context.update(_errors(limited))
+        exc = limited
     status = 429 if isinstance(exc, RateLimited) else 200
     return render(request, "accounts/login.html", context, status=status)
 
@@ -162,7 +167,11 @@ def send_code_view(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def captcha_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/_captcha.html", {"captcha": captchas.new_captcha()})
+    try:
+        captcha = captchas.new_captcha(ip=client_ip(request))
+    except RateLimited as exc:
+        return render(request, "accounts/_captcha.html", {"error": exc.message}, status=429)
+    return render(request, "accounts/_captcha.html", {"captcha": captcha})
 
 
 @require_GET

@@ -102,6 +102,10 @@ class IdempotencyRecord(models.Model):
     path = models.CharField(max_length=300)
     fingerprint = models.CharField(max_length=64)  # SHA-256 of the request body
     status = models.PositiveSmallIntegerField(null=True)  # null while the first is running
+    # Who runs the write and until when: a claim whose lease lapsed (its worker died) is taken
+    # over by the next retry; the holder saves its answer only while it still holds the lease.
+    lease = models.CharField(max_length=32, blank=True)
+    lease_until = models.DateTimeField(null=True)
     content_type = models.CharField(max_length=100, blank=True)
     body = models.BinaryField(default=b"")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -135,3 +139,25 @@ class SandboxBankAccount(models.Model):
     number = models.CharField(primary_key=True, max_length=40)
     holder = models.CharField(max_length=100)
     opened_at = models.DateTimeField(auto_now_add=True)
+
+
+class RateCounter(models.Model):
+    """Requests of one kind from one client in one fixed window, shared by every worker.
+
+    Kept in the database so the limit holds across processes in embedded mode too, where the
+    cache is per process (LocMem): one address once got twice its verify allowance that way.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    scope = models.CharField(max_length=32)  # what is counted, e.g. "verify"
+    key = models.CharField(max_length=128)  # who is counted, e.g. an IP address
+    window = models.BigIntegerField()  # the window's start, in seconds since the epoch
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "key", "window"], name="rate_counter_unique_window"
+            )
+        ]
+        indexes = [models.Index(fields=["window"], name="rate_counter_window")]

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils.translation import gettext as _
 
-from portsign.common.errors import Conflict, RateLimited
+from portsign.common import ratelimit
+from portsign.common.errors import Conflict
 from portsign.pki import pades
 from portsign.pki.models import CertificateAuthority
 
@@ -21,20 +21,15 @@ WINDOW_SECONDS = 3600
 
 
 def check_rate(ip: str) -> None:
-    """A fixed one-hour window per client address (cache-backed: Redis in production)."""
-    key = f"verify:{ip or 'unknown'}"
-    cache.add(key, 0, timeout=WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=WINDOW_SECONDS)
-        count = 1
-    if count > settings.VERIFY_IP_HOURLY_LIMIT:
-        raise RateLimited(
-            _("Too many verifications from your address. Try again later."),
-            code="verify_rate_limited",
-            retry_after=WINDOW_SECONDS,
-        )
+    """A fixed one-hour window per client address, counted for all workers together."""
+    ratelimit.enforce(
+        scope="verify",
+        key=ip,
+        limit=settings.VERIFY_IP_HOURLY_LIMIT,
+        window_seconds=WINDOW_SECONDS,
+        message=_("Too many verifications from your address. Try again later."),
+        code="verify_rate_limited",
+    )
 
 
 def report(pdf: bytes) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from portsign.accounts.models import Captcha
+from portsign.common import ratelimit
 from portsign.common.errors import Invalid
 
 # No 0/O, 1/I/L: a captcha is a test for bots, not for eyesight.
@@ -23,7 +24,16 @@ SIZE = (140, 48)
 _rng = secrets.SystemRandom()
 
 
-def new_captcha() -> Captcha:
+def new_captcha(*, ip: str) -> Captcha:
+    """A fresh captcha; every one is a row, so each address may ask for only so many an hour."""
+    ratelimit.enforce(
+        scope="captcha",
+        key=ip,
+        limit=settings.CAPTCHA_IP_HOURLY_LIMIT,
+        window_seconds=3600,
+        message=_("Too many image codes were requested from your address. Try again later."),
+        code="captcha_rate_limited",
+    )
     now = timezone.now()
     answer = "".join(_rng.choice(ALPHABET) for _ in range(LENGTH))
     return Captcha.objects.create(

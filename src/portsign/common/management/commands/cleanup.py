@@ -20,6 +20,7 @@ from django.utils import timezone
 from portsign.accounts.models import Captcha, LoginChallenge, SignInThrottle, VerificationCode
 from portsign.common.models import IdempotencyRecord
 from portsign.common.notify.outbox import send_digests
+from portsign.common.ratelimit import forget_old as forget_old_counters
 from portsign.contracts.domain.contracts import expire_overdue as expire_contracts
 from portsign.contracts.domain.followup import send_due_reminders
 from portsign.contracts.domain.signing import resume_completions
@@ -38,7 +39,7 @@ CHALLENGE_RETENTION = timedelta(hours=1)
 class Command(BaseCommand):
     help = (
         "Delete expired captchas, old one-time codes and sign-in challenges, old idempotency "
-        "answers and stale locks; "
+        "answers, rate counters of past windows and stale locks; "
         "let unverified enterprises past their deadline lapse, complete contracts every party "
         "signed whose completion was cut short, and let overdue contracts expire; "
         "send due webhook retries, drop old webhook deliveries, forget unused certificate "
@@ -59,6 +60,7 @@ class Command(BaseCommand):
             "idempotency": IdempotencyRecord.objects.filter(
                 created_at__lt=now - IDEMPOTENCY_RETENTION
             ).delete()[0],
+            "rate_counters": forget_old_counters(),
             "locks": SignInThrottle.objects.filter(locked_until__lt=now).delete()[0],
             # Enterprises past their materials deadline lapse on access anyway; this keeps
             # lists and counts right without waiting for someone to look.
