@@ -6,6 +6,8 @@ happens after commit, exactly as in production.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from tests.helpers import Api, Person, make_person
@@ -16,6 +18,9 @@ def _database(transactional_db: None, settings, tmp_path) -> None:
     settings.TEST_HOOKS = True
     # Each test gets its own key-encryption key: parallel workers share DATA_DIR.
     settings.PKI_KEK_FILE = str(tmp_path / "kek")
+    # ...and its own audit key and anchors, which outlive the test database otherwise.
+    settings.AUDIT_KEY_FILE = str(tmp_path / "audit-key")
+    settings.AUDIT_ANCHOR_PREFIX = f"audit-anchors/{tmp_path.name}-{uuid.uuid4().hex}/"
     # Argon2 costs ~0.1 s a hash by design; tests hash thousands of times. Production's hasher
     # is checked in tests/accounts/test_passwords.py.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

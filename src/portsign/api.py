@@ -82,7 +82,7 @@ def _json(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpRespon
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     response = _json(request, exc.status, error_body(exc.code, exc.message, exc.fields))
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited):  # also Busy (503)
         response["Retry-After"] = str(exc.retry_after)
     return response
 

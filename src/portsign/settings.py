@@ -317,6 +317,11 @@ PKI_ALGORITHM = env_choice("PKI_ALGORITHM", "rsa2048", ("rsa2048", "rsa3072", "e
 # keys); "pkcs11": a non-extractable AES key inside an HSM reached through a PKCS#11 module.
 PKI_KEK = env_choice("PKI_KEK", "file", ("file", "pkcs11"))
 PKI_KEK_FILE = env_str("PKI_KEK_FILE", str(DATA_DIR / "kek"))
+# The audit chain's HMAC key: outside the database, held like the file KEK.
+AUDIT_KEY_FILE = env_str("AUDIT_KEY_FILE", str(DATA_DIR / "audit-key"))
+# Where time-stamped anchors of the audit head are kept, in file storage (local or S3), never
+# in the database they vouch for.
+AUDIT_ANCHOR_PREFIX = env_str("AUDIT_ANCHOR_PREFIX", "audit-anchors/")
 # An empty variable means the default, as for every choice: a blank label would match nothing.
 PKCS11_MODULE = env_str("PKCS11_MODULE") or "/usr/lib/softhsm/libsofthsm2.so"
 PKCS11_TOKEN_LABEL = env_str("PKCS11_TOKEN_LABEL") or "portsign"
@@ -343,6 +348,9 @@ SIGNATURE_QUOTA = env_int("SIGNATURE_QUOTA", 10, minimum=1)
 # Contracts (SPEC D1–D4).
 CONTRACT_MAX_MB = env_int("CONTRACT_MAX_MB", 10, minimum=1)  # within MAX_REQUEST_MB
 CONTRACT_MAX_PAGES = env_int("CONTRACT_MAX_PAGES", 300, minimum=1)
+# Word conversions at once on a host (each LibreOffice takes ~0.5 GB), and how long one may run.
+WORD_CONVERSIONS = env_int("WORD_CONVERSIONS", 2, minimum=1)
+WORD_CONVERSION_SECONDS = env_int("WORD_CONVERSION_SECONDS", 60, minimum=5)
 # Address space of the child process that renders one page (common/pdf_render.py).
 PDF_RENDER_MEMORY_MB = env_int("PDF_RENDER_MEMORY_MB", 768, minimum=256)
 CONTRACT_DEFAULT_DAYS = env_int("CONTRACT_DEFAULT_DAYS", 14, minimum=1)

@@ -1,21 +1,30 @@
 """The tamper-evident audit log (DESIGN rule 3).
 
-Each event stores the SHA-256 of a canonical encoding of itself *and* its predecessor's hash,
-so editing a row breaks its own hash and deleting one breaks its successor's link. The head row
-remembers the newest hash so even a deleted tail is noticed.
+Each event stores an HMAC-SHA256 of a canonical encoding of itself *and* its predecessor's
+hash, so editing a row breaks its own hash and deleting one breaks its successor's link. The
+key lives outside the database like the file KEK (`AUDIT_KEY_FILE`), so someone who can write
+the tables cannot recompute the chain after an edit. The head row remembers the newest hash so
+a deleted tail is noticed; anchors (RFC 3161 time-stamps of the head, kept in file storage by
+pki/anchors.py) catch what the table alone cannot: a tail deleted with its head rewound, a
+rewrite by someone holding the key, or the whole table wiped.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from portsign.common.keyfile import read_or_create_key
 from portsign.common.models import AuditEvent, AuditHead
 from portsign.common.request_context import current_origin
 
@@ -68,8 +77,15 @@ def _canonical(event: AuditEvent) -> bytes:
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+@lru_cache(maxsize=4)
+def _key(path: str) -> bytes:
+    return read_or_create_key(Path(path))
+
+
 def compute_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(_canonical(event)).hexdigest()
+    """The event's link: HMAC-SHA256 under the audit key of its canonical encoding."""
+    key = _key(settings.AUDIT_KEY_FILE)
+    return hmac.new(key, _canonical(event), hashlib.sha256).hexdigest()
 
 
 def _locked_head() -> AuditHead:
@@ -123,10 +139,23 @@ class ChainReport:
     checked: int
     broken_seq: int | None = None
     reason: str = ""
+    anchors: int = 0  # how many anchors the log was held against
 
 
-def verify_chain() -> ChainReport:
-    """Walk the chain in order and report the first row that does not fit."""
+@dataclass(frozen=True)
+class Anchor:
+    """A head the TSA time-stamped: row *seq* had link *hash* at *at* (ISO 8601)."""
+
+    seq: int
+    hash: str
+    at: str = ""
+
+
+def verify_chain(anchors: Sequence[Anchor] = ()) -> ChainReport:
+    """Walk the chain in order and report the first row that does not fit, then hold the log
+    against *anchors* (already checked as genuine by their caller)."""
+    anchored = {anchor.seq for anchor in anchors}
+    seen: dict[int, str] = {}
     prev_hash, prev_seq, checked = GENESIS, 0, 0
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         if event.prev_hash != prev_hash:
@@ -139,6 +168,8 @@ def verify_chain() -> ChainReport:
             )
         if compute_hash(event) != event.hash:
             return ChainReport(False, checked, event.seq, f"row {event.seq} was edited")
+        if event.seq in anchored:
+            seen[event.seq] = event.hash
         prev_hash, prev_seq, checked = event.hash, event.seq, checked + 1
     head = AuditHead.objects.filter(pk=1).first()
     expected = (head.last_seq, head.last_hash) if head else (0, GENESIS)
@@ -150,4 +181,21 @@ def verify_chain() -> ChainReport:
             f"the log ends at row {prev_seq} but the head names row {expected[0]}: "
             "rows at the end were deleted",
         )
-    return ChainReport(True, checked)
+    for anchor in sorted(anchors, key=lambda a: a.seq):
+        if anchor.seq > prev_seq:
+            return ChainReport(
+                False,
+                checked,
+                anchor.seq,
+                f"the log ends at row {prev_seq} but it held row {anchor.seq} when it was "
+                f"time-stamped at {anchor.at}: rows were deleted (or the log wiped)",
+            )
+        if seen.get(anchor.seq) != anchor.hash:
+            return ChainReport(
+                False,
+                checked,
+                anchor.seq,
+                f"row {anchor.seq} is not the row time-stamped at {anchor.at}: the log was "
+                "rewritten at or before it",
+            )
+    return ChainReport(True, checked, anchors=len(anchors))

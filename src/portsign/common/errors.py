@@ -77,5 +77,12 @@ class RateLimited(DomainError):
         self.retry_after = max(1, int(retry_after))
 
 
+class Busy(RateLimited):
+    """The server is at its limit for this kind of work (e.g. Word conversions); try later."""
+
+    status = 503
+    code = "busy"
+
+
 def error_body(code: str, message: str | Promise, fields: dict[str, Any] | None = None) -> dict:
     return {"error": {"code": code, "message": str(message), "fields": fields or {}}}

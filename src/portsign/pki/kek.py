@@ -31,6 +31,8 @@ from typing import Any, TypeVar
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
+from portsign.common.keyfile import KeyFileError, read_or_create_key
+
 NONCE_BYTES = 12  # the GCM nonce size every AES-GCM implementation handles natively
 TAG_BITS = 128
 
@@ -102,15 +104,10 @@ class FileKek(KekBackend):
 
     def read(self) -> bytes:
         """The current KEK, created (mode 0600) on first use."""
-        if not self.path.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(AESGCM.generate_key(bit_length=256))
-        kek = self.path.read_bytes()
-        if len(kek) != 32:
-            raise VaultError("the key-encryption key must be exactly 32 bytes")
-        return kek
+        try:
+            return read_or_create_key(self.path)
+        except KeyFileError as exc:
+            raise VaultError("the key-encryption key must be exactly 32 bytes") from exc
 
     def wrap(self, dek: bytes, aad: bytes) -> tuple[str, bytes]:
         kek = self.read()

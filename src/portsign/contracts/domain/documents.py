@@ -11,10 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pypdfium2 as pdfium
 from django.conf import settings
@@ -26,12 +22,11 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw
 
 from portsign.common import pdf as pdf_checks
+from portsign.common import word
 from portsign.common.errors import Invalid, TooLarge
 from portsign.contracts.models import Document
 from portsign.seals.render import SANS_FONT, font
 
-WORD_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .docx (zip) and legacy .doc (OLE)
-CONVERSION_SECONDS = 60
 PREVIEW_DPI = 96
 PREVIEW_A4 = (794, 1123)  # an A4 page at PREVIEW_DPI, in pixels
 
@@ -57,50 +52,9 @@ def to_pdf(data: bytes, *, field: str = "file") -> bytes:
     """*data* as PDF bytes: PDFs pass through, Word files are converted, anything else fails."""
     if data.startswith(b"%PDF-"):
         return data
-    if data.startswith(WORD_MAGIC):
-        return convert_word(data, field=field)
+    if word.is_word(data):
+        return word.convert(data, max_pages=settings.CONTRACT_MAX_PAGES, field=field)
     raise _bad(field, "file_type", _("Upload a PDF or a Word document."))
-
-
-def convert_word(data: bytes, *, field: str = "file") -> bytes:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        raise _bad(
-            field,
-            "conversion_unavailable",
-            _(
-                "Word files cannot be converted on this server. Save the document as PDF and "
-                "upload that."
-            ),
-        )
-    with tempfile.TemporaryDirectory(prefix="portsign-convert-") as folder:
-        source = Path(folder) / "contract.docx"
-        source.write_bytes(data)
-        try:
-            # The arguments are ours; the document is a file LibreOffice opens, not a command.
-            subprocess.run(  # noqa: S603
-                [
-                    soffice,
-                    f"-env:UserInstallation=file://{folder}/profile",
-                    "--headless",
-                    "--convert-to",
-                    "pdf",
-                    "--outdir",
-                    folder,
-                    str(source),
-                ],
-                check=True,
-                capture_output=True,
-                timeout=CONVERSION_SECONDS,
-            )
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-            raise _bad(
-                field, "conversion_failed", _("The Word document could not be converted.")
-            ) from exc
-        result = Path(folder) / "contract.pdf"
-        if not result.exists():
-            raise _bad(field, "conversion_failed", _("The Word document could not be converted."))
-        return result.read_bytes()
 
 
 def count_pages(pdf: bytes, *, field: str = "file") -> int:

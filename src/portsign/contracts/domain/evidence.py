@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portsign.accounts.models import User
-from portsign.common.audit import record_event, verify_chain
+from portsign.common.audit import record_event
 from portsign.common.cn_ids import mask_id_number
 from portsign.common.errors import Conflict
 from portsign.common.models import AuditEvent
@@ -25,6 +25,7 @@ from portsign.contracts.domain.pdftext import Line, render
 from portsign.contracts.enums import ContractStatus, PartyKind
 from portsign.contracts.models import Contract, Party
 from portsign.pki import pades
+from portsign.pki.anchors import verify_log
 from portsign.pki.models import IssuedCertificate
 from portsign.pki.platform import PLATFORM_NAME, platform_certificate_id
 
@@ -124,7 +125,7 @@ def report_lines(contract: Contract) -> list[Line]:
     final = documents.read_document(contract.current)
     parties = list(contract.parties.select_related("enterprise", "signed_by"))
     trail, last = _trail(contract)
-    chain = verify_chain()
+    chain = verify_log()
     head = AuditEvent.objects.order_by("-seq").first()
     lines = [
         Line("电子合同出证报告", 36, bold=True, gap=24),

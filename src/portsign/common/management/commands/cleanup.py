@@ -25,6 +25,7 @@ from portsign.contracts.domain.contracts import expire_overdue as expire_contrac
 from portsign.contracts.domain.followup import send_due_reminders
 from portsign.contracts.domain.signing import resume_completions
 from portsign.enterprises.domain.enterprises import expire_overdue
+from portsign.pki.anchors import anchor_head
 from portsign.pki.expiry import send_expiry_notices
 from portsign.pki.materials import drop_unattached
 from portsign.webhooks.domain.deliveries import deliver_due, forget_old
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         "signed whose completion was cut short, and let overdue contracts expire; "
         "send due webhook retries, drop old webhook deliveries, forget unused certificate "
         "uploads and tell holders of certificates expiring soon; send one digest per recipient of "
-        "the notices held past their hourly budget."
+        "the notices held past their hourly budget; time-stamp the audit head."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -81,5 +82,7 @@ class Command(BaseCommand):
             "certificate_notices": send_expiry_notices(now=now),
             # Contract notices held past a budget, told to each recipient in one message.
             "notice_digests": send_digests(),
+            # The audit head, time-stamped by our TSA into file storage when it moved.
+            "audit_anchored": anchor_head(),
         }
         self.stdout.write("cleanup: " + ", ".join(f"{k}={v}" for k, v in counts.items()))

@@ -1,0 +1,118 @@
+"""Issue 11 item 4: Word conversion is bounded (slots, process group, size and page caps)."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from portsign.common import word
+from portsign.common.errors import Busy, Invalid
+from tests.contracts.conftest import upload
+from tests.helpers import error_code
+
+
+def _docx(pages: int | None = 1, *, extra: dict[str, bytes] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"<w:document/>")
+        if pages is not None:
+            archive.writestr(
+                "docProps/app.xml",
+                f"<Properties><Pages>{pages}</Pages></Properties>".encode(),
+            )
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def fake_soffice(tmp_path, monkeypatch):
+    """A LibreOffice that never finishes and leaves a helper process behind, as the campaign
+    saw; it notes its helper's pid (and that it ran at all) in files."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    script = folder / "soffice"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo ran > "{tmp_path}/ran"\n'
+        "sleep 300 &\n"
+        f'echo $! > "{tmp_path}/helper.pid"\n'
+        "sleep 300\n"
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    return tmp_path
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")  # killed, waiting for init to reap it
+
+
+def test_an_overrunning_conversion_is_killed_with_its_whole_group(fake_soffice, settings):
+    settings.WORD_CONVERSION_SECONDS = 1
+    with pytest.raises(Invalid) as failure:
+        word.convert(_docx(), max_pages=300)
+    assert failure.value.code == "conversion_failed"
+    helper = int((fake_soffice / "helper.pid").read_text())
+    deadline = time.monotonic() + 5
+    while not _gone(helper) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(helper), "LibreOffice's helper survived the conversion"
+
+
+def test_no_free_slot_answers_503_at_once(verified_alice, settings, fake_soffice):
+    settings.WORD_CONVERSIONS = 1
+    with word.conversion_slot():
+        started = time.monotonic()
+        response = upload(verified_alice, "/contracts", _docx(), "c.docx", title="港口作业合同")
+        waited = time.monotonic() - started
+    assert (response.status_code, error_code(response)) == (503, "conversion_busy")
+    assert response["Retry-After"] == "30"
+    assert not (fake_soffice / "ran").exists()
+    assert waited < settings.WORD_CONVERSION_SECONDS  # refused, not queued behind the slot
+
+
+def test_slots_are_freed_after_use(settings):
+    settings.WORD_CONVERSIONS = 1
+    with word.conversion_slot(), pytest.raises(Busy), word.conversion_slot():
+        pass
+    with word.conversion_slot():
+        pass  # free again
+
+
+def test_too_many_declared_pages_are_refused_before_converting(verified_alice, fake_soffice):
+    response = upload(verified_alice, "/contracts", _docx(pages=301), "c.docx", title="x")
+    assert (response.status_code, error_code(response)) == (400, "too_many_pages")
+    assert not (fake_soffice / "ran").exists()
+
+
+def test_a_zip_bomb_is_refused_before_converting(fake_soffice):
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("word/media/bomb.bin", "w") as handle,
+    ):
+        for _ in range(word.MAX_UNPACKED_BYTES // 2**20 + 1):
+            handle.write(b"\0" * 2**20)
+    bomb = buffer.getvalue()
+    assert len(bomb) < 2 * 2**20  # small on the wire
+    with pytest.raises(Invalid) as refused:
+        word.convert(bomb, max_pages=300)
+    assert refused.value.code == "file_corrupt"
+    assert not (fake_soffice / "ran").exists()
+
+
+def test_a_docx_without_page_count_still_reaches_the_converter(fake_soffice, settings):
+    settings.WORD_CONVERSION_SECONDS = 1
+    with pytest.raises(Invalid):
+        word.convert(_docx(pages=None), max_pages=300)
+    assert (fake_soffice / "ran").exists()
