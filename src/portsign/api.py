@@ -17,6 +17,7 @@ from ninja.security import HttpBearer, SessionAuth
 from portsign.accounts.domain.tokens import user_for_token
 from portsign.common.errors import DomainError, RateLimited, error_body
 from portsign.common.middleware import activate_user_language
+from portsign.common.schemas import ErrorOut
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,44 @@ def optional_user(request: HttpRequest) -> Any:
     return None
 
 
-api = NinjaAPI(
+# What any operation can answer besides its own results (API.md "Errors"), each in the ErrorOut
+# shape. One list for every operation: which rule a given call trips depends on the caller and
+# the object's state, so integrators and the API fuzzer are told all of them everywhere.
+API_ERRORS = {
+    "400": "Invalid input; the error code says which rule",
+    "401": "Not signed in, or the bearer token is invalid",
+    "403": "Signed in, but without the permission (or CSRF token) this needs",
+    "404": "Not found, or not yours: another enterprise's object is a 404",
+    "409": "Conflicts with the object's state, or an Idempotency-Key still running",
+    "413": "The request or upload is too large",
+    "422": "A field is missing or has the wrong type",
+    "429": "Too many requests; see Retry-After",
+    "503": "The server is at its limit for this work (e.g. Word conversion); see Retry-After",
+}
+
+
+class PortSignApi(NinjaAPI):
+    """NinjaAPI whose OpenAPI also documents the error answers (ninja documents only the
+    responses an operation declares)."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        error_schema = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(error_schema.pop("$defs", {}))
+        components["ErrorOut"] = error_schema
+        error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for item in schema["paths"].values():
+            for operation in item.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in API_ERRORS.items():
+                    responses.setdefault(
+                        status, {"description": description, "content": error_content}
+                    )
+        return schema
+
+
+api = PortSignApi(
     title="PortSign API",
     version="1.0.0",
     description=(

@@ -18,6 +18,7 @@ from portsign.api import AUTH
 from portsign.common.errors import Invalid
 from portsign.common.models import AuditEvent
 from portsign.common.qr import qr_svg
+from portsign.common.schemas import CountOut
 from portsign.contracts.domain import (
     approvals,
     boxes,
@@ -613,10 +614,6 @@ class DeadlineIn(Schema):
     deadline: dt.datetime
 
 
-class CountOut(Schema):
-    count: int
-
-
 class VoidIn(Schema):
     acting_as: str = "personal"
     reason: str
@@ -658,7 +655,7 @@ class ApprovalIn(Schema):
     note: str = ""
 
 
-class DecisionIn(Schema):
+class ApprovalDecisionIn(Schema):
     comment: str = ""
 
 
@@ -737,7 +734,7 @@ approval_router = Router(tags=["approvals"], auth=AUTH)
 
 
 @approval_router.post("/approvals/{approval_id}/approve", response=ApprovalOut, summary="Approve")
-def approve(request: HttpRequest, approval_id: str, payload: DecisionIn) -> ApprovalOut:
+def approve(request: HttpRequest, approval_id: str, payload: ApprovalDecisionIn) -> ApprovalOut:
     approval = approvals.decide(
         actor=signed_in_user(request),
         approval_id=approval_id,
@@ -748,7 +745,7 @@ def approve(request: HttpRequest, approval_id: str, payload: DecisionIn) -> Appr
 
 
 @approval_router.post("/approvals/{approval_id}/reject", response=ApprovalOut, summary="Refuse")
-def refuse(request: HttpRequest, approval_id: str, payload: DecisionIn) -> ApprovalOut:
+def refuse(request: HttpRequest, approval_id: str, payload: ApprovalDecisionIn) -> ApprovalOut:
     approval = approvals.decide(
         actor=signed_in_user(request),
         approval_id=approval_id,
@@ -799,14 +796,14 @@ class TypeOut(Schema):
     name: str
 
 
-class FieldIn(Schema):
+class BusinessFieldIn(Schema):
     key: str
     label: str
     kind: str = Field("text", description="text | number | date")
     required: bool = False
 
 
-class FieldOut(Schema):
+class BusinessFieldOut(Schema):
     id: str
     key: str
     label: str
@@ -840,22 +837,25 @@ def delete_type(request: HttpRequest, type_id: str) -> Status[None]:
 
 @approval_router.get(
     "/enterprises/{enterprise_id}/business-fields",
-    response=list[FieldOut],
+    response=list[BusinessFieldOut],
     summary="Business fields",
 )
-def list_fields(request: HttpRequest, enterprise_id: str) -> list[FieldOut]:
+def list_fields(request: HttpRequest, enterprise_id: str) -> list[BusinessFieldOut]:
     rows = catalogue.business_fields(actor=signed_in_user(request), enterprise_id=enterprise_id)
     return [
-        FieldOut(id=f.id, key=f.key, label=f.label, kind=f.kind, required=f.required) for f in rows
+        BusinessFieldOut(id=f.id, key=f.key, label=f.label, kind=f.kind, required=f.required)
+        for f in rows
     ]
 
 
 @approval_router.post(
     "/enterprises/{enterprise_id}/business-fields",
-    response={201: FieldOut},
+    response={201: BusinessFieldOut},
     summary="Add a business field",
 )
-def add_field(request: HttpRequest, enterprise_id: str, payload: FieldIn) -> Status[FieldOut]:
+def add_field(
+    request: HttpRequest, enterprise_id: str, payload: BusinessFieldIn
+) -> Status[BusinessFieldOut]:
     f = catalogue.add_business_field(
         actor=signed_in_user(request),
         enterprise_id=enterprise_id,
@@ -865,7 +865,7 @@ def add_field(request: HttpRequest, enterprise_id: str, payload: FieldIn) -> Sta
         required=payload.required,
     )
     return Status(
-        201, FieldOut(id=f.id, key=f.key, label=f.label, kind=f.kind, required=f.required)
+        201, BusinessFieldOut(id=f.id, key=f.key, label=f.label, kind=f.kind, required=f.required)
     )
 
 

@@ -41,13 +41,13 @@ class Box(Schema):
     height: float
 
 
-class RoleIn(Schema):
+class TemplateRoleIn(Schema):
     name: str = Field(description="e.g. 甲方, 乙方")
     order: int | None = Field(None, description="signing order, from 1 (default: list order)")
     is_sender: bool = Field(False, description="the sending enterprise signs in this role")
 
 
-class RoleOut(Schema):
+class TemplateRoleOut(Schema):
     name: str
     order: int
     is_sender: bool
@@ -100,7 +100,7 @@ class DefinitionIn(Schema):
     description: str = ""
     ordering: str = Field("sequential", description="sequential | parallel")
     contract_type: str = ""
-    roles: list[RoleIn] = []
+    roles: list[TemplateRoleIn] = []
     fields: list[FieldIn] = []
     areas: list[AreaIn] = []
 
@@ -126,7 +126,7 @@ class TemplateOut(Schema):
     pages: int
     created_at: dt.datetime
     updated_at: dt.datetime
-    roles: list[RoleOut]
+    roles: list[TemplateRoleOut]
     fields: list[FieldOut]
     areas: list[AreaOut]
 
@@ -150,7 +150,7 @@ class TemplateOut(Schema):
             created_at=template.created_at,
             updated_at=template.updated_at,
             roles=[
-                RoleOut(name=r.name, order=r.order, is_sender=r.is_sender)
+                TemplateRoleOut(name=r.name, order=r.order, is_sender=r.is_sender)
                 for r in template.roles.all()
             ],
             fields=[

@@ -17,6 +17,7 @@ from portsign.accounts.backends import signed_in_user
 from portsign.api import AUTH
 from portsign.common.errors import Invalid
 from portsign.common.paging import page_from_query
+from portsign.common.schemas import CountOut
 from portsign.seals.domain import holders, scans
 from portsign.seals.domain import seals as seal_domain
 from portsign.seals.models import Seal, SealGrant, SealScan, SealUse
@@ -105,10 +106,6 @@ class HolderOut(Schema):
             role_name=role.name if role else None,
             granted_at=grant.created_at,
         )
-
-
-class CountOut(Schema):
-    count: int
 
 
 class UseOut(Schema):
