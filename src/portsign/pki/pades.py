@@ -210,6 +210,19 @@ def timestamper() -> _InProcessTimeStamper:
 # --- reading input ---------------------------------------------------------------------------
 
 
+# What reading a hostile or broken file can raise; RecursionError: objects nested thousands
+# deep exhaust pyHanko's recursive parser.
+_READ_ERRORS = (
+    PdfError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    RecursionError,
+)
+
+
 def _writer(pdf: bytes) -> IncrementalPdfFileWriter:
     if not pdf.lstrip()[:5] == b"%PDF-":
         raise SigningError(_("The file is not a PDF document."), code="pdf_invalid")
@@ -217,9 +230,10 @@ def _writer(pdf: bytes) -> IncrementalPdfFileWriter:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         # Read the page tree now, so a broken file fails here and not deep in pyHanko.
         pages = int(writer.root["/Pages"]["/Count"])
-    except (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+    except _READ_ERRORS as exc:
         raise SigningError(
-            _("The PDF document cannot be read: %(error)s") % {"error": exc}, code="pdf_invalid"
+            _("The PDF document cannot be read: %(error)s") % {"error": exc},
+            code="pdf_invalid",
         ) from exc
     if pages < 1:
         raise SigningError(_("The PDF document has no pages."), code="pdf_invalid")
@@ -859,7 +873,7 @@ def verify(pdf: bytes) -> Report:
     try:
         embedded = reader.embedded_signatures
         data = _revocation_data(_document_certificates(reader))
-    except (PdfError, ValueError, KeyError, TypeError) as exc:  # a broken signature dictionary
+    except _READ_ERRORS as exc:  # a broken signature dictionary
         raise SigningError(
             _("A signature in the document cannot be read: %(error)s") % {"error": exc},
             code="signature_unreadable",
