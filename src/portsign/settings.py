@@ -37,6 +37,8 @@ if PRODUCTION and SANDBOX:
 # Test-only hooks (e.g. reading a captcha answer) exist only when explicitly asked for and
 # never in production mode.
 TEST_HOOKS = env_bool("TEST_HOOKS", False) and not PRODUCTION
+# The crash test's hook (common/crash.py): the process kills itself at the named step.
+CRASH_AT = env_str("CRASH_AT") if TEST_HOOKS else ""
 
 SECRET_KEY = env_str("SECRET_KEY") or secret_from_file(DATA_DIR / ".secret")
 if PRODUCTION and len(SECRET_KEY) < 50:

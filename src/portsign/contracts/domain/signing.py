@@ -35,6 +35,7 @@ from portsign.accounts.enums import CodePurpose
 from portsign.accounts.models import User
 from portsign.accounts.validators import parse_account
 from portsign.common.audit import record_event
+from portsign.common.crash import crash_point
 from portsign.common.errors import Conflict, Invalid, NotFound
 from portsign.contracts.domain import approvals, documents, fills, voiding
 from portsign.contracts.domain.contracts import (
@@ -301,10 +302,14 @@ def sign(
         SigningIntent.objects.filter(digest=digest, used_at__isnull=True).update(
             used_at=timezone.now()
         )
+    crash_point("sign.code_used")
     _claim(contract.id, party.id)
     try:
+        crash_point("sign.claimed")
         signed, certificates = _make_signatures(contract, party, parsed, allowed, actor)
+        crash_point("sign.signed")
         complete = _record(contract.id, party.id, actor, parsed, allowed, signed, certificates)
+        crash_point("sign.recorded")
         if complete:
             _complete_or_leave_for_later(contract.id)
     finally:
@@ -427,6 +432,7 @@ def _record(
 ) -> bool:
     """Store the new version and move the parties on. True when every party has signed."""
     document = documents.store_pdf(signed)
+    crash_point("sign.stored")
     seals = {seal.id: seal for seal in allowed}
     with transaction.atomic():
         contract = Contract.objects.select_for_update().get(pk=contract_id)
@@ -475,6 +481,7 @@ def _complete(contract_id: str) -> bool:
     if not _awaits_completion(contract):
         return False
     archived = documents.store_pdf(pades.archive(documents.read_document(contract.current)))
+    crash_point("complete.archived")
     with transaction.atomic():
         contract = Contract.objects.select_for_update().get(pk=contract_id)
         if not _awaits_completion(contract):
@@ -490,6 +497,7 @@ def _complete(contract_id: str) -> bool:
         move_status(contract, ContractStatus.COMPLETED, actor_id="")
         voiding.on_statement_completed(contract)
         notify_outcome(contract, _("The contract “%(title)s” was signed by every party."))
+    crash_point("complete.completed")
     return True
 
 
