@@ -1,0 +1,695 @@
+"""A tenancy sweep generated from the OpenAPI (issue 11): every operation whose path names an
+object, called with tenant A's real ids by three other tenants, answers exactly the 404 of a
+missing object — and changes nothing.
+
+Tenant A is Acme (alice its main administrator, dave an approver) plus alice's own objects: a
+second enterprise still in verification, personal drafts, a signature, a personal certificate,
+API and login-certificate bindings. The intruders are bob acting as Globex's main administrator,
+charlie (real-name verified, no enterprise) and frank (a plain member of Initech); bob also
+tries A's inner ids under his own outer object (/enterprises/{globex}/members/{acme's}, ...).
+The ids are substituted from the schema's path templates, so a new endpoint joins the sweep by
+itself, and one whose path parameter names nothing known here fails the test until it is added.
+Writes carry a body built from the operation's request schema (required fields filled with
+plausible values, A's ids where a field names one), so ninja's validation (422) is passed and
+the answer is the object lookup's. Afterwards every row of every tenant's objects, the outbox
+and the audit log are as before the sweep.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Model
+
+from portsign.accounts.models import ApiToken, PersonVerification
+from portsign.api import api
+from portsign.backoffice.models import Review
+from portsign.common.ids import new_id
+from portsign.common.models import AuditEvent, Notification, SandboxMessage
+from portsign.contracts.models import (
+    ApprovalRule,
+    Attachment,
+    BusinessField,
+    Contract,
+    ContractType,
+    Involvement,
+    Party,
+    SealApproval,
+    SigningIntent,
+    Version,
+)
+from portsign.contracts.template_models import (
+    BulkSend,
+    BulkSendRow,
+    PartyFill,
+    Template,
+    TemplateArea,
+    TemplateField,
+    TemplateRole,
+)
+from portsign.enterprises.domain import invitations
+from portsign.enterprises.models import (
+    DepositVerification,
+    Enterprise,
+    Invitation,
+    JoinRequest,
+    LegalRepVerification,
+    Membership,
+    Role,
+)
+from portsign.pki.models import (
+    CertificateApplication,
+    CertificateAuthorization,
+    CertificateMaterial,
+    IssuedCertificate,
+    LoginCertificate,
+)
+from portsign.seals.models import Seal, SealGrant, SealScan, SealUse
+from portsign.webhooks.models import Delivery, Endpoint
+from tests.accounts.test_certificate_login import issued, new_key
+from tests.contracts.conftest import create_draft, give_certificate, pdf_bytes, upload
+from tests.contracts.template_helpers import make_template
+from tests.helpers import (
+    Person,
+    error_code,
+    last_code,
+    make_enterprise,
+    make_person,
+    synthetic_id_number,
+    verify_person,
+)
+from tests.seals.conftest import add_member, seal_png
+from tests.seals.test_extract import _scan, _stamp
+
+PREFIX = "/api/v1"
+PARAM = re.compile(r"\{(\w+)\}")
+SCHEMA = api.get_openapi_schema()
+COMPONENTS = SCHEMA["components"]["schemas"]
+
+# Operations with an id in the path that are not a cross-tenant 404 by design. Each is named
+# with its reason; the test checks that this list names operations that exist.
+OUT_OF_SCOPE = {
+    # Anyone signed in (and real-name verified) may apply to join a verified enterprise: the
+    # enterprise id is found through GET /enterprises/search, which lists verified ones.
+    ("POST", "/enterprises/{enterprise_id}/join-requests"): "open to every signed-in person",
+}
+
+# Operations swept whose answer to an intruder is, by design, not a 404. The invitation's path
+# holds no object id but the secret token sent to one address (a capability, like the public
+# verification by token): whoever holds the link may open it, and a signed-in holder who is not
+# the addressee is told which (masked) address to sign in with. A missing token is a 404.
+BY_DESIGN = {
+    ("POST", "/invitations/{token}/accept"): (409, "invitation_not_yours"),
+}
+
+# What a write needs in its body to get past ninja's validation (422) to the object lookup,
+# for operations that read a body the schema does not describe.
+UNDOCUMENTED_BODIES = {
+    ("POST", "/enterprises/{enterprise_id}/seals"): ("json", {"type": "contract"}),
+    ("POST", "/seals/{seal_id}/image"): ("multipart", {"file": "png"}),
+    ("POST", "/enterprises/{enterprise_id}/seal-scans"): (
+        "multipart",
+        {"file": "jpeg", "type": "contract"},
+    ),
+    ("POST", "/contracts/{contract_id}/attachments"): (
+        "multipart",
+        {"file": "pdf", "name": "annex"},
+    ),
+}
+
+# Optional body fields filled in all the same: without them the body is refused (400) before the
+# object is looked up, for a missing id as well, and the probe would prove nothing.
+REACH = {"acting_as", "member_ids", "comment"}
+
+# Cross-tenant answers other than 404 found by this sweep and not yet fixed: (intruder, method,
+# path template, status). Listed so the test fails until each is fixed (then delete the entry).
+KNOWN_LEAKS: set[tuple[str, str, str, int]] = set()
+
+# GETs the owner answers with something else than 2xx, with the reason (so the sweep's ids are
+# known to name real objects everywhere else).
+OWNER_GET_NOT_2XX: dict[tuple[str, str], int] = {
+    # Acme was verified by a transfer: it has no letter and no legal-representative check (the
+    # enterprise in verification has both, and is swept with them).
+    ("/enterprises/{enterprise_id}/verification/letter", ""): 404,
+    ("/enterprises/{enterprise_id}/verification/legal-rep", ""): 404,
+    # The evidence report exists once a contract is completed.
+    ("/contracts/{contract_id}/evidence.pdf", ""): 409,
+    ("/contracts/{contract_id}/evidence.pdf", "draft"): 409,
+    ("/contracts/{contract_id}/evidence.pdf", "personal draft"): 409,
+}
+
+
+# -- tenant A ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Intruder:
+    label: str
+    person: Person
+    acting_as: str  # an enterprise id, or "personal"
+    own: dict[str, str] = field(default_factory=dict)  # path parameter → the caller's object
+
+
+@dataclass
+class TenantA:
+    ids: dict[str, str]  # path parameter → the primary object of that kind
+    alternatives: list[tuple[str, dict[str, str]]]  # further objects of the same kinds
+    owner: Person
+
+
+def _files() -> dict[str, tuple[str, bytes]]:
+    out = io.StringIO()
+    csv.writer(out).writerows(
+        [["vessel", "箱量", "乙方.account"], ["演示轮 V.009", "many", "dave@example.cn"]]
+    )
+    jpeg = io.BytesIO()
+    _stamp().convert("RGB").save(jpeg, format="JPEG")
+    return {
+        "png": ("probe.png", seal_png()),
+        "jpeg": ("probe.jpg", jpeg.getvalue()),
+        "pdf": ("probe.pdf", pdf_bytes(1, label="Probe")),
+        "csv": ("rows.csv", out.getvalue().encode()),
+    }
+
+
+def _post_files(person: Person, path: str, **fields: Any):
+    return person.api.client.post(
+        PREFIX + path, fields, headers={"Authorization": f"Bearer {person.token}"}
+    )
+
+
+def _ok(response, status: int = 201) -> dict:
+    assert response.status_code == status, response.content
+    return response.json() if response.content else {}
+
+
+def build_tenant_a(alice: Person) -> TenantA:
+    acme = make_enterprise(alice, "Acme Port Logistics Co., Ltd.", 1)
+    pending = make_enterprise(alice, "Acme Draft Warehousing Co., Ltd.", 9, verified=False)
+    dave = make_person("+8613800000004", "Dave Test")
+    dave_member = add_member(acme, dave, "approver")
+    erin = verify_person(make_person("+8613800000005", "Erin Test"), 5)
+    join = _ok(erin.api.post(f"/enterprises/{acme.id}/join-requests", {"reason": "I work here"}))
+    role = _ok(
+        alice.api.post(
+            f"/enterprises/{acme.id}/roles", {"name": "Clerk", "permissions": ["view_contracts"]}
+        )
+    )
+    _invitation, invitation_token = invitations.invite_member(
+        actor=alice.user, enterprise_id=acme.id, account="+8613800000008"
+    )
+
+    # The enterprise still in verification: materials, the letter under review, a transfer and
+    # a legal-representative check under way, so that every verification GET finds something.
+    files = _files()
+    _ok(
+        alice.api.client.post(
+            f"{PREFIX}/enterprises/{pending.id}/materials",
+            {
+                "licence": SimpleUploadedFile(*files["png"]),
+                "legal_rep_id_number": synthetic_id_number(90),
+            },
+            headers={"Authorization": f"Bearer {alice.token}"},
+        ),
+        200,
+    )
+    _ok(
+        alice.api.client.post(
+            f"{PREFIX}/enterprises/{pending.id}/verification/letter",
+            {"letter": SimpleUploadedFile(*files["pdf"])},
+            headers={"Authorization": f"Bearer {alice.token}"},
+        )
+    )
+    _ok(
+        alice.api.post(
+            f"/enterprises/{pending.id}/verification",
+            {"method": "micro_deposit", "bank_name": "Test Bank", "bank_account": "62220000990001"},
+        ),
+        200,
+    )
+    _ok(
+        alice.api.post(
+            f"/enterprises/{pending.id}/verification/legal-rep",
+            {
+                "method": "carrier3",
+                "legal_rep_id_number": synthetic_id_number(90),
+                "phone": "+8613800000077",
+            },
+        )
+    )
+    pending_member = Membership.objects.get(enterprise=pending, user=alice.user)
+    pending_role = Role.objects.get(enterprise=pending, key="member")
+
+    # Certificates, seals and a scan.
+    acme_certificate = give_certificate(alice, acme)
+    personal_certificate = give_certificate(alice)
+    seal = _ok(alice.api.post(f"/enterprises/{acme.id}/seals", {"type": "contract"}))["id"]
+    _ok(alice.api.post(f"/seals/{seal}/holders", {"member_ids": [dave_member.id]}), 200)
+    signature = _ok(alice.api.post("/me/signatures", {"source": "generate"}))["id"]
+    scan = _ok(
+        upload(alice, f"/enterprises/{acme.id}/seal-scans", _scan(_stamp()), "f.jpg", type="hr"),
+        202,
+    )["id"]
+    _ok(alice.api.post(f"/enterprises/{acme.id}/certificate-authorizations"))
+
+    # Catalogue: a contract type and a business field; a webhook that sees what follows.
+    contract_type = _ok(
+        alice.api.post(f"/enterprises/{acme.id}/contract-types", {"name": "理货合同"})
+    )["id"]
+    business_field = _ok(
+        alice.api.post(
+            f"/enterprises/{acme.id}/business-fields", {"key": "po", "label": "PO number"}
+        )
+    )["id"]
+    endpoint = _ok(
+        alice.api.post(f"/enterprises/{acme.id}/webhooks", {"url": "http://127.0.0.1:9/hook"})
+    )["id"]
+
+    # Contracts: a draft (with an attachment), a personal draft, and one sent with Acme first,
+    # its signing intent asked for, then its seal put under approval and the approval asked; and
+    # one Acme alone signed (completed, before the approval rule).
+    draft = create_draft(alice, acting_as=acme.id)["id"]
+    draft_party = _ok(
+        alice.api.post(f"/contracts/{draft}/parties", {"kind": "person", "account": "13800000004"})
+    )["id"]
+    _ok(
+        _post_files(
+            alice,
+            f"/contracts/{draft}/attachments",
+            file=SimpleUploadedFile(*files["pdf"]),
+            name="附件",
+        )
+    )
+    personal = create_draft(alice)["id"]
+    personal_party = _ok(
+        alice.api.post(
+            f"/contracts/{personal}/parties", {"kind": "person", "account": "dave@example.cn"}
+        )
+    )["id"]
+    marks = [{"seal_id": seal, "page": 1, "x": 0.6, "y": 0.7, "width": 0.2}]
+    completed = create_draft(alice, acting_as=acme.id)["id"]
+    completed_party = _ok(
+        alice.api.post(
+            f"/contracts/{completed}/parties",
+            {"kind": "enterprise", "account": "13800000001", "enterprise_name": acme.name},
+        )
+    )["id"]
+    _ok(alice.api.post(f"/contracts/{completed}/send"), 200)
+    _ok(
+        alice.api.post(
+            f"/contracts/{completed}/sign/codes", {"acting_as": acme.id, "marks": marks}
+        ),
+        202,
+    )
+    signed = alice.api.post(
+        f"/contracts/{completed}/sign",
+        {"acting_as": acme.id, "marks": marks, "code": last_code(alice.account)},
+    )
+    assert _ok(signed, 200)["status"] == "completed"
+    sent = create_draft(alice, acting_as=acme.id)["id"]
+    _ok(
+        alice.api.post(
+            f"/contracts/{sent}/parties",
+            {"kind": "enterprise", "account": "13800000001", "enterprise_name": acme.name},
+        )
+    )
+    sent_party = _ok(
+        alice.api.post(f"/contracts/{sent}/parties", {"kind": "person", "account": "13800000004"})
+    )["id"]
+    _ok(alice.api.post(f"/contracts/{sent}/send"), 200)
+    intent = _ok(
+        alice.api.post(f"/contracts/{sent}/sign/codes", {"acting_as": acme.id, "marks": marks}),
+        202,
+    )["intent_id"]
+    rule = _ok(alice.api.post(f"/enterprises/{acme.id}/approval-rules", {"seal_id": seal}))["id"]
+    approval = _ok(
+        alice.api.post(
+            f"/contracts/{sent}/approvals",
+            {"acting_as": acme.id, "seal_id": seal, "note": "请审批"},
+        )
+    )["id"]
+    delivery = Delivery.objects.filter(endpoint_id=endpoint).order_by("created_at").first()
+    assert delivery is not None, "the webhook saw no event"
+
+    # A template and a bulk send from it (its one row refused, so nothing more is sent).
+    template = make_template(alice, acme)["id"]
+    job = _ok(
+        alice.api.client.post(
+            f"{PREFIX}/templates/{template}/bulk-sends",
+            {"file": SimpleUploadedFile(*files["csv"])},
+            headers={"Authorization": f"Bearer {alice.token}"},
+        ),
+        202,
+    )["id"]
+
+    # Alice's own API token and login certificate.
+    _ok(alice.api.post("/auth/tokens", {"name": "ci"}))
+    token = ApiToken.objects.get(user=alice.user, name="ci").id
+    binding = issued(alice, new_key())["id"]
+
+    ids = {
+        "enterprise_id": acme.id,
+        "member_id": dave_member.id,
+        "role_id": role["id"],
+        "request_id": join["id"],
+        "token": invitation_token,
+        "application_id": acme_certificate.id,
+        "seal_id": seal,
+        "scan_id": scan,
+        "contract_id": sent,
+        "party_id": sent_party,
+        "intent_id": intent,
+        "page": "1",
+        "approval_id": approval,
+        "rule_id": rule,
+        "type_id": contract_type,
+        "field_id": business_field,
+        "endpoint_id": endpoint,
+        "delivery_id": delivery.id,
+        "template_id": template,
+        "job_id": job,
+        "token_id": token,
+        "binding_id": binding,
+    }
+    alternatives = [
+        (
+            "enterprise in verification",
+            {
+                "enterprise_id": pending.id,
+                "member_id": pending_member.id,
+                "role_id": pending_role.id,
+            },
+        ),
+        ("draft", {"contract_id": draft, "party_id": draft_party}),
+        ("completed", {"contract_id": completed, "party_id": completed_party}),
+        ("personal draft", {"contract_id": personal, "party_id": personal_party}),
+        ("personal signature", {"seal_id": signature}),
+        ("personal certificate", {"application_id": personal_certificate.id}),
+    ]
+    return TenantA(ids=ids, alternatives=alternatives, owner=alice)
+
+
+def build_intruders(bob: Person, charlie: Person) -> list[Intruder]:
+    globex = make_enterprise(bob, "Globex Tally Co., Ltd.", 2)
+    grace = make_person("+8613800000007", "Grace Test")
+    initech = make_enterprise(grace, "Initech Shipping Agency Co., Ltd.", 7)
+    frank = verify_person(make_person("+8613800000006", "Frank Test"), 6)
+    add_member(initech, frank, "member")
+    verify_person(charlie, 3)
+    own = {
+        "enterprise_id": globex.id,
+        "contract_id": create_draft(bob, acting_as=globex.id)["id"],
+        "endpoint_id": _ok(
+            bob.api.post(f"/enterprises/{globex.id}/webhooks", {"url": "http://127.0.0.1:9/b"})
+        )["id"],
+    }
+    return [
+        Intruder("globex-admin", bob, globex.id, own),
+        Intruder("personal", charlie, "personal"),
+        Intruder("initech-member", frank, initech.id),
+    ]
+
+
+# -- requests generated from the schema ---------------------------------------------------------
+
+
+def _resolve(schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = COMPONENTS[schema["$ref"].rsplit("/", 1)[-1]]
+    if "anyOf" in schema:  # Optional[X]: the first non-null choice
+        choices = [s for s in schema["anyOf"] if s.get("type") != "null"]
+        return _resolve(choices[0])
+    return schema
+
+
+def _value(name: str, schema: dict, ids: dict[str, str], intruder: Intruder) -> Any:
+    """A plausible value for a body field: tenant A's ids where the field names one (so a
+    broken check would act on A's objects), otherwise something of the right type."""
+    schema = _resolve(schema)
+    plausible = {
+        "acting_as": intruder.acting_as,
+        "to_member_id": ids["member_id"],
+        "member_id": ids["member_id"],
+        "seal_id": ids["seal_id"],
+        "code": "123456",
+        "account": "+8613800000099",
+        "amount": "0.01",
+        "method": "carrier3",
+        "kind": "person",
+        "legal_rep_id_number": synthetic_id_number(99),
+        "deadline": "2099-12-31T18:00:00+08:00",
+        "url": "http://127.0.0.1:9/probe",
+        "permissions": ["view_contracts"],
+        "reason": "Tenancy probe",
+        "comment": "Tenancy probe",
+        "member_ids": [ids["member_id"]],
+    }
+    if name in plausible:
+        return plausible[name]
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "string":
+        return "2099-12-31T18:00:00+08:00" if schema.get("format") == "date-time" else "Probe"
+    return {"integer": 1, "number": 1, "boolean": False, "array": [], "object": {}}[kind]
+
+
+def _body(method: str, template: str, operation: dict, ids: dict[str, str], intruder: Intruder):
+    """("json" | "multipart" | None, fields) for the operation's request body."""
+    if (method, template) in UNDOCUMENTED_BODIES:
+        assert "requestBody" not in operation, (method, template, "documented now")
+        return UNDOCUMENTED_BODIES[method, template]
+    content = operation.get("requestBody", {}).get("content", {})
+    for kind, media in (("json", "application/json"), ("multipart", "multipart/form-data")):
+        if media in content:
+            schema = _resolve(content[media]["schema"])
+            properties = schema.get("properties", {})
+            wanted = set(schema.get("required", [])) | (REACH & set(properties))
+            fields = {}
+            for name in sorted(wanted):
+                prop = _resolve(properties[name])
+                if prop.get("format") == "binary":
+                    fields[name] = "csv" if template.endswith("/bulk-sends") else "png"
+                else:
+                    fields[name] = _value(name, prop, ids, intruder)
+            return kind, fields
+    assert not content, (method, template, sorted(content))
+    return None, None
+
+
+def _query(operation: dict, intruder: Intruder) -> str:
+    names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+    required = [
+        p["name"] for p in operation.get("parameters", []) if p["in"] == "query" and p["required"]
+    ]
+    assert set(required) <= {"acting_as"}, (operation["operationId"], required)
+    if "acting_as" in names and intruder.acting_as != "personal":
+        return f"?acting_as={intruder.acting_as}"
+    return ""
+
+
+def _call(person: Person, method: str, path: str, body, files: dict[str, tuple[str, bytes]]):
+    kind, fields = body
+    if kind == "multipart":
+        data = {
+            name: SimpleUploadedFile(*files[value]) if value in files else value
+            for name, value in fields.items()
+        }
+        assert method == "POST"
+        return person.api.client.post(
+            PREFIX + path, data, headers={"Authorization": f"Bearer {person.token}"}
+        )
+    return person.api.request(method, path, fields if kind == "json" else None)
+
+
+def _code(response) -> str | None:
+    if response["Content-Type"].startswith("application/json"):
+        return error_code(response) if response.status_code >= 400 else None
+    return None
+
+
+def _operations() -> list[tuple[str, str, dict]]:
+    return [
+        (method.upper(), path.removeprefix(PREFIX), operation)
+        for path, item in SCHEMA["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+# -- A's state, to compare before and after -------------------------------------------------------
+
+SNAPSHOT: list[type[Model]] = [
+    Enterprise,
+    Role,
+    Membership,
+    JoinRequest,
+    Invitation,
+    DepositVerification,
+    LegalRepVerification,
+    Review,
+    PersonVerification,
+    CertificateApplication,
+    CertificateAuthorization,
+    CertificateMaterial,
+    IssuedCertificate,
+    LoginCertificate,
+    Seal,
+    SealGrant,
+    SealUse,
+    SealScan,
+    ContractType,
+    BusinessField,
+    ApprovalRule,
+    Contract,
+    Party,
+    Attachment,
+    Version,
+    Involvement,
+    SigningIntent,
+    SealApproval,
+    PartyFill,
+    Template,
+    TemplateRole,
+    TemplateField,
+    TemplateArea,
+    BulkSend,
+    BulkSendRow,
+    Endpoint,
+    Delivery,
+]
+
+
+def snapshot(owner: Person) -> dict[str, Any]:
+    state: dict[str, Any] = {
+        model.__name__: list(model.objects.order_by("pk").values()) for model in SNAPSHOT
+    }
+    state["ApiToken"] = list(
+        ApiToken.objects.filter(user=owner.user).order_by("pk").values("id", "name", "revoked_at")
+    )
+    state["messages"] = SandboxMessage.objects.count()
+    state["notifications"] = Notification.objects.count()
+    return copy.deepcopy(state)
+
+
+# -- the sweep ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _inline(settings):
+    settings.BULK_SEND_RUNNER = "inline"
+
+
+@dataclass
+class Sweep:
+    files: dict[str, tuple[str, bytes]]
+    probes: int = 0
+    answers: list[str] = field(default_factory=list)  # every answer that was not the expected one
+    found: set[tuple[str, str, str, int]] = field(default_factory=set)
+
+    def probe(self, intruder: Intruder, method: str, template: str, operation: dict, ids, label):
+        body = _body(method, template, operation, ids, intruder)
+        query = _query(operation, intruder)
+        response = _call(intruder.person, method, _fill(template, ids) + query, body, self.files)
+        self.probes += 1
+        expected = BY_DESIGN.get((method, template), (404, "not_found"))
+        if (response.status_code, _code(response)) == expected:
+            return
+        # Would a missing object get the same answer? Then the probe stopped before the lookup
+        # (and must be made to reach it); otherwise the answer tells A's object exists.
+        missing_ids = {name: new_id() for name in ids} | {"page": "1"}
+        path = _fill(template, missing_ids) + query
+        missing = _call(intruder.person, method, path, body, self.files)
+        same = (missing.status_code, missing.content) == (response.status_code, response.content)
+        self.found.add((intruder.label, method, template, response.status_code))
+        self.answers.append(
+            f"{intruder.label} {method} {template} [{label or 'primary'}] → "
+            f"{response.status_code} {response.content[:200].decode(errors='replace')} "
+            f"({'the same for a missing id' if same else f'a missing id: {missing.status_code}'})"
+        )
+
+
+def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, charlie):
+    operations = _operations()
+    assert len(operations) == 140
+    with_ids = [(m, p, o) for m, p, o in operations if PARAM.search(p)]
+    assert len(with_ids) == 106
+    # Public operations (no security) would be out of scope; none of them names an object.
+    assert [(m, p) for m, p, o in with_ids if not o.get("security")] == []
+    assert set(OUT_OF_SCOPE) | set(BY_DESIGN) | set(UNDOCUMENTED_BODIES) <= {
+        (m, p) for m, p, _o in with_ids
+    }
+    swept = [(m, p, o) for m, p, o in with_ids if (m, p) not in OUT_OF_SCOPE]
+    assert len(swept) == 105
+
+    tenant = build_tenant_a(alice)
+    intruders = build_intruders(bob, charlie)
+    unknown = sorted({n for _m, p, _o in swept for n in PARAM.findall(p)} - set(tenant.ids))
+    assert unknown == [], f"path parameters naming no object of tenant A: {unknown}"
+
+    # Every GET finds its objects for their owner: the 404s below are not of missing things.
+    owner_odd = {}
+    for method, template, operation in swept:
+        if method != "GET":
+            continue
+        for label, values in [("", {}), *_applicable(template, tenant)]:
+            path = _fill(template, {**tenant.ids, **values}) + _owner_query(operation, tenant)
+            response = tenant.owner.api.get(path)
+            if not 200 <= response.status_code < 300:
+                owner_odd[template, label] = response.status_code
+    assert owner_odd == OWNER_GET_NOT_2XX
+
+    before, audit_before = snapshot(tenant.owner), AuditEvent.objects.count()
+    sweep, sweeps = Sweep(files=_files()), Counter()
+    for method, template, operation in swept:
+        for label, values in [("", {}), *_applicable(template, tenant)]:
+            sweeps[label or "primary"] += 1
+            for intruder in intruders:
+                sweep.probe(intruder, method, template, operation, {**tenant.ids, **values}, label)
+        # The intruder's own enterprise, contract or webhook around A's member, role, party,
+        # signing intent or delivery: the outer id is the caller's, the inner one still A's.
+        names = [n for n in PARAM.findall(template) if n != "page"]
+        for intruder in intruders:
+            if len(names) > 1 and names[0] in intruder.own:
+                sweeps["own outer object"] += 1
+                ids = {**tenant.ids, names[0]: intruder.own[names[0]]}
+                sweep.probe(intruder, method, template, operation, ids, "own outer object")
+
+    assert sweep.found == KNOWN_LEAKS, "\n".join(sweep.answers)
+    assert sweeps == {
+        "primary": 105,
+        "enterprise in verification": 40,
+        "draft": 21,
+        "completed": 21,
+        "personal draft": 21,
+        "personal signature": 9,
+        "personal certificate": 6,
+        "own outer object": 7,
+    }
+    assert sweep.probes == (105 + 40 + 21 + 21 + 21 + 9 + 6) * 3 + 7 == 676
+    # Nothing of anybody changed: no row of any tenant's objects, no message, no audit event.
+    after = snapshot(tenant.owner)
+    assert [name for name in before if before[name] != after[name]] == []
+    assert AuditEvent.objects.count() == audit_before
+
+
+def _applicable(template: str, tenant: TenantA) -> list[tuple[str, dict[str, str]]]:
+    """The further objects an operation is swept with: those naming all its parameters."""
+    params = set(PARAM.findall(template)) - {"page"}
+    return [(label, alt) for label, alt in tenant.alternatives if params <= set(alt)]
+
+
+def _fill(template: str, ids: dict[str, str]) -> str:
+    return PARAM.sub(lambda match: str(ids[match.group(1)]), template)
+
+
+def _owner_query(operation: dict, tenant: TenantA) -> str:
+    names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+    return f"?acting_as={tenant.ids['enterprise_id']}" if "acting_as" in names else ""
