@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlparse
 
 from django.utils.translation import gettext_lazy as _
 
+from portsign.common.crash import STEPS as CRASH_STEPS
 from portsign.common.env import (
     SettingError,
     env_bool,
@@ -38,7 +39,11 @@ if PRODUCTION and SANDBOX:
 # never in production mode.
 TEST_HOOKS = env_bool("TEST_HOOKS", False) and not PRODUCTION
 # The crash test's hook (common/crash.py): the process kills itself at the named step.
-CRASH_AT = env_str("CRASH_AT") if TEST_HOOKS else ""
+CRASH_AT = env_str("CRASH_AT")
+if CRASH_AT and (PRODUCTION or not TEST_HOOKS):
+    raise SettingError("PORTSIGN_CRASH_AT is a test hook: it needs PORTSIGN_TEST_HOOKS=1")
+if CRASH_AT and CRASH_AT not in CRASH_STEPS:
+    raise SettingError(f"PORTSIGN_CRASH_AT: no step {CRASH_AT!r}; one of {sorted(CRASH_STEPS)}")
 
 SECRET_KEY = env_str("SECRET_KEY") or secret_from_file(DATA_DIR / ".secret")
 if PRODUCTION and len(SECRET_KEY) < 50:

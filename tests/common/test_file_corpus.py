@@ -330,7 +330,8 @@ class Office:
 
 @pytest.mark.django_db
 def test_the_corpus_through_every_upload_and_render(settings):
-    settings.BULK_SEND_RUNNER = "inline"  # a thread cannot share the test's transaction
+    # A background thread would still be sending when the test's database is flushed.
+    settings.BULK_SEND_RUNNER = "inline"
     office = Office()
     targets = office.targets()
     cases = corpus()

@@ -69,15 +69,14 @@ def _sign(token: str, account: str, contract: str, acting_as: str, seal: str) ->
 
 
 def _state(contract_id: str) -> dict[str, Any]:
-    from django.utils import timezone
-
     from portsign.contracts.models import Contract
 
     contract = Contract.objects.get(pk=contract_id)
     return {
         "status": contract.status,
         "parties": [p.status for p in contract.parties.order_by("position", "id")],
-        "held": contract.busy_until is not None and contract.busy_until > timezone.now(),
+        # Left by a worker that died holding it; a finished act clears it (its `finally`).
+        "held": contract.busy_until is not None,
     }
 
 
@@ -98,7 +97,8 @@ def _final(contract_id: str) -> dict[str, Any]:
     contract = Contract.objects.select_related("current").get(pk=contract_id)
     report = pades.verify(documents.read_document(contract.current))
     return {
-        **_state(contract_id),
+        "status": contract.status,
+        "parties": [p.status for p in contract.parties.order_by("position", "id")],
         "versions": [v.kind for v in contract.versions.order_by("number")],
         "intact": report.intact,
         "valid": report.valid,

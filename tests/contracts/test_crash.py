@@ -17,9 +17,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from portsign.common import crash
+
 ROOT = Path(__file__).resolve().parents[2]
 
-# Step → how the contract is found after the crash: (contract status, parties, claim held).
+# Step → how the contract is found after the crash: (contract status, parties, whether the
+# dead worker's claim on it was left behind).
 STEPS = {
     "sign.code_used": ("signing", ["signed", "pending"], False),
     "sign.claimed": ("signing", ["signed", "pending"], True),
@@ -31,19 +34,23 @@ STEPS = {
 }
 
 
+def _clean_environment(data_dir: Path) -> dict[str, str]:
+    """This environment without any PORTSIGN_* setting (a PostgreSQL URL, Redis, a mode), so
+    the processes use the embedded SQLite file of *data_dir* and nothing else."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith("PORTSIGN_")}
+    return {**kept, "PORTSIGN_DATA_DIR": str(data_dir), "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}
+
+
 def _run(
     data_dir: Path, command: str, args: dict, crash_at: str = ""
 ) -> subprocess.CompletedProcess:
     env = {
-        **os.environ,
-        "PORTSIGN_DATA_DIR": str(data_dir),
+        **_clean_environment(data_dir),
         "PORTSIGN_TEST_HOOKS": "1",
         "PORTSIGN_CRASH_AT": crash_at,
-        "DATABASE_URL": "",  # the embedded SQLite file, shared by every process
         # One person signs eleven times within the minute, from one address.
         "PORTSIGN_CODE_RESEND_SECONDS": "0",
         "PORTSIGN_CODE_IP_HOURLY_LIMIT": "1000",
-        "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}",
     }
     return subprocess.run(
         [sys.executable, "-m", "tests.contracts.crash_worker", command, json.dumps(args)],
@@ -64,9 +71,10 @@ def _json(done: subprocess.CompletedProcess) -> dict:
 def test_a_worker_killed_at_each_step_leaves_a_contract_that_completes(tmp_path):
     # One test, not one per step: the processes and their database are set up once (≈30 s).
     manage = [sys.executable, str(ROOT / "manage.py")]
-    env = {**os.environ, "PORTSIGN_DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
+    env = _clean_environment(tmp_path)
     for step in (["migrate", "--noinput", "-v", "0"], ["pki", "init"]):
         subprocess.run([*manage, *step], cwd=ROOT, env=env, check=True, capture_output=True)
+    assert set(STEPS) == crash.STEPS  # every step the code names is crashed at
     deal = _json(_run(tmp_path, "setup", {"contracts": len(STEPS)}))
     by_step = dict(zip(STEPS, deal["contracts"], strict=True))
     for step, contract in by_step.items():
@@ -95,7 +103,6 @@ def test_a_worker_killed_at_each_step_leaves_a_contract_that_completes(tmp_path)
     completed = {
         "status": "completed",
         "parties": ["signed", "signed"],
-        "held": False,
         "versions": ["prepared", "signed", "signed", "archived"],
         "intact": True,
         "valid": True,

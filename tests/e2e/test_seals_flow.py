@@ -38,7 +38,12 @@ def _signed_in(browser, live_server, user, acting_as: str = "personal"):
 def _image_loaded(locator) -> bool:
     """Wait for the image to finish loading — visible is not loaded on a busy machine —
     and say whether it decoded to a picture (a broken image rejects decode())."""
-    return locator.evaluate("img => img.decode().then(() => img.naturalWidth > 0, () => false)")
+    return locator.evaluate(
+        """img => Promise.race([
+            img.decode().then(() => img.naturalWidth > 0, () => false),
+            new Promise(resolve => setTimeout(() => resolve(false), 15000)),
+        ])"""
+    )
 
 
 def test_create_see_extract_and_grant(browser, live_server, tmp_path):

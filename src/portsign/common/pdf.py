@@ -41,7 +41,17 @@ RENDER_CPU_SECONDS = 20
 RENDER_WALL_SECONDS = 60  # a child blocked on I/O is stopped too
 # Objects walked when checking a rewrite; a contract has a few thousand.
 MAX_OBJECTS = 500_000
-_READ_ERRORS = (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError)
+# What reading a hostile or broken PDF with pyHanko can raise; RecursionError: objects nested
+# thousands deep exhaust its recursive parser. Shared with the PAdES engine (pki/pades.py).
+PDF_READ_ERRORS = (
+    PdfError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    RecursionError,
+)
 
 
 class RenderFailed(Exception):
@@ -141,7 +151,7 @@ def make_signable(pdf: bytes, *, field: str = "file") -> bytes:
         out = io.BytesIO()
         writer.write(out)
         repaired = out.getvalue()
-    except (*_READ_ERRORS, RecursionError):
+    except PDF_READ_ERRORS:
         repaired = b""
     if repaired and _strictly_readable(repaired):
         return repaired
@@ -160,7 +170,7 @@ def _strictly_readable(pdf: bytes) -> bool:
         keys = trailer.keys()  # a TrailerDictionary is not iterable
         pending: list[Any] = [trailer.raw_get(key) for key in keys]
         return _walk(pending)
-    except (*_READ_ERRORS, RecursionError):
+    except PDF_READ_ERRORS:
         return False
 
 

@@ -94,6 +94,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from portsign.common.errors import Invalid
+from portsign.common.pdf import PDF_READ_ERRORS
 from portsign.pki import services
 from portsign.pki.ca import Role, authority, certificate_of
 from portsign.pki.models import IssuedCertificate
@@ -210,19 +211,6 @@ def timestamper() -> _InProcessTimeStamper:
 # --- reading input ---------------------------------------------------------------------------
 
 
-# What reading a hostile or broken file can raise; RecursionError: objects nested thousands
-# deep exhaust pyHanko's recursive parser.
-_READ_ERRORS = (
-    PdfError,
-    ValueError,
-    KeyError,
-    IndexError,
-    TypeError,
-    AttributeError,
-    RecursionError,
-)
-
-
 def _writer(pdf: bytes) -> IncrementalPdfFileWriter:
     if not pdf.lstrip()[:5] == b"%PDF-":
         raise SigningError(_("The file is not a PDF document."), code="pdf_invalid")
@@ -230,7 +218,7 @@ def _writer(pdf: bytes) -> IncrementalPdfFileWriter:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         # Read the page tree now, so a broken file fails here and not deep in pyHanko.
         pages = int(writer.root["/Pages"]["/Count"])
-    except _READ_ERRORS as exc:
+    except PDF_READ_ERRORS as exc:
         raise SigningError(
             _("The PDF document cannot be read: %(error)s") % {"error": exc},
             code="pdf_invalid",
@@ -870,14 +858,15 @@ def verify(pdf: bytes) -> Report:
     """How every signature and document timestamp in `pdf` validates against our root, with
     the revocation data our CA gives now (no network). Raises SigningError if not a PDF."""
     reader = _reader(pdf)
-    try:
+    try:  # only the reading: an error in our own code below must stay a 500, not a 400
         embedded = reader.embedded_signatures
-        data = _revocation_data(_document_certificates(reader))
-    except _READ_ERRORS as exc:  # a broken signature dictionary
+        certificates = _document_certificates(reader)
+    except PDF_READ_ERRORS as exc:  # a broken signature dictionary
         raise SigningError(
             _("A signature in the document cannot be read: %(error)s") % {"error": exc},
             code="signature_unreadable",
         ) from exc
+    data = _revocation_data(certificates)
     signatures = _run(lambda: _verify_all(embedded, data))
     return Report(
         intact=bool(signatures) and all(s.intact for s in signatures),
@@ -910,7 +899,7 @@ async def _verify_one(embedded: EmbeddedPdfSignature, data: _RevocationData) -> 
             validity = status.timestamp_validity
             tsa_time = validity.timestamp if validity else None
             valid = status.bottom_line
-    except (SignatureValidationError, PdfError, ValueError) as exc:
+    except (SignatureValidationError, PdfError, ValueError, RecursionError) as exc:
         return _unverifiable(embedded, kind, exc)
     details = status.revocation_details
     level = status.modification_level
