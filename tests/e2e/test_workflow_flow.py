@@ -39,11 +39,16 @@ def test_approve_a_seal_use_then_void(browser, live_server, tmp_path, settings):
     page.get_by_test_id("contract-file").set_input_files(str(body))
     page.get_by_test_id("contract-title").fill("港口作业合同")
     page.get_by_test_id("contract-create").click()
+    # The id is read from the URL of the page the upload lands on: wait for that page first.
+    expect(page.get_by_test_id("contract-status")).to_have_text("草稿")
     contract_id = page.url.rstrip("/").rsplit("/", 1)[-1]
     for name, account in ((tally.name, "13800000062"), (port.name, "13800000061")):
         page.get_by_test_id("party-enterprise").fill(name)
         page.get_by_test_id("party-account").fill(account)
         page.get_by_test_id("party-add").click()
+        # Only the page the add lands on lists this party: the next party is typed there, not
+        # into the page the click is leaving (its flash would say the same as the new one's).
+        expect(page.locator(f'[data-testid="parties"] tr[data-party="{name}"]')).to_have_count(1)
     page.get_by_test_id("contract-send").click()
     expect(page.get_by_test_id("contract-status")).to_have_text("签署中")
 
@@ -57,7 +62,14 @@ def test_approve_a_seal_use_then_void(browser, live_server, tmp_path, settings):
     )
     approver_page.goto("/console/contracts/?box=to_approve")
     approver_page.get_by_role("link", name="港口作业合同").click()
-    approver_page.get_by_test_id("approval-approve").click()
+    expect(approver_page.get_by_test_id("approval-status")).to_have_text("待审批")
+    # Approving is a form POST answered by a redirect back to this page, and the page the click
+    # leaves shows the very 待审批 the decision replaces. Wait for the navigation the click
+    # starts, then read the page it brought: its flash says whether the decision was taken
+    # (an error there names the reason), its table what was decided.
+    with approver_page.expect_navigation(wait_until="commit"):
+        approver_page.get_by_test_id("approval-approve").click()
+    expect(approver_page.locator(".flash")).to_contain_text("审核已通过")
     expect(approver_page.get_by_test_id("approval-status")).to_have_text("已通过")
     approver_context.close()
 
