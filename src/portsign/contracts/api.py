@@ -31,7 +31,14 @@ from portsign.contracts.domain import (
     voiding,
 )
 from portsign.contracts.domain import contracts as domain
-from portsign.contracts.models import ApprovalRule, Contract, Party, PartyFill, SealApproval
+from portsign.contracts.models import (
+    ApprovalRule,
+    BusinessField,
+    Contract,
+    Party,
+    PartyFill,
+    SealApproval,
+)
 from portsign.contracts.templates_api import (
     CREATE_CONTRACT_OPENAPI,
     SuggestedMarkOut,
@@ -810,6 +817,10 @@ class BusinessFieldOut(Schema):
     kind: str
     required: bool
 
+    @staticmethod
+    def of(f: BusinessField) -> BusinessFieldOut:
+        return BusinessFieldOut(id=f.id, key=f.key, label=f.label, kind=f.kind, required=f.required)
+
 
 @approval_router.get(
     "/enterprises/{enterprise_id}/contract-types", response=list[TypeOut], summary="Contract types"
@@ -842,10 +853,7 @@ def delete_type(request: HttpRequest, type_id: str) -> Status[None]:
 )
 def list_fields(request: HttpRequest, enterprise_id: str) -> list[BusinessFieldOut]:
     rows = catalogue.business_fields(actor=signed_in_user(request), enterprise_id=enterprise_id)
-    return [
-        BusinessFieldOut(id=f.id, key=f.key, label=f.label, kind=f.kind, required=f.required)
-        for f in rows
-    ]
+    return [BusinessFieldOut.of(f) for f in rows]
 
 
 @approval_router.post(
@@ -864,9 +872,7 @@ def add_field(
         kind=payload.kind,
         required=payload.required,
     )
-    return Status(
-        201, BusinessFieldOut(id=f.id, key=f.key, label=f.label, kind=f.kind, required=f.required)
-    )
+    return Status(201, BusinessFieldOut.of(f))
 
 
 @approval_router.delete(
