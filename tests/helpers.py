@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import time
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.test import Client
@@ -169,3 +174,48 @@ def make_enterprise(owner: Person, name: str, sequence: int, *, verified: bool =
         deposits.confirm_amount(actor=owner.user, enterprise_id=enterprise.id, amount=amount)
         enterprise.refresh_from_db()
     return enterprise
+
+
+class FakeConverter:
+    """A LibreOffice on PATH that "converts" any file into *pdf*: it waits for `release()`
+    (so a test can watch a conversion in progress), then writes the PDF, or fails if told."""
+
+    def __init__(self, folder: Path, pdf: bytes, *, gated: bool, fails: bool = False) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "result.pdf").write_bytes(pdf)
+        self.gate = folder / "release"
+        self.started = folder / "started"
+        if not gated:
+            self.gate.touch()
+        script = folder / "soffice"
+        # Arguments: ... --outdir FOLDER SOURCE (common/word.py); the output is FOLDER/<stem>.pdf.
+        script.write_text(
+            "#!/bin/sh\n"
+            'while [ "$1" != "--outdir" ]; do shift; done\n'
+            f'touch "{self.started}"\n'
+            f'for _ in $(seq 400); do [ -e "{self.gate}" ] && break; sleep 0.05; done\n'
+            + ("exit 1\n" if fails else "")
+            + f'cp "{folder}/result.pdf" "$2/contract.pdf"\n'
+        )
+        script.chmod(0o755)
+        self.path = f"{folder}{os.pathsep}{os.environ['PATH']}"
+
+    def release(self) -> None:
+        self.gate.touch()
+
+    def wait_started(self, timeout: float = 20) -> None:
+        """Until the converter runs: its worker then waits on it and leaves the database alone
+        (tests on in-memory SQLite must not read while another thread writes)."""
+        deadline = time.monotonic() + timeout
+        while not self.started.exists():
+            assert time.monotonic() < deadline, "the converter never started"
+            time.sleep(0.02)
+
+
+def word_bytes() -> bytes:
+    """The smallest .docx the upload checks accept (a zip declaring one page)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("word/document.xml", b"<w:document/>")
+        archive.writestr("docProps/app.xml", b"<Properties><Pages>1</Pages></Properties>")
+    return buffer.getvalue()

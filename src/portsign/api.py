@@ -12,57 +12,23 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import HttpBearer, SessionAuth
 
-from portsign.accounts.domain.tokens import user_for_token
+from portsign.accounts.api import auth_router, me_router
+from portsign.common.api import sandbox_router
+from portsign.common.conversions_api import router as conversions_router
 from portsign.common.errors import DomainError, RateLimited, error_body
-from portsign.common.middleware import activate_user_language
 from portsign.common.schemas import ErrorOut
+from portsign.contracts.api import approval_router
+from portsign.contracts.api import router as contracts_router
+from portsign.contracts.templates_api import router as templates_router
+from portsign.enterprises.api import invitation_router, join_router, sandbox_bank_router
+from portsign.enterprises.api import router as enterprises_router
+from portsign.pki.api import router as certificate_router
+from portsign.seals.api import router as seals_router
+from portsign.verification.api import router as verify_router
+from portsign.webhooks.api import router as webhooks_router
 
 log = logging.getLogger(__name__)
-
-
-class BearerAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
-        found = user_for_token(token)
-        if found is None:
-            return None
-        request.user, request.api_token = found  # type: ignore[attr-defined]
-        activate_user_language(request, found[0].language)
-        return found[0]
-
-
-class SessionUser(SessionAuth):
-    """The web console calls the same API with its session cookie (CSRF checked).
-
-    Without a session cookie there is nothing to protect, so the caller gets a plain 401
-    rather than a CSRF complaint.
-    """
-
-    def _get_key(self, request: HttpRequest) -> str | None:
-        if not request.COOKIES.get(settings.SESSION_COOKIE_NAME):
-            return None
-        return super()._get_key(request)
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        user = super().authenticate(request, key)
-        request.api_token = None  # type: ignore[attr-defined]
-        return user
-
-
-AUTH = [BearerAuth(), SessionUser()]
-
-
-def optional_user(request: HttpRequest) -> Any:
-    """The caller's user on endpoints that work signed in or not, else None."""
-    for method in AUTH:
-        try:
-            user = method(request)
-        except HttpError:
-            user = None
-        if user:
-            return user
-    return None
 
 
 # What any operation can answer besides its own results (API.md "Errors"), each in the ErrorOut
@@ -218,42 +184,19 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     )
 
 
-def _register_routers() -> None:
-    from portsign.accounts.api import auth_router, me_router
-    from portsign.common.api import sandbox_router
-    from portsign.enterprises.api import invitation_router, join_router, sandbox_bank_router
-    from portsign.enterprises.api import router as enterprises_router
-
-    api.add_router("/auth", auth_router)
-    api.add_router("/me", me_router)
-    api.add_router("/enterprises", enterprises_router)
-    api.add_router("/join-requests", join_router)
-    api.add_router("/invitations", invitation_router)
-    from portsign.pki.api import router as certificate_router
-
-    api.add_router("", certificate_router)
-    from portsign.seals.api import router as seals_router
-
-    api.add_router("", seals_router)
-    from portsign.contracts.api import router as contracts_router
-
-    api.add_router("/contracts", contracts_router)
-    from portsign.contracts.api import approval_router
-
-    api.add_router("", approval_router)
-    from portsign.verification.api import router as verify_router
-
-    api.add_router("/verify", verify_router)
-    from portsign.webhooks.api import router as webhooks_router
-
-    api.add_router("", webhooks_router)
-
-    from portsign.contracts.templates_api import router as templates_router
-
-    api.add_router("", templates_router)
-    if settings.SANDBOX:
-        api.add_router("/sandbox", sandbox_router)
-        api.add_router("/sandbox/bank", sandbox_bank_router)
-
-
-_register_routers()
+api.add_router("/auth", auth_router)
+api.add_router("/me", me_router)
+api.add_router("/enterprises", enterprises_router)
+api.add_router("/join-requests", join_router)
+api.add_router("/invitations", invitation_router)
+api.add_router("", certificate_router)
+api.add_router("", seals_router)
+api.add_router("/contracts", contracts_router)
+api.add_router("", approval_router)
+api.add_router("/conversions", conversions_router)
+api.add_router("/verify", verify_router)
+api.add_router("", webhooks_router)
+api.add_router("", templates_router)
+if settings.SANDBOX:
+    api.add_router("/sandbox", sandbox_router)
+    api.add_router("/sandbox/bank", sandbox_bank_router)

@@ -358,6 +358,13 @@ CONTRACT_MAX_PAGES = env_int("CONTRACT_MAX_PAGES", 300, minimum=1)
 # Word conversions at once on a host (each LibreOffice takes ~0.5 GB), and how long one may run.
 WORD_CONVERSIONS = env_int("WORD_CONVERSIONS", 2, minimum=1)
 WORD_CONVERSION_SECONDS = env_int("WORD_CONVERSION_SECONDS", 60, minimum=5)
+# Where uploaded Word documents are converted (common/conversions.py, common/jobs.py): on Celery
+# workers with a broker, else in WORD_CONVERSIONS background threads of the web process.
+CONVERSION_RUNNER = env_choice(
+    "CONVERSION_RUNNER",
+    "thread" if CELERY_TASK_ALWAYS_EAGER else "celery",
+    ("celery", "thread", "inline"),
+)
 # Address space of the child process that renders one page (common/pdf_render.py).
 PDF_RENDER_MEMORY_MB = env_int("PDF_RENDER_MEMORY_MB", 768, minimum=256)
 CONTRACT_DEFAULT_DAYS = env_int("CONTRACT_DEFAULT_DAYS", 14, minimum=1)

@@ -47,7 +47,7 @@ def test_cleanup_keeps_live_rows_and_deletes_dead_ones():
         "lapsed=0, "
         "completions_resumed=0, contracts_expired=0, reminders=0, webhooks_due=0, "
         "webhooks_forgotten=0, certificate_materials=0, certificate_notices=0, notice_digests=0, "
-        "audit_anchored=0"
+        "conversions_resumed=0, conversions_forgotten=0, audit_anchored=0"
     )
     assert out.getvalue().strip() == expected
     assert list(Captcha.objects.values_list("pk", flat=True)) == [live_captcha.pk]

@@ -33,7 +33,7 @@ from portsign.accounts.models import ApiToken, PersonVerification
 from portsign.api import api
 from portsign.backoffice.models import Review
 from portsign.common.ids import new_id
-from portsign.common.models import AuditEvent, Notification, SandboxMessage
+from portsign.common.models import AuditEvent, Conversion, Notification, SandboxMessage
 from portsign.contracts.models import (
     ApprovalRule,
     Attachment,
@@ -118,10 +118,6 @@ UNDOCUMENTED_BODIES = {
     ("POST", "/enterprises/{enterprise_id}/seal-scans"): (
         "multipart",
         {"file": "jpeg", "type": "contract"},
-    ),
-    ("POST", "/contracts/{contract_id}/attachments"): (
-        "multipart",
-        {"file": "pdf", "name": "annex"},
     ),
 }
 
@@ -354,6 +350,8 @@ def build_tenant_a(alice: Person) -> TenantA:
     _ok(alice.api.post("/auth/tokens", {"name": "ci"}))
     token = ApiToken.objects.get(user=alice.user, name="ci").id
     binding = issued(alice, new_key())["id"]
+    # A Word conversion of hers (its row is all a lookup needs).
+    conversion = Conversion.objects.create(owner=alice.user, name="a.docx", source_path="x").id
 
     ids = {
         "enterprise_id": acme.id,
@@ -378,6 +376,7 @@ def build_tenant_a(alice: Person) -> TenantA:
         "job_id": job,
         "token_id": token,
         "binding_id": binding,
+        "conversion_id": conversion,
     }
     alternatives = [
         (
@@ -618,16 +617,16 @@ class Sweep:
 
 def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, charlie):
     operations = _operations()
-    assert len(operations) == 140
+    assert len(operations) == 142
     with_ids = [(m, p, o) for m, p, o in operations if PARAM.search(p)]
-    assert len(with_ids) == 106
+    assert len(with_ids) == 107
     # Public operations (no security) would be out of scope; none of them names an object.
     assert [(m, p) for m, p, o in with_ids if not o.get("security")] == []
     assert set(OUT_OF_SCOPE) | set(BY_DESIGN) | set(UNDOCUMENTED_BODIES) <= {
         (m, p) for m, p, _o in with_ids
     }
     swept = [(m, p, o) for m, p, o in with_ids if (m, p) not in OUT_OF_SCOPE]
-    assert len(swept) == 105
+    assert len(swept) == 106
 
     tenant = build_tenant_a(alice)
     intruders = build_intruders(bob, charlie)
@@ -664,7 +663,7 @@ def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, c
 
     assert sweep.found == KNOWN_LEAKS, "\n".join(sweep.answers)
     assert sweeps == {
-        "primary": 105,
+        "primary": 106,
         "enterprise in verification": 40,
         "draft": 21,
         "completed": 21,
@@ -673,7 +672,7 @@ def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, c
         "personal certificate": 6,
         "own outer object": 7,
     }
-    assert sweep.probes == (105 + 40 + 21 + 21 + 21 + 9 + 6) * 3 + 7 == 676
+    assert sweep.probes == (106 + 40 + 21 + 21 + 21 + 9 + 6) * 3 + 7 == 679
     # Nothing of anybody changed: no row of any tenant's objects, no message, no audit event.
     after = snapshot(tenant.owner)
     assert [name for name in before if before[name] != after[name]] == []

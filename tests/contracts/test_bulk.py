@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from portsign.common import jobs
 from portsign.contracts.domain import bulk
 from portsign.contracts.models import BulkSend, BulkSendRow, Contract
 from tests.contracts.template_helpers import make_template, pdf_text, sheet
@@ -230,7 +231,7 @@ def test_background_thread_runner(alice, acme, globex, settings):
     template_id = make_template(alice, acme)["id"]
     response = _upload(alice, template_id, sheet(ROWS))
     assert response.status_code == 202
-    assert bulk.wait_idle(120)
+    assert jobs.wait_idle(120)
     job = BulkSend.objects.get()
     assert (job.status, job.done, job.failed) == ("finished", 2, 1)
     assert job.finished_at is not None

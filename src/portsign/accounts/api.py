@@ -37,7 +37,7 @@ from portsign.accounts.schemas import (
     VerificationIn,
     VerificationOut,
 )
-from portsign.api import AUTH, optional_user
+from portsign.common.api_auth import AUTH, optional_user
 from portsign.common.errors import Invalid, NotFound
 from portsign.common.middleware import client_ip
 from portsign.pki import login_certificates

@@ -1,9 +1,11 @@
-"""Cross-cutting tables: the hash-chained audit log and the notification outbox."""
+"""Cross-cutting tables: the hash-chained audit log, the notification outbox, Word conversions."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portsign.common.ids import new_id
 
@@ -161,3 +163,34 @@ class RateCounter(models.Model):
             )
         ]
         indexes = [models.Index(fields=["window"], name="rate_counter_window")]
+
+
+class Conversion(models.Model):
+    """A Word document being converted to PDF by a worker (issue 11 item 4).
+
+    The upload answers at once with this row; the console follows `status` and `progress` and
+    then names the conversion instead of a file when it creates the draft or attachment.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", pgettext_lazy("conversion", "Waiting for a converter")
+        CONVERTING = "converting", pgettext_lazy("conversion", "Converting")
+        DONE = "done", pgettext_lazy("conversion", "Converted")
+        FAILED = "failed", pgettext_lazy("conversion", "Failed")
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    source_path = models.CharField(max_length=300)
+    result_path = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent, by stage
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]

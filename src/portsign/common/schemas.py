@@ -23,3 +23,19 @@ class ErrorOut(Schema):
     """Every error answer of the API (API.md conventions)."""
 
     error: ErrorDetail
+
+
+# OpenAPI request bodies for multipart forms (read from request.POST/FILES, which ninja does
+# not describe by itself).
+FILE = {"type": "string", "format": "binary"}
+TEXT = {"type": "string"}
+CONVERSION = {
+    "type": "string",
+    "description": "instead of file: the id of your finished Word conversion (POST /conversions)",
+}
+
+
+def multipart_body(required: list[str], **properties: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI request body for a multipart form with these fields."""
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {"requestBody": {"content": {"multipart/form-data": {"schema": schema}}}}

@@ -7,6 +7,7 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
+from portsign.common import conversions
 from portsign.common.notify.outbox import MAX_ATTEMPTS, deliver_notification
 
 
@@ -19,3 +20,8 @@ def task_deliver_notification(self: Any, *, notification_id: str) -> None:
             task_deliver_notification.apply(kwargs={"notification_id": notification_id})
             return
         raise self.retry(countdown=2**self.request.retries * 5)
+
+
+@shared_task(name=conversions.TASK, acks_late=True)
+def task_convert_word(*, job_id: str) -> None:
+    conversions.run(job_id)

@@ -74,6 +74,18 @@ def _bad(field: str, code: str, message: str) -> Invalid:
     return Invalid(message, code=code, fields={field: message})
 
 
+def read_bytes(upload: UploadedFile | None, *, max_bytes: int, field: str = "file") -> bytes:
+    """The upload's bytes, or a clear error when there is none or it is larger than allowed."""
+    if upload is None:
+        raise _bad(field, "file_required", _("Choose a file to upload."))
+    if upload.size is not None and upload.size > max_bytes:
+        raise _too_large(max_bytes, field)
+    data: bytes = upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise _too_large(max_bytes, field)
+    return data
+
+
 def read_checked(
     upload: UploadedFile | None,
     *,
@@ -82,13 +94,7 @@ def read_checked(
     field: str = "file",
 ) -> tuple[bytes, str]:
     """The upload's bytes and kind, once its size, type and content have passed."""
-    if upload is None:
-        raise _bad(field, "file_required", _("Choose a file to upload."))
-    if upload.size is not None and upload.size > max_bytes:
-        raise _too_large(max_bytes, field)
-    data = upload.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise _too_large(max_bytes, field)
+    data = read_bytes(upload, max_bytes=max_bytes, field=field)
     kind = _sniff(data[:16])
     if kind not in allowed:
         names = "/".join(sorted(k.upper() for k in allowed))

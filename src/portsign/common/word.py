@@ -5,7 +5,7 @@ A conversion is a large native program chewing on an untrusted file, so:
   bomb) or declares more pages than allowed (docProps/app.xml), before LibreOffice sees it;
 - at most WORD_CONVERSIONS run at once on a host (slots are flock()ed files, so every worker
   process shares them); a request that finds them all busy gets 503 with Retry-After at once
-  instead of holding a server thread in a queue;
+  instead of holding a server thread in a queue, a worker (`common.conversions`) waits;
 - LibreOffice starts in its own session (process group) and the whole group is killed when it
   overruns WORD_CONVERSION_SECONDS, so no soffice.bin survives as an orphan.
 """
@@ -21,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,10 +87,32 @@ def _declared_pages(archive: zipfile.ZipFile) -> int | None:
 
 
 @contextlib.contextmanager
-def conversion_slot() -> Iterator[None]:
-    """Hold one of the host's WORD_CONVERSIONS slots, or raise Busy if none is free."""
+def conversion_slot(*, wait: float = 0) -> Iterator[None]:
+    """Hold one of the host's WORD_CONVERSIONS slots. A request (*wait* 0) that finds none free
+    gets Busy at once; a worker waits up to *wait* seconds for one."""
     folder = Path(settings.DATA_DIR) / "conversion-slots"
     folder.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait
+    while True:
+        fd = _free_slot(folder)
+        if fd is not None:
+            break
+        if time.monotonic() >= deadline:
+            raise Busy(
+                _("Other Word documents are being converted right now. Try again in a minute."),
+                code="conversion_busy",
+                retry_after=30,
+            )
+        time.sleep(0.5)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _free_slot(folder: Path) -> int | None:
+    """A locked slot file's descriptor, or None when every slot is taken."""
     for index in range(settings.WORD_CONVERSIONS):
         fd = os.open(folder / f"{index}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -97,21 +120,13 @@ def conversion_slot() -> Iterator[None]:
         except BlockingIOError:
             os.close(fd)
             continue
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
-        return
-    raise Busy(
-        _("Other Word documents are being converted right now. Try again in a minute."),
-        code="conversion_busy",
-        retry_after=30,
-    )
+        return fd
+    return None
 
 
-def convert(data: bytes, *, max_pages: int, field: str = "file") -> bytes:
-    """*data* (a .docx or .doc) as PDF bytes, or Invalid/Busy with a clear reason."""
+def convert(data: bytes, *, max_pages: int, field: str = "file", wait: bool = False) -> bytes:
+    """*data* (a .docx or .doc) as PDF bytes, or Invalid/Busy with a clear reason. A worker
+    (*wait*) queues for a slot as long as a conversion may take; a request does not."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         raise _bad(
@@ -123,7 +138,8 @@ def convert(data: bytes, *, max_pages: int, field: str = "file") -> bytes:
             ),
         )
     check_word(data, max_pages=max_pages, field=field)
-    with conversion_slot(), tempfile.TemporaryDirectory(prefix="portsign-convert-") as folder:
+    slot = conversion_slot(wait=10 * settings.WORD_CONVERSION_SECONDS if wait else 0)
+    with slot, tempfile.TemporaryDirectory(prefix="portsign-convert-") as folder:
         source = Path(folder) / "contract.docx"
         source.write_bytes(data)
         command = [

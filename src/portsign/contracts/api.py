@@ -14,11 +14,11 @@ from ninja import Field, Router, Schema, Status
 
 from portsign.accounts.backends import signed_in_user
 from portsign.accounts.models import User
-from portsign.api import AUTH
+from portsign.common.api_auth import AUTH
 from portsign.common.errors import Invalid
 from portsign.common.models import AuditEvent
 from portsign.common.qr import qr_svg
-from portsign.common.schemas import CountOut
+from portsign.common.schemas import CONVERSION, FILE, TEXT, CountOut, multipart_body
 from portsign.contracts.domain import (
     approvals,
     boxes,
@@ -266,6 +266,7 @@ def create(request: HttpRequest) -> Status[ContractOut]:
     contract = domain.create_draft(
         actor=actor,
         upload=request.FILES.get("file"),
+        conversion=request.POST.get("conversion", ""),
         title=data.get("title", ""),
         acting_as=data.get("acting_as", "personal"),
         contract_type=data.get("type", ""),
@@ -360,13 +361,24 @@ def fill(request: HttpRequest, contract_id: str, payload: FillIn) -> ContractOut
     return with_fills(ContractOut.of(_load(actor, contract_id), versions=True))
 
 
-@router.post("/{contract_id}/attachments", response={201: ContractOut}, summary="Add an attachment")
+@router.post(
+    "/{contract_id}/attachments",
+    response={201: ContractOut},
+    summary="Add an attachment",
+    openapi_extra=multipart_body(
+        [],
+        file={**FILE, "description": "a PDF or Word file, or name a conversion"},
+        conversion=CONVERSION,
+        name={**TEXT, "description": "shown in the list; the file's name by default"},
+    ),
+)
 def add_attachment(request: HttpRequest, contract_id: str) -> Status[ContractOut]:
     actor = signed_in_user(request)
     domain.add_attachment(
         actor=actor,
         contract_id=contract_id,
         upload=request.FILES.get("file"),
+        conversion=request.POST.get("conversion", ""),
         name=request.POST.get("name", ""),
     )
     return Status(201, ContractOut.of(_load(actor, contract_id)))

@@ -62,6 +62,7 @@ def index(request: HttpRequest) -> HttpResponse:
                 actor=user,
                 acting_as=acting,
                 upload=request.FILES.get("file"),
+                conversion=request.POST.get("conversion", ""),
                 name=request.POST.get("name", ""),
             )
         except NotFound as exc:

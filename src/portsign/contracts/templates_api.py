@@ -19,8 +19,9 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError, ValidationError
 
 from portsign.accounts.backends import signed_in_user
-from portsign.api import AUTH
+from portsign.common.api_auth import AUTH
 from portsign.common.errors import Invalid
+from portsign.common.schemas import CONVERSION, FILE, TEXT, multipart_body
 from portsign.contracts.domain import bulk, documents, templates
 from portsign.contracts.template_models import BulkSend, Template
 
@@ -247,16 +248,6 @@ class TemplateContractIn(Schema):
 # -- templates ---------------------------------------------------------------------------------
 
 
-def _multipart(required: list[str], **properties: dict[str, Any]) -> dict[str, Any]:
-    """An OpenAPI request body for a multipart form (read from request.POST/FILES)."""
-    schema = {"type": "object", "required": required, "properties": properties}
-    return {"requestBody": {"content": {"multipart/form-data": {"schema": schema}}}}
-
-
-FILE = {"type": "string", "format": "binary"}
-TEXT = {"type": "string"}
-
-
 def _definition(raw: str) -> dict[str, Any] | None:
     if not raw:
         return None
@@ -301,9 +292,10 @@ def list_templates(request: HttpRequest, acting_as: str) -> list[TemplateSummary
     "/templates",
     response={201: TemplateOut},
     summary="Create a template from a PDF (multipart: file, name, acting_as, definition?)",
-    openapi_extra=_multipart(
-        ["file", "name", "acting_as"],
-        file=FILE,
+    openapi_extra=multipart_body(
+        ["name", "acting_as"],
+        file={**FILE, "description": "a PDF or Word file, or name a conversion"},
+        conversion=CONVERSION,
         name=TEXT,
         acting_as={"type": "string", "description": "the enterprise that keeps the template"},
         definition={"type": "string", "description": "optional: the PUT body, as JSON"},
@@ -315,6 +307,7 @@ def create_template(request: HttpRequest) -> Status[TemplateOut]:
         actor=signed_in_user(request),
         acting_as=data.get("acting_as", ""),
         upload=request.FILES.get("file"),
+        conversion=request.POST.get("conversion", ""),
         name=data.get("name", ""),
         definition=_definition(data.get("definition", "")),
     )
@@ -393,7 +386,7 @@ def sample_csv(request: HttpRequest, template_id: str) -> HttpResponse:
     summary="Send one contract per row of a CSV/XLSX (multipart: file, title?, deadline?)",
     description="202 with a new job; 200 with the existing job when the same file was uploaded "
     "before (nothing is sent twice).",
-    openapi_extra=_multipart(
+    openapi_extra=multipart_body(
         ["file"],
         file={**FILE, "description": "CSV (UTF-8 or GBK) or XLSX; see sample.csv for columns"},
         title={"type": "string", "description": "default title; a `title` column wins"},
@@ -461,9 +454,10 @@ CREATE_CONTRACT_OPENAPI: dict[str, Any] = {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
-                    "required": ["file", "title"],
+                    "required": ["title"],
                     "properties": {
-                        "file": {"type": "string", "format": "binary"},
+                        "file": {**FILE, "description": "a PDF or Word file, or name a conversion"},
+                        "conversion": CONVERSION,
                         "title": {"type": "string"},
                         "type": {"type": "string", "description": "a contract type's name"},
                         "acting_as": {"type": "string", "default": "personal"},

@@ -101,6 +101,7 @@ def new(request: HttpRequest) -> HttpResponse:
             contract = domain.create_draft(
                 actor=user,
                 upload=request.FILES.get("file"),
+                conversion=request.POST.get("conversion", ""),
                 title=data.get("title", ""),
                 acting_as=acting,
                 contract_type=data.get("type", ""),
@@ -265,6 +266,7 @@ def attach(request: HttpRequest, contract_id: str) -> HttpResponse:
             actor=signed_in_user(request),
             contract_id=contract_id,
             upload=request.FILES.get("file"),
+            conversion=request.POST.get("conversion", ""),
             name=request.POST.get("name", ""),
         ),
         _("The attachment was added."),

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from portsign.accounts.backends import signed_in_user
 from portsign.accounts.domain.codes import mask_address
-from portsign.api import AUTH
+from portsign.common.api_auth import AUTH
 from portsign.common.errors import NotFound
 from portsign.enterprises.domain import (
     deposits,

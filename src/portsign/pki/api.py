@@ -10,7 +10,7 @@ from ninja.files import UploadedFile as NinjaUploadedFile
 from pydantic import Field
 
 from portsign.accounts.backends import signed_in_user
-from portsign.api import AUTH
+from portsign.common.api_auth import AUTH
 from portsign.pki import applications, authorizations, materials
 from portsign.pki.application_details import DEFAULT_TERM, ApplicationForm
 from portsign.pki.models import (

@@ -14,7 +14,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import ValidationError
 
 from portsign.accounts.backends import signed_in_user
-from portsign.api import AUTH
+from portsign.common.api_auth import AUTH
 from portsign.common.errors import Invalid
 from portsign.common.paging import page_from_query
 from portsign.common.schemas import CountOut

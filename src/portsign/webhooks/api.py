@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from portsign.accounts.backends import signed_in_user
-from portsign.api import AUTH
+from portsign.common.api_auth import AUTH
 from portsign.common.paging import page_from_query
 from portsign.webhooks.domain import deliveries, endpoints
 from portsign.webhooks.models import Delivery, Endpoint

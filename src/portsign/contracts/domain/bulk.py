@@ -22,24 +22,22 @@ import datetime as dt
 import hashlib
 import io
 import logging
-import threading
 import time
 import zipfile
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, OperationalError, connections, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from portsign.accounts.models import User
+from portsign.common import jobs
 from portsign.common.audit import record_event
 from portsign.common.errors import DomainError, Invalid, NotFound, TooLarge
 from portsign.contracts.domain import templates
@@ -55,6 +53,8 @@ from portsign.enterprises.enums import Permission
 from portsign.enterprises.rules import enterprise_for
 
 log = logging.getLogger(__name__)
+
+TASK = "contracts.bulk_send"  # the Celery task (contracts/tasks.py) by name
 
 CHUNK = 50  # rows fetched at a time; counters move per row
 XLSX_MAX_UNPACKED = 50 * 2**20  # a small XLSX may unpack to gigabytes of XML
@@ -457,47 +457,10 @@ def _audit(job: BulkSend, action: str, data: dict[str, str]) -> None:
     )
 
 
-# -- where jobs run ----------------------------------------------------------------------------
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-_running: set[Future[None]] = set()
-
-
 def queue(job_id: str) -> None:
-    """Run the job as settings.BULK_SEND_RUNNER says: on a Celery worker, in this process's
-    background thread (embedded mode: one job at a time, SQLite has one writer anyway), or
-    right here."""
-    runner = settings.BULK_SEND_RUNNER
-    if runner == "celery":
-        from portsign.contracts.tasks import task_process_bulk_send
-
-        task_process_bulk_send.delay(job_id=job_id)
-    elif runner == "thread":
-        global _pool
-        with _pool_lock:
-            if _pool is None:
-                _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-send")
-            future = _pool.submit(_in_thread, job_id)
-            _running.add(future)
-        future.add_done_callback(_running.discard)
-    else:
-        process(job_id)
-
-
-def _in_thread(job_id: str) -> None:
-    try:
-        process(job_id)
-    except Exception:
-        log.exception("bulk send %s stopped", job_id)
-    finally:
-        connections.close_all()  # this thread's own connections
-
-
-def wait_idle(timeout: float) -> bool:
-    """Wait for this process's background jobs (tests, and a clean shutdown)."""
-    _done, not_done = wait_futures(list(_running), timeout=timeout)
-    return not not_done
+    """Run the job as settings.BULK_SEND_RUNNER says (`common.jobs`): one at a time in the
+    embedded thread, since SQLite has one writer anyway."""
+    jobs.submit(TASK, job_id, run=process, runner=settings.BULK_SEND_RUNNER)
 
 
 def progress(job: BulkSend) -> int:

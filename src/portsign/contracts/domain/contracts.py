@@ -297,6 +297,7 @@ def create_draft(
     ordering: str = Ordering.SEQUENTIAL,
     business_fields: dict[str, Any] | None = None,
     valid_until: dt.date | None = None,
+    conversion: str = "",
 ) -> Contract:
     """草稿: the uploaded body (PDF, or Word converted) stored immutable, nothing sent yet."""
     enterprise = _sender_identity(actor, acting_as)
@@ -306,7 +307,7 @@ def create_draft(
         raise Invalid(message, code="ordering", fields={"ordering": message})
     kind = _contract_type(enterprise, contract_type)
     fields = _business_fields(enterprise, business_fields or {})
-    body = documents.store_pdf(documents.to_pdf(documents.read_upload(upload)))
+    body = documents.store_pdf(documents.uploaded_pdf(actor, upload, conversion))
     with transaction.atomic():
         contract = Contract.objects.create(
             title=clean_title,
@@ -326,10 +327,16 @@ def create_draft(
 
 
 def add_attachment(
-    *, actor: User, contract_id: str, upload: UploadedFile | None, name: str = ""
+    *,
+    actor: User,
+    contract_id: str,
+    upload: UploadedFile | None,
+    name: str = "",
+    conversion: str = "",
 ) -> Attachment:
     """附件: appended after the body's last page when the contract is sent."""
-    pdf = documents.store_pdf(documents.to_pdf(documents.read_upload(upload)))
+    _require_draft(own_contract(actor, contract_id))  # before any file is read or converted
+    pdf = documents.store_pdf(documents.uploaded_pdf(actor, upload, conversion))
     label = (name or getattr(upload, "name", "") or _("Attachment")).strip()[:100]
     with transaction.atomic():
         contract = own_contract(actor, contract_id, lock=True)

@@ -21,9 +21,10 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw
 
+from portsign.accounts.models import User
+from portsign.common import conversions, uploads, word
 from portsign.common import pdf as pdf_checks
-from portsign.common import word
-from portsign.common.errors import Invalid, TooLarge
+from portsign.common.errors import Invalid
 from portsign.contracts.models import Document
 from portsign.seals.render import SANS_FONT, font
 
@@ -38,14 +39,17 @@ def _bad(field: str, code: str, message: str) -> Invalid:
 
 
 def read_upload(upload: UploadedFile | None, *, field: str = "file") -> bytes:
-    if upload is None:
-        raise _bad(field, "file_required", _("Choose a file to upload."))
-    limit = settings.CONTRACT_MAX_MB * 2**20
-    data = upload.read(limit + 1)
-    if len(data) > limit:
-        message = _("The file is larger than %(mb)d MB.") % {"mb": settings.CONTRACT_MAX_MB}
-        raise TooLarge(message, code="file_too_large", fields={field: message})
-    return data
+    return uploads.read_bytes(upload, max_bytes=settings.CONTRACT_MAX_MB * 2**20, field=field)
+
+
+def uploaded_pdf(
+    actor: User, upload: UploadedFile | None, conversion: str = "", *, field: str = "file"
+) -> bytes:
+    """The PDF a user gave: the Word document they had converted (named by *conversion*,
+    `common.conversions`), else the uploaded file (a Word file converted right here)."""
+    if conversion:
+        return conversions.result_pdf(actor=actor, conversion_id=conversion)
+    return to_pdf(read_upload(upload, field=field), field=field)
 
 
 def to_pdf(data: bytes, *, field: str = "file") -> bytes:

@@ -414,6 +414,7 @@ def create_template(
     upload: UploadedFile | None,
     name: str,
     definition: Mapping[str, Any] | None = None,
+    conversion: str = "",
 ) -> Template:
     """A template from an uploaded PDF (or Word file), optionally with its definition."""
     enterprise = _sending_enterprise(actor, acting_as)
@@ -422,7 +423,7 @@ def create_template(
         raw["name"] = name
     _name(raw["name"])  # a clear error before the file is converted
     # Checked, then rewritten: filling appends an incremental update (documents.prepare).
-    raw_pdf = documents.to_pdf(documents.read_upload(upload))
+    raw_pdf = documents.uploaded_pdf(actor, upload, conversion)
     documents.count_pages(raw_pdf)
     pdf = documents.prepare(raw_pdf, [])
     document = documents.store_pdf(pdf)

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portsign.accounts.models import Captcha, LoginChallenge, SignInThrottle, VerificationCode
+from portsign.common import conversions
 from portsign.common.models import IdempotencyRecord
 from portsign.common.notify.outbox import send_digests
 from portsign.common.ratelimit import forget_old as forget_old_counters
@@ -82,6 +83,10 @@ class Command(BaseCommand):
             "certificate_notices": send_expiry_notices(now=now),
             # Contract notices held past a budget, told to each recipient in one message.
             "notice_digests": send_digests(),
+            # Word conversions a restarted process lost, queued again.
+            "conversions_resumed": conversions.resume_stale(now=now),
+            # Word conversions a day old, with their files (named by no draft after that long).
+            "conversions_forgotten": conversions.forget_old(now=now),
             # The audit head, time-stamped by our TSA into file storage when it moved.
             "audit_anchored": anchor_head(),
         }
