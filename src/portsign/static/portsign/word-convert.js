@@ -19,7 +19,7 @@
       bar.value = job.progress;
       const seconds = Math.round((Date.now() - started) / 1000);
       text.textContent = box.dataset.elapsed
-        .replace("%(status)s", job.status_label).replace("%(seconds)s", seconds);
+        .replace("{status}", job.status_label).replace("{seconds}", seconds);
       box.dataset.state = job.status;
     };
     const fail = (message) => {
