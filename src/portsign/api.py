@@ -23,6 +23,7 @@ from portsign.contracts.api import router as contracts_router
 from portsign.contracts.templates_api import router as templates_router
 from portsign.enterprises.api import invitation_router, join_router, sandbox_bank_router
 from portsign.enterprises.api import router as enterprises_router
+from portsign.eport.api import router as eport_router
 from portsign.pki.api import router as certificate_router
 from portsign.seals.api import router as seals_router
 from portsign.verification.api import router as verify_router
@@ -195,6 +196,7 @@ api.add_router("/contracts", contracts_router)
 api.add_router("", approval_router)
 api.add_router("/conversions", conversions_router)
 api.add_router("/verify", verify_router)
+api.add_router("/eport", eport_router)
 api.add_router("", webhooks_router)
 api.add_router("", templates_router)
 if settings.SANDBOX:

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "portsign.seals",
     "portsign.contracts",
     "portsign.verification",
+    "portsign.eport",
     "portsign.webhooks",
 ]
 

@@ -9,6 +9,8 @@ class WebhooksConfig(AppConfig):
     def ready(self) -> None:
         # Contract events become outbox rows in the transaction of the change.
         from portsign.contracts import events
-        from portsign.webhooks.domain.deliveries import on_contract_event
+        from portsign.eport import events as eport_events
+        from portsign.webhooks.domain.deliveries import on_contract_event, on_filing_event
 
         events.listen(on_contract_event)
+        eport_events.listen(on_filing_event)

@@ -17,7 +17,7 @@ class Endpoint(models.Model):
         "enterprises.Enterprise", on_delete=models.CASCADE, related_name="webhooks"
     )
     url = models.CharField(max_length=500)
-    events = models.JSONField(default=list)  # names from contracts.events.EVENTS
+    events = models.JSONField(default=list)  # names from domain.endpoints.ALL_EVENTS
     active = models.BooleanField(default=True)
     # The signing secret, sealed in the vault: never stored in clear, shown once.
     secret = models.ForeignKey("pki.KeyRecord", on_delete=models.PROTECT, related_name="+")
@@ -45,8 +45,8 @@ class Delivery(models.Model):
 
     id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.CharField(max_length=16)
-    contract_id = models.CharField(max_length=26)
+    event = models.CharField(max_length=24)
+    contract_id = models.CharField(max_length=26, blank=True)  # blank for E-Port filing events
     payload = models.TextField()  # the exact JSON body
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

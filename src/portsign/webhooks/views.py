@@ -22,7 +22,6 @@ from django.views.decorators.http import require_GET, require_POST
 from portsign.accounts.backends import signed_in_user
 from portsign.common.errors import DomainError, Forbidden, NotFound
 from portsign.common.forms import run_action
-from portsign.contracts.events import EVENTS
 from portsign.webhooks.domain import deliveries, endpoints
 from portsign.webhooks.models import Endpoint
 
@@ -57,7 +56,7 @@ def _render_enterprise(
             "active": "enterprise",
             "enterprise": enterprise,
             "endpoints": endpoints.endpoints_of(actor=user, enterprise_id=enterprise_id),
-            "events": [(name, endpoints.EVENT_LABELS[name]) for name in EVENTS],
+            "events": [(name, endpoints.EVENT_LABELS[name]) for name in endpoints.ALL_EVENTS],
             "new_secret": new_secret,
         },
     )

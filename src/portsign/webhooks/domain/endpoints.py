@@ -23,6 +23,7 @@ from portsign.contracts.events import EVENTS
 from portsign.enterprises.enums import Permission
 from portsign.enterprises.models import Enterprise
 from portsign.enterprises.rules import enterprise_for
+from portsign.eport import events as eport_events
 from portsign.pki.vault import discard_secret, seal_secret
 from portsign.webhooks.domain import targets
 from portsign.webhooks.domain.signature import new_secret
@@ -36,7 +37,11 @@ EVENT_LABELS: dict[str, Promise] = {
     "revoked": gettext_lazy("Revoked"),
     "expired": gettext_lazy("Expired unsigned"),
     "voided": gettext_lazy("Voided"),
+    eport_events.APPROVED: gettext_lazy("E-Port filing approved"),
+    eport_events.RETURNED: gettext_lazy("E-Port filing returned"),
 }
+# What an endpoint may subscribe to: contract events (the default) and E-Port filing decisions.
+ALL_EVENTS = (*EVENTS, *eport_events.EVENTS)
 
 
 def manageable_enterprise(*, actor: User, enterprise_id: str) -> Enterprise:
@@ -62,11 +67,11 @@ def endpoints_of(*, actor: User, enterprise_id: str) -> QuerySet[Endpoint]:
 def clean_events(raw: Iterable[str]) -> list[str]:
     """The subscribed events in their canonical order; unknown names or none at all are 400."""
     wanted = set(raw)
-    unknown = sorted(wanted - set(EVENTS))
+    unknown = sorted(wanted - set(ALL_EVENTS))
     if unknown or not wanted:
-        message = _("Choose one or more of: %(events)s.") % {"events": ", ".join(EVENTS)}
+        message = _("Choose one or more of: %(events)s.") % {"events": ", ".join(ALL_EVENTS)}
         raise Invalid(message, code="webhook_events", fields={"events": message})
-    return [name for name in EVENTS if name in wanted]
+    return [name for name in ALL_EVENTS if name in wanted]
 
 
 def create_endpoint(
