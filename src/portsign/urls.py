@@ -12,6 +12,7 @@ urlpatterns = [
     path("console/seals/", include("portsign.seals.urls")),
     path("console/contracts/", include("portsign.contracts.urls")),
     path("console/webhooks/", include("portsign.webhooks.urls")),
+    path("console/eport/", include("portsign.eport.urls")),
     path("verify/", verify_page, name="verify"),
     path("console/backoffice/", include("portsign.backoffice.urls")),
     path("sandbox/outbox/", common_views.sandbox_outbox, name="sandbox_outbox"),

@@ -23,6 +23,7 @@ DEMO_ACCOUNTS = [
     DemoAccount("+8613800000001", "演示-港务经办人"),
     DemoAccount("+8613800000002", "演示-理货公司经办人"),
     DemoAccount("reviewer@portsign.example.cn", "演示-后台审核员", staff=True),
+    DemoAccount("eport@portsign.example.cn", "演示-电子口岸审核员"),  # eport/demo.py
 ]
 
 

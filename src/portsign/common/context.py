@@ -14,6 +14,7 @@ NAV = [
     ("seals", _("Seals and signatures"), "seals:index"),
     ("contracts", _("Contracts"), "contracts:index"),
     ("templates", _("Templates"), "contracts:templates"),
+    ("eport", _("E-Port"), "eport:index"),
     ("verify", _("Verify a PDF"), "verify"),
 ]
 
@@ -23,6 +24,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.is_staff:
         nav.append(("backoffice", _("Back-office review"), "backoffice:queue"))
+    if user is not None and user.is_authenticated and _reviews_eport(user):
+        nav.append(("eport_reviews", _("E-Port review"), "eport:reviews"))
     context: dict[str, Any] = {"nav": nav, "sandbox": settings.SANDBOX}
     if user is not None and user.is_authenticated:
         context.update(_acting(request, user))
@@ -38,3 +41,9 @@ def _acting(request: HttpRequest, user: Any) -> dict[str, Any]:
     acting = request.session.get(ACTING_SESSION_KEY, "personal")
     current = next((m for m in memberships if m.enterprise_id == acting), None)
     return {"acting_memberships": memberships, "acting": current.enterprise if current else None}
+
+
+def _reviews_eport(user: Any) -> bool:
+    from portsign.eport.models import Reviewer
+
+    return Reviewer.objects.filter(user=user).exists()

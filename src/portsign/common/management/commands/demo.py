@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from portsign.accounts.demo import DEMO_PASSWORD, seed_accounts
 from portsign.contracts.demo import seed_contract, seed_templates
 from portsign.enterprises.demo import seed_enterprises
+from portsign.eport.demo import seed_eport
 
 
 class Command(BaseCommand):
@@ -34,6 +35,12 @@ class Command(BaseCommand):
                 f"  template “{template.name}” of {template.enterprise.name}: "
                 f"{url}/console/contracts/templates/{template.id}/"
             )
+        eport = seed_eport(seeded[0])
+        self.stdout.write(
+            f"  E-Port: {eport.reviewer.email} reviews for {eport.city.name}; "
+            f"{seeded[0].name}'s “{eport.waiting.get_kind_display()}” waits for review: "
+            f"{url}/console/eport/reviews/{eport.waiting.id}/"
+        )
         self.stdout.write("")
         self.stdout.write(
             f"PortSign is starting on {url}/  (sandbox outbox: {url}/sandbox/outbox/)"
