@@ -14,6 +14,11 @@ urlpatterns = [
         views.remove_document,
         name="remove_document",
     ),
+    path(
+        "filings/<str:filing_id>/documents/<str:document_id>/preview/",
+        views.document_preview,
+        name="document_preview",
+    ),
     path("filings/<str:filing_id>/delete/", views.delete, name="delete"),
     path("reviews/", views.review_queue, name="reviews"),
     path("reviews/<str:filing_id>/", views.review, name="review"),

@@ -11,6 +11,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portsign.accounts.backends import signed_in_user
+from portsign.common import pdf
 from portsign.common.errors import DomainError, NotFound
 from portsign.common.forms import run_action
 from portsign.common.paging import page_from_query
@@ -30,7 +33,7 @@ from portsign.eport.enums import (
     FilingStatus,
     OperatorStatus,
 )
-from portsign.eport.models import Filing
+from portsign.eport.models import Filing, FilingDocument
 
 PAGE_SIZE = 20
 
@@ -206,6 +209,48 @@ def delete(request: HttpRequest, filing_id: str) -> HttpResponse:
         _("The draft was deleted."),
         reverse("eport:index"),
     )
+
+
+PREVIEW_DPI = 72
+IMAGE_TYPES = {"jpeg": "image/jpeg", "png": "image/png"}
+
+
+@login_required
+def document_preview(request: HttpRequest, filing_id: str, document_id: str) -> HttpResponse:
+    """A document as the applicant or a reviewer sees it on the page: an image as uploaded,
+    a PDF's first page rendered (in the bounded render process), cached by content."""
+    user = signed_in_user(request)
+    try:
+        try:
+            found = filings.own_filing(user, filing_id)
+        except NotFound:
+            found = reviews.reviewed_filing(user, filing_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    document = found.documents.filter(pk=document_id).first()
+    if document is None:
+        raise Http404
+    if document.kind in IMAGE_TYPES:
+        body, content_type = filings.document_bytes(document), IMAGE_TYPES[document.kind]
+    else:
+        body, content_type = _first_page(document), "image/png"
+    response = HttpResponse(body, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _first_page(document: FilingDocument) -> bytes:
+    cached = f"eport/previews/{document.sha256}.png"
+    if default_storage.exists(cached):
+        with default_storage.open(cached) as handle:
+            return bytes(handle.read())
+    try:
+        png = pdf.render_page(filings.document_bytes(document), 0, dpi=PREVIEW_DPI)
+    except pdf.RenderFailed as exc:
+        raise Http404 from exc  # checked at upload; a page that cannot be drawn has no preview
+    default_storage.save(cached, ContentFile(png))
+    return png
 
 
 # -- the reviewers' workspace ------------------------------------------------------------------
