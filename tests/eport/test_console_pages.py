@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.test import Client
 from PIL import Image
 
@@ -158,3 +159,24 @@ def test_the_auto_approval_switch_in_the_workspace(clerk, acme, office):
     desk.post(f"/console/eport/authorities/{office.id}/auto-approve/", {})
     office.refresh_from_db()
     assert office.auto_approve is False
+
+
+def test_the_back_office_registers_authorities_and_reviewers(clerk):
+    out = io.StringIO()
+    call_command("eport", "authority", "office", "100000", "数据中心（测试）", stdout=out)
+    call_command(
+        "eport", "authority", "office", "460000", "海南电子口岸", "--parent", "100000", stdout=out
+    )
+    call_command("eport", "reviewer", "460000", clerk.account, stdout=out)
+    call_command("eport", "authorities", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "authority office 100000 数据中心（测试） (national)",
+        "authority office 460000 海南电子口岸 (province)",
+        f"{clerk.account} reviews for 海南电子口岸 (460000)",
+        "office   100000 national 数据中心（测试）  []",
+        f"office   460000 province 海南电子口岸  [{clerk.account}]",
+    ]
+    with pytest.raises(CommandError, match="该审核单位应隶属于 460000。"):
+        call_command("eport", "authority", "office", "460100", "海口", "--parent", "100000")
+    with pytest.raises(CommandError, match="no PortSign account"):
+        call_command("eport", "reviewer", "460000", "+8613899999999")
