@@ -12,6 +12,8 @@ from portsign.common.audit import verify_chain
 from portsign.contracts.domain.boxes import list_box
 from portsign.contracts.models import Contract
 from portsign.enterprises.models import Enterprise
+from portsign.eport.domain.authorities import reviewing
+from portsign.eport.models import Filing
 from portsign.pki.applications import signing_certificate
 from portsign.pki.ca import init_hierarchy
 from portsign.seals.models import Seal
@@ -22,7 +24,7 @@ def test_demo_is_idempotent_and_ready_to_sign():
     for _ in range(2):
         out = io.StringIO()
         call_command("demo", stdout=out)
-    assert User.objects.count() == 3
+    assert User.objects.count() == 4
     assert User.objects.filter(real_name_verified_at__isnull=False).count() == 2
     assert sorted(Enterprise.objects.values_list("name", "status")) == [
         ("演示外轮理货有限公司", "verified"),
@@ -40,4 +42,11 @@ def test_demo_is_idempotent_and_ready_to_sign():
     )
     assert [c.id for c in waiting.items] == [contract.id]
     assert f"/console/contracts/{contract.id}/" in out.getvalue()
+    # E-Port (issue 12): the city office's reviewer and a filing waiting for them.
+    waiting = Filing.objects.get(enterprise=port, kind="enterprise_info")
+    assert (waiting.status, waiting.authority.code) == ("declared", "320700")
+    assert Filing.objects.get(enterprise=port, kind="customs").status == "draft"
+    reviewer = User.objects.get(email="eport@portsign.example.cn")
+    assert [a.code for a in reviewing(reviewer)] == ["320700"]
+    assert f"/console/eport/reviews/{waiting.id}/" in out.getvalue()
     assert verify_chain().ok

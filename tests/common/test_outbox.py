@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+import datetime as dt
+from unittest import mock
 
-from portsign.common.models import Notification, SandboxMessage
-from portsign.common.notify.outbox import deliver_notification, queue_message
+from django.db import transaction
+from django.utils import timezone
+
+from portsign.accounts.models import VerificationCode
+from portsign.common.models import AuditEvent, Notification, SandboxMessage
+from portsign.common.notify.outbox import (
+    deliver_notification,
+    queue_message,
+    queue_notice,
+    relay_stuck,
+    send_digests,
+)
 from tests.helpers import Api, error_code, outbox
 
 PHONE = "+8613800000000"
@@ -34,29 +45,80 @@ def test_normal_send_is_delivered_once(api):
     assert note.text == ""
 
 
-def test_invalid_number_fails_permanently(api):
-    send(api, INVALID)
+def refused(api: Api, to: str, purpose: str = "register"):
+    response = api.post("/auth/codes", {"to": to, "purpose": purpose})
+    assert response.status_code == 503, response.content
+    return response
+
+
+def test_a_code_to_an_invalid_number_is_refused_not_announced(api):
+    """Issue 13 item 3: a code that did not go out answers 503 with why, never 202."""
+    response = refused(api, INVALID)
+    assert error_code(response) == "sms_failed"
+    assert response.json()["error"]["message"] == "短信发送失败，请稍后重试。"
+    assert response["Retry-After"] == "60"
     note = Notification.objects.get(to=INVALID)
-    assert note.status == "failed"
-    assert note.attempts == 1
+    assert (note.status, note.attempts) == ("failed", 1)
     assert note.last_error.startswith("MOBILE_NUMBER_ILLEGAL")
     assert not SandboxMessage.objects.filter(to=INVALID).exists()
+    code = VerificationCode.objects.get(target=INVALID)
+    assert code.burned is True
+    assert AuditEvent.objects.filter(action="code.not_delivered", object_id=code.id).exists()
 
 
-def test_outage_is_retried_five_times_then_fails(api):
-    send(api, OUTAGE)
+def test_a_code_is_tried_once_in_the_request_an_outage_is_said_at_once(api):
+    response = refused(api, OUTAGE)
+    assert error_code(response) == "sms_failed"
     note = Notification.objects.get(to=OUTAGE)
-    assert note.attempts == 5
-    assert note.status == "failed"
+    assert (note.status, note.attempts) == ("failed", 1)  # a code minutes late is no use
+    assert note.last_error.startswith("OUTAGE")
+
+
+def test_a_notice_meeting_an_outage_is_retried_five_times_then_fails():
+    queue_message(to=OUTAGE, channel="sms", subject="s", text="t", data={})
+    note = Notification.objects.get(to=OUTAGE)
+    assert (note.status, note.attempts) == ("failed", 5)
     assert note.last_error.startswith("OUTAGE")
     assert not SandboxMessage.objects.exists()
 
 
-def test_bounced_email_fails_permanently(api):
-    send(api, "dave@bounce.invalid")
+def test_a_code_to_a_bouncing_mailbox_is_refused(api):
+    response = refused(api, "dave@bounce.invalid")
+    assert (error_code(response), response.json()["error"]["message"]) == (
+        "email_failed",
+        "邮件发送失败，请稍后重试。",
+    )
     note = Notification.objects.get(to="dave@bounce.invalid")
     assert (note.status, note.attempts) == ("failed", 1)
     assert note.last_error.startswith("550")
+
+
+def test_notices_cannot_use_up_the_carriers_budget_for_codes(api, settings):
+    """Notices are held past NOTICE_RECIPIENT_HOURLY_LIMIT (10) of the carrier's 20 an hour,
+    and folded into one digest: a code still goes through after a flood of notices."""
+    for i in range(25):
+        queue_notice(to=PHONE, channel="sms", subject="s", text=f"n{i}", sender="e:flood")
+    assert SandboxMessage.objects.filter(to=PHONE).count() == 10
+    assert Notification.objects.filter(to=PHONE, status="held").count() == 15
+    send(api, PHONE)
+    assert SandboxMessage.objects.filter(to=PHONE).count() == 11
+    assert send_digests() == 1
+    assert SandboxMessage.objects.filter(to=PHONE).count() == 12
+
+
+def test_the_relay_queues_again_what_a_lost_task_left_pending():
+    with mock.patch("portsign.common.notify.outbox._schedule"):  # the task is lost
+        stale = queue_message(to=PHONE, channel="sms", subject="s", text="old", data={})
+        fresh = queue_message(to=PHONE, channel="sms", subject="s", text="new", data={})
+    Notification.objects.filter(pk=stale.pk).update(
+        created_at=timezone.now() - dt.timedelta(minutes=11)
+    )
+    assert relay_stuck(now=timezone.now()) == 1
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stale.status, fresh.status) == ("sent", "pending")
+    assert [m.text for m in SandboxMessage.objects.filter(to=PHONE)] == ["old"]
+    assert relay_stuck(now=timezone.now()) == 0
 
 
 def test_email_is_delivered(api):

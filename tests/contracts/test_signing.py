@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from portsign.accounts.models import VerificationCode
+from portsign.common.notify.outbox import queue_message
 from portsign.contracts.models import Contract, SigningIntent
 from portsign.seals.models import SealUse
 from tests.contracts.conftest import contract_seal, create_draft, give_certificate, pdf_bytes
@@ -384,3 +385,25 @@ def test_a_signer_may_hold_codes_for_two_contracts_at_once(alice, bob, acme, glo
     assert error_code(capped) == "code_daily_limit"
     login = bob.api.post("/auth/codes", {"to": "13800000002", "purpose": "login"})
     assert login.status_code == 202  # other purposes keep their own cap
+
+
+def test_a_sign_code_the_carrier_refuses_says_so_and_offers_the_qr_path(deal, bob, globex):
+    """Issue 13 item 3: the carrier's flow control for the signer's number is used up; the
+    code request answers 503 with the seal's wording, no intent is left, the QR path works."""
+    contract_id, seals = deal
+    for i in range(20):
+        queue_message(to="+8613800000002", channel="sms", subject="s", text=f"t{i}", data={})
+    before = SigningIntent.objects.count()
+    asked = bob.api.post(
+        f"/contracts/{contract_id}/sign/codes",
+        {"acting_as": globex.id, "marks": _marks(seals["globex"])},
+    )
+    assert (asked.status_code, error_code(asked)) == (503, "sms_failed")
+    assert asked.json()["error"]["message"] == "短信发送失败，请改用扫码确认或稍后重试。"
+    assert SigningIntent.objects.count() == before
+    assert VerificationCode.objects.filter(target="+8613800000002", burned=False).count() == 0
+    qr = bob.api.post(
+        f"/contracts/{contract_id}/sign/qr",
+        {"acting_as": globex.id, "marks": _marks(seals["globex"])},
+    )
+    assert qr.status_code == 202, qr.content

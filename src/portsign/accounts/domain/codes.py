@@ -32,8 +32,9 @@ from portsign.accounts.enums import (
 from portsign.accounts.models import User, VerificationCode
 from portsign.accounts.validators import Account, parse_account
 from portsign.common.audit import record_event
-from portsign.common.errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
-from portsign.common.notify.outbox import queue_message
+from portsign.common.errors import Busy, Conflict, Invalid, NotFound, RateLimited, Unauthorized
+from portsign.common.models import Notification
+from portsign.common.notify.outbox import send_now
 from portsign.common.request_context import current_origin
 
 
@@ -185,14 +186,6 @@ def issue_code(
             expires_at=now + timedelta(seconds=settings.CODE_TTL_SECONDS),
             ip=ip,
         )
-        subject, text = _message_text(purpose, code)
-        queue_message(
-            to=account.address,
-            channel=account.channel,
-            subject=subject,
-            text=text,
-            data={"code": code, "purpose": str(purpose.value)},
-        )
         record_event(
             action="code.sent",
             actor_id=actor_id,
@@ -200,7 +193,44 @@ def issue_code(
             object_id=row.id,
             data={"to": mask_address(account.address), "purpose": purpose.value},
         )
+    # Sent here, after commit and before answering: the person is told the truth (issue 13).
+    subject, text = _message_text(purpose, code)
+    note = send_now(
+        to=account.address,
+        channel=account.channel,
+        subject=subject,
+        text=text,
+        data={"code": code, "purpose": str(purpose.value)},
+    )
+    if note.status != Notification.Status.SENT:
+        _not_delivered(row, account, purpose, actor_id, note.last_error)
     return IssuedCode(account, settings.CODE_TTL_SECONDS, settings.CODE_RESEND_SECONDS)
+
+
+def _not_delivered(
+    row: VerificationCode, account: Account, purpose: CodePurpose, actor_id: str, error: str
+) -> None:
+    """The code never reached the person: burn it, record why, and say so (503)."""
+    with transaction.atomic():
+        VerificationCode.objects.filter(pk=row.pk).update(burned=True)
+        record_event(
+            action="code.not_delivered",
+            actor_id=actor_id,
+            object_type="code",
+            object_id=row.id,
+            data={"to": mask_address(account.address), "error": error[:100]},
+        )
+    if account.channel != "sms":
+        message, code = _("The e-mail could not be delivered. Try again later."), "email_failed"
+    elif purpose == CodePurpose.SIGN:
+        message = _(
+            "The text message could not be sent. Confirm by scanning the QR code, "
+            "or try again later."
+        )
+        code = "sms_failed"
+    else:
+        message, code = _("The text message could not be sent. Try again later."), "sms_failed"
+    raise Busy(message, code=code, retry_after=settings.CODE_RESEND_SECONDS)
 
 
 def request_code(*, to: str, purpose: str, actor: User | None) -> IssuedCode:

@@ -19,6 +19,8 @@ from portsign.common.models import Notification
 from portsign.common.notify.base import DeliveryError, Gateway, OutgoingMessage
 
 MAX_ATTEMPTS = 5
+# A pending row this old has lost its task (or is between retries long overdue).
+STUCK_AFTER = dt.timedelta(minutes=10)
 
 
 @cache
@@ -56,10 +58,47 @@ def queue_message(
     note = Notification.objects.create(
         to=to, channel=channel, subject=subject, text=text, data=data or {}, sender=sender
     )
+    transaction.on_commit(lambda: _schedule(note.id))
+    return note
+
+
+def _schedule(notification_id: str) -> None:
     from portsign.common.tasks import task_deliver_notification
 
-    transaction.on_commit(lambda: task_deliver_notification.delay(notification_id=note.id))
+    task_deliver_notification.delay(notification_id=notification_id)
+
+
+def send_now(
+    *, to: str, channel: str, subject: str, text: str, data: dict[str, str] | None = None
+) -> Notification:
+    """A message someone is waiting for (a one-time code), sent in this request, once.
+
+    Codes are not queued behind notices, and a failure is not retried later: a code that
+    arrives minutes late is worse than a clear "not sent, try again". The caller reads the
+    returned row's status (SENT or FAILED) and tells the person. Call outside transactions:
+    no lock may be held while the vendor is called.
+    """
+    note = Notification.objects.create(
+        to=to, channel=channel, subject=subject, text=text, data=data or {}
+    )
+    deliver_notification(notification_id=note.id, final=True)
+    note.refresh_from_db()
     return note
+
+
+def relay_stuck(*, now: dt.datetime) -> int:
+    """Queue again what a lost task left pending (a broker restart, a killed worker): rows
+    pending longer than STUCK_AFTER with attempts left (`cleanup`). Delivery is idempotent."""
+    stuck = list(
+        Notification.objects.filter(
+            status=Notification.Status.PENDING,
+            created_at__lt=now - STUCK_AFTER,
+            attempts__lt=MAX_ATTEMPTS,
+        ).values_list("id", flat=True)[:1000]
+    )
+    for notification_id in stuck:
+        _schedule(notification_id)
+    return len(stuck)
 
 
 def within_notice_budget(*, to: str, sender: str) -> bool:
@@ -139,8 +178,9 @@ def send_digests() -> int:
     return sent
 
 
-def deliver_notification(*, notification_id: str) -> bool:
-    """Try to deliver one pending notification. Returns True when a retry may help."""
+def deliver_notification(*, notification_id: str, final: bool = False) -> bool:
+    """Try to deliver one pending notification. Returns True when a retry may help; with
+    *final* this attempt is the last one either way."""
     note = Notification.objects.filter(pk=notification_id).first()
     if note is None or note.status != Notification.Status.PENDING:
         return False  # already delivered or given up: delivery is idempotent
@@ -159,7 +199,7 @@ def deliver_notification(*, notification_id: str) -> bool:
         note.provider_id = gateway_for(note.channel).send(message)[:100]
     except DeliveryError as exc:
         note.last_error = f"{exc.provider_code} {exc}".strip()[:300]
-        give_up = exc.permanent or note.attempts >= MAX_ATTEMPTS
+        give_up = final or exc.permanent or note.attempts >= MAX_ATTEMPTS
         if give_up:
             note.status = Notification.Status.FAILED
             _forget_secrets(note)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from portsign.accounts.models import Captcha, LoginChallenge, SignInThrottle, VerificationCode
 from portsign.common import conversions
 from portsign.common.models import IdempotencyRecord
-from portsign.common.notify.outbox import send_digests
+from portsign.common.notify.outbox import relay_stuck, send_digests
 from portsign.common.ratelimit import forget_old as forget_old_counters
 from portsign.contracts.domain.contracts import expire_overdue as expire_contracts
 from portsign.contracts.domain.followup import send_due_reminders
@@ -81,6 +81,8 @@ class Command(BaseCommand):
             "certificate_materials": drop_unattached(now=now),
             # One notice per certificate, CERTIFICATE_EXPIRY_NOTICE_DAYS before it expires.
             "certificate_notices": send_expiry_notices(now=now),
+            # Notifications whose delivery task was lost, queued again.
+            "notifications_requeued": relay_stuck(now=now),
             # Contract notices held past a budget, told to each recipient in one message.
             "notice_digests": send_digests(),
             # Word conversions a restarted process lost, queued again.
