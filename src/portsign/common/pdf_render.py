@@ -36,6 +36,9 @@ def render(pdf: bytes, index: int, *, dpi: float, max_pixels: int) -> bytes:
 
     document = pdfium.PdfDocument(pdf)
     try:
+        # The form layer too: signature widgets (every party's seals and dates) are drawn
+        # only when forms are initialised before the page is loaded (issue 13 item 1).
+        document.init_forms()
         page = document[index]
         width, height = page.get_size()
         scale = scale_for(width, height, dpi=dpi, max_pixels=max_pixels)

@@ -30,6 +30,9 @@ from portsign.seals.render import SANS_FONT, font
 
 PREVIEW_DPI = 96
 PREVIEW_A4 = (794, 1123)  # an A4 page at PREVIEW_DPI, in pixels
+# Part of the cache path: bumped when the rendering changes (v2 draws the form layer, the
+# seals), so no preview cached by an older renderer is shown again.
+PREVIEW_VERSION = "v2"
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +133,7 @@ def preview_png(document: Document, page: int) -> bytes:
         raise Invalid(
             _("The document has pages 1 to %(n)d.") % {"n": document.pages}, code="page_range"
         )
-    path = f"previews/{document.sha256[:2]}/{document.sha256}-{page}.png"
+    path = f"previews/{PREVIEW_VERSION}/{document.sha256[:2]}/{document.sha256}-{page}.png"
     if default_storage.exists(path):
         with default_storage.open(path) as handle:
             cached: bytes = handle.read()
