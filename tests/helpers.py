@@ -219,3 +219,14 @@ def word_bytes() -> bytes:
         archive.writestr("word/document.xml", b"<w:document/>")
         archive.writestr("docProps/app.xml", b"<Properties><Pages>1</Pages></Properties>")
     return buffer.getvalue()
+
+
+def red_pixels(png: bytes) -> int:
+    """Seal-red pixels of a rendered page (our seals are drawn in pure red on white)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as picture:
+        data = picture.convert("RGB").tobytes()
+    return sum(
+        1 for i in range(0, len(data), 3) if data[i] > 180 and data[i + 1] < 90 and data[i + 2] < 90
+    )

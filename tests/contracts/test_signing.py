@@ -3,17 +3,14 @@ signature per party act, B-LTA at completion, verification, tampering, double su
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from PIL import Image
 
 from portsign.accounts.models import VerificationCode
 from portsign.common.notify.outbox import queue_message
 from portsign.contracts.models import Contract, SigningIntent
 from portsign.seals.models import SealUse
 from tests.contracts.conftest import contract_seal, create_draft, give_certificate, pdf_bytes
-from tests.helpers import error_code, last_code, outbox
+from tests.helpers import error_code, last_code, outbox, red_pixels
 from tests.verifiers import assert_verifiers_accept, assert_verifiers_reject
 
 
@@ -412,25 +409,16 @@ def test_a_sign_code_the_carrier_refuses_says_so_and_offers_the_qr_path(deal, bo
     assert qr.status_code == 202, qr.content
 
 
-def _red_pixels(png: bytes) -> int:
-    """Seal-red pixels (our seals are drawn in pure red on white)."""
-    with Image.open(io.BytesIO(png)) as picture:
-        data = picture.convert("RGB").tobytes()
-    return sum(
-        1 for i in range(0, len(data), 3) if data[i] > 180 and data[i + 1] < 90 and data[i + 2] < 90
-    )
-
-
 def test_page_previews_show_every_signed_seal(deal, alice, bob, acme, globex):
     """Issue 13 item 1: the preview draws the form layer, so the next signer sees the earlier
     party's seal where the PDF has it, and every version has its own preview."""
     contract_id, seals = deal
     before = alice.api.get(f"/contracts/{contract_id}/pages/1.png").content
-    assert _red_pixels(before) == 0
+    assert red_pixels(before) == 0
     assert _sign(bob, contract_id, globex.id, _marks(seals["globex"])).status_code == 200
     after_first = bob.api.get(f"/contracts/{contract_id}/pages/1.png").content
-    assert _red_pixels(after_first) > 2000
+    assert red_pixels(after_first) > 2000
     second = [{"seal_id": seals["acme"], "page": 1, "x": 0.1, "y": 0.7, "width": 0.2}]
     assert _sign(alice, contract_id, acme.id, second).status_code == 200
     completed = alice.api.get(f"/contracts/{contract_id}/pages/1.png").content
-    assert _red_pixels(completed) > 1.8 * _red_pixels(after_first)
+    assert red_pixels(completed) > 1.8 * red_pixels(after_first)

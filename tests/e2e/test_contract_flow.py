@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.contracts.conftest import contract_seal, give_certificate, pdf_bytes
 from tests.e2e.test_seals_flow import _signed_in
-from tests.helpers import last_code, make_enterprise, make_person
+from tests.helpers import last_code, make_enterprise, make_person, red_pixels
 from tests.verifiers import assert_verifiers_accept
 
 pytestmark = pytest.mark.e2e
@@ -70,6 +70,11 @@ def test_send_sign_sign_verify(browser, live_server, tmp_path):
     _sign_here(partner_page, contract_id, "+8613800000052")
     expect(partner_page.get_by_test_id("contract-status")).to_have_text("签署中")
     other.close()
+
+    # The sender sees the partner's seal on the page before stamping (issue 13 item 1).
+    page.goto(f"/console/contracts/{contract_id}/")
+    source = page.get_by_test_id("sign-page-1").locator("img").get_attribute("src")
+    assert red_pixels(page.request.get(source).body()) > 2000
 
     _sign_here(page, contract_id, "+8613800000051")
     expect(page.get_by_test_id("contract-status")).to_have_text("已完成")
