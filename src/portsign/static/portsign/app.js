@@ -57,3 +57,11 @@ document.querySelectorAll("[data-show-for]").forEach((part) => {
   choice.addEventListener("change", sync);
   sync();
 });
+
+// Phone layout: the header's menu button opens and closes the navigation and account controls.
+document.querySelectorAll(".menu-toggle").forEach((toggle) => {
+  const bar = toggle.closest(".topbar");
+  const set = (open) => { toggle.setAttribute("aria-expanded", String(open)); bar.classList.toggle("menu-open", open); };
+  toggle.addEventListener("click", () => set(toggle.getAttribute("aria-expanded") !== "true"));
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape" && bar.classList.contains("menu-open")) { set(false); toggle.focus(); } });
+});
