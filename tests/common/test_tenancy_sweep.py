@@ -4,8 +4,10 @@ missing object — and changes nothing.
 
 Tenant A is Acme (alice its main administrator, dave an approver) plus alice's own objects: a
 second enterprise still in verification, personal drafts, a signature, a personal certificate,
-API and login-certificate bindings. The intruders are bob acting as Globex's main administrator,
-charlie (real-name verified, no enterprise) and frank (a plain member of Initech); bob also
+API and login-certificate bindings, and E-Port filings (a draft with a document, a declared one)
+and an operator, reviewed by the Shanghai office. The intruders are bob acting as Globex's main
+administrator, charlie (real-name verified, no enterprise, a reviewer of another authority) and
+frank (a plain member of Initech); bob also
 tries A's inner ids under his own outer object (/enterprises/{globex}/members/{acme's}, ...).
 The ids are substituted from the schema's path templates, so a new endpoint joins the sweep by
 itself, and one whose path parameter names nothing known here fails the test until it is added.
@@ -65,6 +67,18 @@ from portsign.enterprises.models import (
     Membership,
     Role,
 )
+from portsign.eport.domain import filings as eport_filings
+from portsign.eport.domain import reviews as eport_reviews
+from portsign.eport.domain.authorities import add_reviewer, create_authority
+from portsign.eport.models import (
+    Authority,
+    Filing,
+    FilingDocument,
+    FilingEvent,
+    JointReview,
+    Operator,
+    Reviewer,
+)
 from portsign.pki.models import (
     CertificateApplication,
     CertificateAuthorization,
@@ -100,6 +114,8 @@ OUT_OF_SCOPE = {
     # Anyone signed in (and real-name verified) may apply to join a verified enterprise: the
     # enterprise id is found through GET /enterprises/search, which lists verified ones.
     ("POST", "/enterprises/{enterprise_id}/join-requests"): "open to every signed-in person",
+    # A filing kind's form is the same for everybody: the path names a kind, not an object.
+    ("GET", "/eport/forms/{kind}"): "names no object: the same form for everyone",
 }
 
 # Operations swept whose answer to an intruder is, by design, not a 404. The invitation's path
@@ -346,6 +362,51 @@ def build_tenant_a(alice: Person) -> TenantA:
         202,
     )["id"]
 
+    # E-Port: Acme (Shanghai, 310000) files with the Shanghai office, reviewed by hank: a draft
+    # 三证合一 with a document, a declared customs filing, and an operator in the register.
+    national = create_authority(kind="office", code="100000", name="数据中心", parent=None)
+    shanghai = create_authority(kind="office", code="310000", name="上海分中心", parent=national)
+    hank = make_person("+8613800000011", "Hank Test")
+    add_reviewer(authority=shanghai, user=hank.user)
+    eport_draft = eport_filings.create(
+        actor=alice.user, enterprise_id=acme.id, kind="enterprise_info", data={}
+    )
+    eport_document = _ok(
+        _post_files(
+            alice,
+            f"/eport/filings/{eport_draft.id}/documents",
+            file=SimpleUploadedFile(*files["png"]),
+            type="business_licence",
+        )
+    )["id"]
+    eport_declared = eport_filings.create(
+        actor=alice.user, enterprise_id=acme.id, kind="customs", data={"customs_code": "2201960001"}
+    )
+    eport_filings.declare(actor=alice.user, filing_id=eport_declared.id)
+    operator_data = {
+        "card_medium": "ikey",
+        "name": "张三丰",
+        "sex": "male",
+        "id_type": "resident_id",
+        "id_number": synthetic_id_number(70, birth="19880512"),
+        "birth_date": "1988-05-12",
+        "nationality": "中国",
+        "position": "报关主管",
+        "household_address": "上海市浦东新区1号",
+        "user_address": "上海市浦东新区1号",
+        "postcode": "200120",
+        "email": "operator@example.cn",
+        "phone": "021-66000001",
+    }
+    operator_filing = eport_filings.create(
+        actor=alice.user, enterprise_id=acme.id, kind="operator", data=operator_data
+    )
+    eport_filings.declare(actor=alice.user, filing_id=operator_filing.id)
+    eport_reviews.decide(
+        actor=hank.user, filing_id=operator_filing.id, approve=True, opinion="同意"
+    )
+    assert Operator.objects.filter(enterprise=acme).count() == 1
+
     # Alice's own API token and login certificate.
     _ok(alice.api.post("/auth/tokens", {"name": "ci"}))
     token = ApiToken.objects.get(user=alice.user, name="ci").id
@@ -377,6 +438,9 @@ def build_tenant_a(alice: Person) -> TenantA:
         "token_id": token,
         "binding_id": binding,
         "conversion_id": conversion,
+        "filing_id": eport_draft.id,
+        "document_id": eport_document,
+        "authority_id": shanghai.id,
     }
     alternatives = [
         (
@@ -392,6 +456,7 @@ def build_tenant_a(alice: Person) -> TenantA:
         ("personal draft", {"contract_id": personal, "party_id": personal_party}),
         ("personal signature", {"seal_id": signature}),
         ("personal certificate", {"application_id": personal_certificate.id}),
+        ("declared filing", {"filing_id": eport_declared.id}),
     ]
     return TenantA(ids=ids, alternatives=alternatives, owner=alice)
 
@@ -403,7 +468,15 @@ def build_intruders(bob: Person, charlie: Person) -> list[Intruder]:
     frank = verify_person(make_person("+8613800000006", "Frank Test"), 6)
     add_member(initech, frank, "member")
     verify_person(charlie, 3)
+    # charlie reviews for another authority (Hainan): a reviewer, but not of Acme's filings.
+    hainan = create_authority(
+        kind="office", code="460000", name="海南分中心", parent=Authority.objects.get(code="100000")
+    )
+    add_reviewer(authority=hainan, user=charlie.user)
     own = {
+        "filing_id": eport_filings.create(
+            actor=bob.user, enterprise_id=globex.id, kind="forex", data={}
+        ).id,
         "enterprise_id": globex.id,
         "contract_id": create_draft(bob, acting_as=globex.id)["id"],
         "endpoint_id": _ok(
@@ -563,6 +636,13 @@ SNAPSHOT: list[type[Model]] = [
     BulkSendRow,
     Endpoint,
     Delivery,
+    Authority,
+    Reviewer,
+    Filing,
+    FilingDocument,
+    FilingEvent,
+    JointReview,
+    Operator,
 ]
 
 
@@ -617,16 +697,16 @@ class Sweep:
 
 def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, charlie):
     operations = _operations()
-    assert len(operations) == 142
+    assert len(operations) == 158
     with_ids = [(m, p, o) for m, p, o in operations if PARAM.search(p)]
-    assert len(with_ids) == 107
+    assert len(with_ids) == 119
     # Public operations (no security) would be out of scope; none of them names an object.
     assert [(m, p) for m, p, o in with_ids if not o.get("security")] == []
     assert set(OUT_OF_SCOPE) | set(BY_DESIGN) | set(UNDOCUMENTED_BODIES) <= {
         (m, p) for m, p, _o in with_ids
     }
     swept = [(m, p, o) for m, p, o in with_ids if (m, p) not in OUT_OF_SCOPE]
-    assert len(swept) == 106
+    assert len(swept) == 117
 
     tenant = build_tenant_a(alice)
     intruders = build_intruders(bob, charlie)
@@ -663,16 +743,17 @@ def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, c
 
     assert sweep.found == KNOWN_LEAKS, "\n".join(sweep.answers)
     assert sweeps == {
-        "primary": 106,
-        "enterprise in verification": 40,
+        "primary": 117,
+        "enterprise in verification": 41,
         "draft": 21,
         "completed": 21,
         "personal draft": 21,
         "personal signature": 9,
         "personal certificate": 6,
-        "own outer object": 7,
+        "declared filing": 7,
+        "own outer object": 9,
     }
-    assert sweep.probes == (106 + 40 + 21 + 21 + 21 + 9 + 6) * 3 + 7 == 679
+    assert sweep.probes == (117 + 41 + 21 + 21 + 21 + 9 + 6 + 7) * 3 + 9 == 738
     # Nothing of anybody changed: no row of any tenant's objects, no message, no audit event.
     after = snapshot(tenant.owner)
     assert [name for name in before if before[name] != after[name]] == []

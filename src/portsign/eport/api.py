@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.responses import Status
@@ -198,14 +199,22 @@ def return_filing(request: HttpRequest, filing_id: str, payload: FilingDecisionI
     return _out(actor, filing)
 
 
-def _when(raw: str, field: str) -> dt.datetime | None:
+def _when(raw: str, field: str, *, end: bool = False) -> dt.datetime | None:
+    """A filter's bound: an ISO 8601 time (naive ones in the current time zone), or a date,
+    which as the range's *end* takes in that whole day."""
     if not raw:
         return None
     try:
-        return dt.datetime.fromisoformat(raw)
+        if len(raw.strip()) == 10:
+            day = dt.date.fromisoformat(raw.strip())
+            when = dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time())
+            when -= dt.timedelta(microseconds=1) if end else dt.timedelta()
+        else:
+            when = dt.datetime.fromisoformat(raw.strip())
     except ValueError as exc:
         message = _("A date as YYYY-MM-DD, or an ISO 8601 time.")
         raise Invalid(message, code="date_format", fields={field: message}) from exc
+    return timezone.make_aware(when) if timezone.is_naive(when) else when
 
 
 @router.get("/reviews", response=FilingPageOut, summary="A reviewer's queue (审核工作台)")
@@ -229,7 +238,7 @@ def review_queue(
             enterprise=enterprise,
             uscc=uscc,
             declared_from=_when(declared_from, "declared_from"),
-            declared_to=_when(declared_to, "declared_to"),
+            declared_to=_when(declared_to, "declared_to", end=True),
         ),
         page=page,
         page_size=page_size,

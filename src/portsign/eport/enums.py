@@ -38,10 +38,10 @@ ONBOARDING = (FilingKind.ENTERPRISE_INFO, FilingKind.CUSTOMS, FilingKind.FOREX, 
 
 
 class FilingStatus(models.TextChoices):
-    DRAFT = "draft", pgettext_lazy("filing", "Saved (暂存)")
-    DECLARED = "declared", pgettext_lazy("filing", "Declared (申报)")
-    APPROVED = "approved", pgettext_lazy("filing", "Approved (审核通过)")
-    RETURNED = "returned", pgettext_lazy("filing", "Returned (退回)")
+    DRAFT = "draft", pgettext_lazy("filing", "Saved")
+    DECLARED = "declared", pgettext_lazy("filing", "Declared")
+    APPROVED = "approved", pgettext_lazy("filing", "Approved")
+    RETURNED = "returned", pgettext_lazy("filing", "Returned")
 
 
 class DocumentType(models.TextChoices):

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from portsign.accounts.models import User
 from portsign.common import cn_ids, uploads
@@ -117,11 +118,11 @@ _EVENT_NAMES = {
     "approve": "approved",
     "return": "returned",
 }
-_ACTION_WORDS = {
-    "edit": _("edited"),
-    "declare": _("declared"),
-    "approve": _("approved"),
-    "return": _("returned"),
+_ACTION_WORDS = {  # lazy: read in the language of each request, not of the import
+    "edit": gettext_lazy("edited"),
+    "declare": gettext_lazy("declared"),
+    "approve": gettext_lazy("approved"),
+    "return": gettext_lazy("returned"),
 }
 
 
@@ -216,6 +217,7 @@ def update(*, actor: User, filing_id: str, data: Mapping[str, Any]) -> Filing:
     """Replace a draft's or returned filing's form (a returned one becomes a draft again)."""
     with transaction.atomic():
         filing = own_filing(actor, filing_id, write=True, lock=True)
+        next_status(filing, "edit")  # before the checks: a declared one is a 409, not a 400
         cleaned = forms.clean(filing.kind, data, complete=False)
         _check_rules(filing.enterprise, filing.kind, cleaned, filing.operator)
         filing.data = cleaned

@@ -55,7 +55,7 @@ def text(max_length: int) -> Checker:
 def digits(length: int) -> Checker:
     def check(raw: str, field: str) -> str:
         value = raw.strip()
-        if not re.fullmatch(rf"\d{{{length}}}", value):
+        if not re.fullmatch(rf"[0-9]{{{length}}}", value):  # ASCII: \d takes ４ and ٤ too
             raise _bad(field, "code_format", _("A code of %(n)d digits.") % {"n": length})
         return value
 
@@ -80,7 +80,7 @@ def uscc(raw: str, field: str) -> str:
 def customs_code(raw: str, field: str) -> str:
     """海关注册编码: 10 characters, the first four the registering district's division."""
     value = raw.strip().upper()
-    if not re.fullmatch(r"\d{4}[0-9A-Z]{6}", value):
+    if not re.fullmatch(r"[0-9]{4}[0-9A-Z]{6}", value):
         raise _bad(
             field,
             "customs_code",
@@ -101,9 +101,10 @@ def money(raw: str, field: str) -> str:
         value = Decimal(raw.strip().replace(",", ""))
     except InvalidOperation as exc:
         raise _bad(field, "amount_format", _("An amount such as 500 or 1200.50.")) from exc
-    if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
+    # The size first: quantizing 1e400 would overflow the context (InvalidOperation, a 500).
+    if not value.is_finite() or not Decimal(0) < value < Decimal("1e15"):
         raise _bad(field, "amount_format", _("An amount such as 500 or 1200.50."))
-    if value >= Decimal("1e15"):
+    if value != value.quantize(Decimal("0.01")):
         raise _bad(field, "amount_format", _("An amount such as 500 or 1200.50."))
     return format(value.normalize(), "f")
 
@@ -117,7 +118,7 @@ def email(raw: str, field: str) -> str:
 
 def phone(raw: str, field: str) -> str:
     value = raw.strip()
-    if not re.fullmatch(r"\+?[\d\- ]{5,20}", value):
+    if not re.fullmatch(r"\+?[0-9\- ]{5,20}", value):
         raise _bad(field, "phone_format", _("A phone number: digits, spaces, - and a leading +."))
     return value
 

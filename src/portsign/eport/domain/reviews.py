@@ -62,7 +62,10 @@ def on_declared(filing: Filing) -> None:
                 authority = filing.authority  # no such unit registered: the office decides
             JointReview.objects.create(filing=filing, unit=unit, authority=authority)
         if filing.authority.auto_approve:
-            _decide_unit(filing, AuthorityKind.OFFICE, None, True, auto_opinion(filing.authority))
+            # Its own part, and the part of every unit it stands in for (none registered).
+            own = filing.joint_reviews.filter(authority=filing.authority)
+            for own_unit in own.values_list("unit", flat=True):
+                _decide_unit(filing, own_unit, None, True, auto_opinion(filing.authority))
         return
     if filing.authority.auto_approve:
         _conclude(filing, None, True, auto_opinion(filing.authority), auto=True)
@@ -110,12 +113,19 @@ def queue(*, actor: User, filters: Filters, page: int = 1, page_size: int = 20) 
     return filings.Page(items, total, page, page_size)
 
 
-def reviewed_filing(actor: User, filing_id: str, *, lock: bool = False) -> Filing:
-    """A filing the actor may read as a reviewer; any other (and drafts) is not found."""
+def reviewed_filing(
+    actor: User, filing_id: str, *, lock: bool = False, drafts: bool = False
+) -> Filing:
+    """A filing the actor may read as a reviewer; any other (and drafts) is not found.
+
+    With *drafts* (a decision), a draft of the actor's authorities is found too, so that
+    approving or returning it is the state machine's 409 rather than a 404: a filing returned
+    and being edited again, for one, is still the reviewer's to know of."""
     rows = Filing.objects.select_related("enterprise", "authority", "operator")
     if lock:
         rows = rows.select_for_update(of=("self",))
-    filing = rows.filter(pk=filing_id).exclude(status=FilingStatus.DRAFT).first()
+    rows = rows.filter(pk=filing_id)
+    filing = (rows if drafts else rows.exclude(status=FilingStatus.DRAFT)).first()
     if filing is None or not Filing.objects.filter(_visible(actor), pk=filing.pk).exists():
         raise NotFound()
     return filing
@@ -143,7 +153,7 @@ def decide(*, actor: User, filing_id: str, approve: bool, opinion: str, unit: st
     (the only one if the actor's authority holds just one)."""
     text = _opinion(opinion)
     with transaction.atomic():
-        filing = reviewed_filing(actor, filing_id, lock=True)
+        filing = reviewed_filing(actor, filing_id, lock=True, drafts=True)
         filings.next_status(filing, "approve" if approve else "return")  # 409 unless declared
         units = deciding_units(actor, filing)
         if not units:

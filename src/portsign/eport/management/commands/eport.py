@@ -42,7 +42,7 @@ class Command(BaseCommand):
 
     def _authorities(self, options: dict[str, Any]) -> None:
         for a in Authority.objects.prefetch_related("reviewers__user"):
-            people = ", ".join(r.user.phone or r.user.email for r in a.reviewers.all())
+            people = ", ".join(r.user.phone or r.user.email or "" for r in a.reviewers.all())
             flag = " auto-approve" if a.auto_approve else ""
             self.stdout.write(f"{a.kind:8} {a.code} {a.level:8} {a.name}{flag}  [{people}]")
 
