@@ -10,7 +10,7 @@ export PORTSIGN_PORT ?= 8000
 export PORTSIGN_PUBLIC_URL ?= http://127.0.0.1:$(PORTSIGN_PORT)
 
 RUN_DEBS := fonts-noto-cjk fonts-arphic-ukai gettext libreoffice-writer-nogui
-TEST_DEBS := $(RUN_DEBS) chromium postgresql poppler-utils libnss3-tools openssl softhsm2
+TEST_DEBS := $(RUN_DEBS) chromium postgresql poppler-utils libnss3-tools openssl softhsm2 mupdf-tools
 
 .PHONY: run test test-sqlite test-postgres lint typecheck deps debs-run debs-test assets messages bench clean
 

@@ -25,7 +25,7 @@ from portsign.pki.ca import certificate_of
 from portsign.pki.pades import Mark, SigningError
 from portsign.seals.render import round_seal, signature
 from tests.pki.pdf_samples import make_pdf
-from tests.verifiers import cli_verdicts, pdfsig, pyhanko
+from tests.verifiers import cli_verdicts, pdfsig, pyhanko, pyhanko_validate
 
 ENTERPRISE = "示例港务有限公司"
 USCC = "91310000717860235R"
@@ -186,10 +186,7 @@ def test_pyhanko_cli_accepts_each_signature(archived, root_pem, tmp_path):
 
     # Plain validation: the CLI does not read the DSS here and our certificates point at a
     # server that is not running, so revocation checking is off.
-    plain = pyhanko(
-        "validate", "--trust", root_pem, "--trust-replace", "--no-revocation-check",
-        "--pretty-print", pdf,
-    )  # fmt: skip
+    plain = pyhanko_validate(pdf, root_pem)
     # AdES validation (ETSI EN 319 102-1) uses the revocation data archive() embedded.
     ades = pyhanko("adesverify", "--trust", root_pem, "--trust-replace", "--pretty-print", pdf)
 
@@ -204,10 +201,7 @@ def test_pyhanko_cli_rejects_tampered_document(archived, root_pem, tmp_path):
     pdf = tmp_path / "tampered.pdf"
     pdf.write_bytes(_tampered(archived))
 
-    result = pyhanko(
-        "validate", "--trust", root_pem, "--trust-replace", "--no-revocation-check",
-        "--pretty-print", pdf,
-    )  # fmt: skip
+    result = pyhanko_validate(pdf, root_pem)
 
     assert result.returncode != 0
     assert cli_verdicts(result.stdout) == {"Enterprise": "INVALID", "Person": "INVALID"}

@@ -13,30 +13,16 @@ and `SigningError` (one `code` per kind of bad input; never a bare pyHanko excep
 * `verify` reports each signature and document timestamp as pyHanko judges it against our root,
   offline: the DSS certificates plus revocation data our CA produces now.
 
-Marks. Every mark of a call (seal, signature image, date stamp, on any page) is a widget
-annotation of the one signature field being signed, each with its own appearance stream, in
-the incremental revision the signature covers. The first image mark is the field's first
-widget. Alternative measured and rejected: extra marks as Stamp annotations (Print|ReadOnly|
-Locked) in the signed revision. That revision itself validates, but when a LATER party adds
-its revision with Stamp annotations, pyHanko's difference analysis (0.38) refuses them for
-every earlier signature ("The newly added annotations ... were not recognised": modification
-level OTHER, docmdp_ok False, bottom_line False) although their bytes are intact; pdfsig only
-checks digests and says "Signature is Valid." either way. Widgets of a new signature field are
-accepted (level FORM_FILLING, docmdp_ok True), multiple widgets included, so with this design
-every earlier signature stays valid for pyHanko as well as for pdfsig. The widgets carry no
-/Parent, as pyHanko writes its own: with /Parent, poppler 22.12 inherits /FT through it, takes
-each widget for a child field and pdfsig reports "The signature form field is not signed"
-(measured); pyHanko and pdfium find the widgets through the field's /Kids either way.
-(tests/pki/test_pades.py checks both tools on a two-party document.)
+Marks, field and widgets: pades_fields.py (every mark is a widget of the party's one signature
+field; each widget has /Parent and the field's /V, which mupdf and poppler need: measured and
+explained there). tests/pki/test_pades_verifiers.py holds pyHanko, pdfsig, mupdf and openssl
+to their exact verdicts on a two-party archived document and on an invisible signature.
 
-Coordinates come as a browser UI sends them: fractions of the displayed page (crop box, after
-/Rotate), origin top-left; the height follows from the image's aspect ratio. Date stamps are
-rendered with Pillow in Noto Sans CJK (no font embedding needed, any script prints).
-
-How: pyHanko's PdfSigner insists on one widget per field, so the field is built here and
-pyHanko's lower-level PdfCMSEmbedder writes the placeholder and the byte-range digest; the CMS
-itself is assembled here from parts encoded once per signer (`_cms_parts`), because asn1crypto
-re-encodes certificates and names every time pyHanko's Signer puts them in a new structure.
+How: pyHanko's PdfSigner insists on one widget per field, so the field is built by
+pades_fields.add_field and pyHanko's lower-level PdfCMSEmbedder writes the placeholder and the
+byte-range digest; the CMS itself is assembled here from parts encoded once per signer
+(`_cms_parts`), because asn1crypto re-encodes certificates and names every time pyHanko's
+Signer puts them in a new structure.
 
 Speed (bench/sign.py, 10-page PDF, visible seal, RSA-2048): ~9 ms a signature against ~215 ms
 for stock pyHanko used as documented (ratio ~0.04). Keys come parsed from `signer_for`,
@@ -52,10 +38,6 @@ import datetime as dt
 import hashlib
 import io
 import logging
-import math
-import threading
-import zlib
-from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -71,9 +53,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.generic import pdf_name, pdf_string
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -93,14 +72,25 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from portsign.common.errors import Invalid
 from portsign.common.pdf import PDF_READ_ERRORS
 from portsign.pki import services
 from portsign.pki.ca import Role, authority, certificate_of
 from portsign.pki.models import IssuedCertificate
+from portsign.pki.pades_fields import Field, Mark, SigningError, add_field, check_field_name
 from portsign.pki.responders import Responder, cms_sign, cms_signature_algorithm
 from portsign.pki.revocation import build_crl
 from portsign.pki.signer import VaultSigner, signer_for, to_asn1
+
+__all__ = [
+    "Mark",
+    "Report",
+    "SignatureReport",
+    "SigningError",
+    "archive",
+    "sign_approval",
+    "timestamper",
+    "verify",
+]
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -111,31 +101,6 @@ MD_ALGORITHM = "sha256"
 # kB for RSA-2048, 2.2 kB for RSA-3072) and the signed attributes and signature, plus margin.
 # Tight on purpose: readers (pyHanko too) parse /Contents as hex, ~2 ms per kB.
 RESERVE_MARGIN = 2048
-MAX_IMAGE_PIXELS = 4096 * 4096  # a 300-dpi seal is ~500 px wide; refuse decompression bombs
-DATE_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
-DATE_INK = (20, 20, 30)
-# Annotation flags (ISO 32000-1 12.5.3): Print | Locked. ReadOnly is ignored on widgets (the
-# field's own flag governs them), and a signed field is never editable anyway.
-WIDGET_FLAGS = 4 | 128
-_EPSILON = 1e-6
-
-
-class SigningError(Invalid):
-    """Bad input to the PAdES engine; `code` says which (see each raise)."""
-
-    code = "pdf_invalid"
-
-
-@dataclass(frozen=True)
-class Mark:
-    """One thing placed on a page, in fractions of the displayed page, origin top-left."""
-
-    page: int  # 1-based
-    x: float
-    y: float
-    width: float
-    png: bytes | None  # transparent PNG (seal, signature); None with `text` for a date stamp
-    text: str = ""  # e.g. "2026-11-23"
 
 
 @dataclass(frozen=True)
@@ -237,228 +202,6 @@ def _reader(pdf: bytes) -> PdfFileReader:
     return _writer(pdf).prev
 
 
-# --- images and appearances ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Image:
-    width: int
-    height: int
-    rgb: bytes  # Flate-compressed, 8 bits per component
-    alpha: bytes | None  # Flate-compressed soft mask, None when fully opaque
-
-
-_IMAGES: OrderedDict[str, _Image] = OrderedDict()
-_IMAGES_LOCK = threading.Lock()  # server threads share the cache
-_IMAGE_CACHE_SIZE = 256
-
-
-def _decode_png(png: bytes) -> _Image:
-    try:
-        opened = Image.open(io.BytesIO(png))
-        if opened.width * opened.height > MAX_IMAGE_PIXELS:
-            raise SigningError(_("The mark image is too large."), code="image_invalid")
-        image = opened.convert("RGBA")
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise SigningError(_("A mark image is not a valid PNG."), code="image_invalid") from exc
-    alpha = image.getchannel("A")
-    opaque = alpha.getextrema() == (255, 255)
-    return _Image(
-        width=image.width,
-        height=image.height,
-        rgb=zlib.compress(image.convert("RGB").tobytes()),
-        alpha=None if opaque else zlib.compress(alpha.tobytes()),
-    )
-
-
-def _image(png: bytes) -> _Image:
-    """The decoded image, cached by content: a seal is placed thousands of times."""
-    key = hashlib.sha256(png).hexdigest()
-    with _IMAGES_LOCK:
-        found = _IMAGES.get(key)
-        if found is not None:
-            _IMAGES.move_to_end(key)
-            return found
-    found = _decode_png(png)  # outside the lock: a race only decodes twice
-    with _IMAGES_LOCK:
-        _IMAGES[key] = found
-        if len(_IMAGES) > _IMAGE_CACHE_SIZE:
-            _IMAGES.popitem(last=False)
-    return found
-
-
-@lru_cache(maxsize=8)
-def _date_font(size: int) -> ImageFont.FreeTypeFont:
-    # The .ttc bundles regional variants; the Simplified Chinese one shapes dates like 年月日.
-    for index in range(10):
-        try:
-            candidate = ImageFont.truetype(DATE_FONT, size, index=index)
-        except OSError:
-            break
-        if (candidate.getname()[0] or "").endswith(" SC"):
-            return candidate
-    return ImageFont.truetype(DATE_FONT, size)
-
-
-@lru_cache(maxsize=512)
-def _text_image(text: str) -> _Image:
-    """A date stamp as a transparent image: 64 px text (5.4 mm at 300 dpi), tight margins."""
-    font = _date_font(64)
-    left, top, right, bottom = (round(v) for v in font.getbbox(text))
-    pad = 8
-    canvas = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), (*DATE_INK, 0))
-    ImageDraw.Draw(canvas).text((pad - left, pad - top), text, font=font, fill=(*DATE_INK, 255))
-    buffer = io.BytesIO()
-    canvas.save(buffer, format="PNG")
-    return _decode_png(buffer.getvalue())
-
-
-def _mark_image(mark: Mark) -> _Image:
-    if mark.png is not None:
-        return _image(mark.png)
-    if mark.text.strip():
-        return _text_image(mark.text.strip())
-    raise SigningError(_("A mark needs an image or a text."), code="mark_empty")
-
-
-def _image_xobject(writer: IncrementalPdfFileWriter, image: _Image) -> generic.IndirectObject:
-    def stream(colour_space: str, data: bytes) -> generic.StreamObject:
-        return generic.StreamObject(
-            {
-                pdf_name("/Type"): pdf_name("/XObject"),
-                pdf_name("/Subtype"): pdf_name("/Image"),
-                pdf_name("/Width"): generic.NumberObject(image.width),
-                pdf_name("/Height"): generic.NumberObject(image.height),
-                pdf_name("/ColorSpace"): pdf_name(colour_space),
-                pdf_name("/BitsPerComponent"): generic.NumberObject(8),
-                pdf_name("/Filter"): pdf_name("/FlateDecode"),
-            },
-            encoded_data=data,  # already compressed: pyHanko writes it as is
-        )
-
-    picture = stream("/DeviceRGB", image.rgb)
-    if image.alpha is not None:
-        picture[pdf_name("/SMask")] = writer.add_object(stream("/DeviceGray", image.alpha))
-    return writer.add_object(picture)
-
-
-# Appearance matrices that undo the page's /Rotate, so a mark reads upright as displayed.
-_ROTATION_MATRIX = {0: (1, 0, 0, 1), 90: (0, 1, -1, 0), 180: (-1, 0, 0, -1), 270: (0, -1, 1, 0)}
-
-
-def _appearance(
-    writer: IncrementalPdfFileWriter,
-    image_ref: generic.IndirectObject,
-    width: float,
-    height: float,
-    rotate: int,
-) -> generic.IndirectObject:
-    content = b"q %.4f 0 0 %.4f 0 0 cm /Im Do Q" % (width, height)
-    return writer.add_object(
-        generic.StreamObject(
-            {
-                pdf_name("/Type"): pdf_name("/XObject"),
-                pdf_name("/Subtype"): pdf_name("/Form"),
-                pdf_name("/BBox"): _numbers((0, 0, width, height)),
-                pdf_name("/Matrix"): _numbers((*_ROTATION_MATRIX[rotate], 0, 0)),
-                pdf_name("/Resources"): generic.DictionaryObject(
-                    {pdf_name("/XObject"): generic.DictionaryObject({pdf_name("/Im"): image_ref})}
-                ),
-            },
-            stream_data=content,
-        )
-    )
-
-
-def _numbers(values: Iterable[float]) -> generic.ArrayObject:
-    return generic.ArrayObject(generic.FloatObject(round(v, 4)) for v in values)
-
-
-# --- page geometry ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Page:
-    ref: generic.IndirectObject
-    box: tuple[float, float, float, float]  # crop box in user space: llx, lly, urx, ury
-    rotate: int  # 0, 90, 180 or 270 (clockwise, as displayed)
-
-    @property
-    def displayed_size(self) -> tuple[float, float]:
-        llx, lly, urx, ury = self.box
-        width, height = urx - llx, ury - lly
-        return (height, width) if self.rotate in (90, 270) else (width, height)
-
-    def to_user(self, u: float, v: float) -> tuple[float, float]:
-        """A displayed point (from the top-left, y down, in points) in user space."""
-        llx, lly, urx, ury = self.box
-        if self.rotate == 90:
-            return llx + v, lly + u
-        if self.rotate == 180:
-            return urx - u, lly + v
-        if self.rotate == 270:
-            return urx - v, ury - u
-        return llx + u, ury - v
-
-
-def _inherited(page: generic.DictionaryObject, key: str) -> Any:
-    """A page attribute, looked up the page tree as ISO 32000-1 7.7.3.4 says."""
-    node: Any = page
-    for _depth in range(64):  # a cycle in /Parent must not hang us
-        if key in node:
-            return node[key]
-        if "/Parent" not in node:
-            return None
-        node = node["/Parent"]
-    return None
-
-
-def _page(writer: IncrementalPdfFileWriter, number: int, count: int) -> _Page:
-    if not 1 <= number <= count:
-        raise SigningError(
-            _("Page %(page)d does not exist; the document has %(count)d pages.")
-            % {"page": number, "count": count},
-            code="page_out_of_range",
-        )
-    ref, _resources = writer.find_page_for_modification(number - 1)
-    page = ref.get_object()
-    media = _inherited(page, "/MediaBox")
-    crop = _inherited(page, "/CropBox") or media
-    try:
-        llx, lly, urx, ury = (float(v) for v in crop)
-        rotate = int(_inherited(page, "/Rotate") or 0) % 360
-    except (TypeError, ValueError) as exc:
-        raise SigningError(_("The page has no valid size."), code="pdf_invalid") from exc
-    if rotate not in _ROTATION_MATRIX or urx <= llx or ury <= lly:
-        raise SigningError(_("The page has no valid size."), code="pdf_invalid")
-    return _Page(ref=ref, box=(llx, lly, urx, ury), rotate=rotate)
-
-
-def _placement(mark: Mark, page: _Page, image: _Image) -> tuple[list[float], float, float]:
-    """The widget's /Rect, and the mark's displayed width and height in points."""
-    page_width, page_height = page.displayed_size
-    width = mark.width * page_width
-    height = width * image.height / image.width
-    values = (mark.x, mark.y, mark.width)
-    inside = (
-        all(math.isfinite(v) for v in values)
-        and mark.x >= 0
-        and mark.y >= 0
-        and mark.width > 0
-        and mark.x + mark.width <= 1 + _EPSILON
-        and mark.y + height / page_height <= 1 + _EPSILON
-    )
-    if not inside:
-        raise SigningError(
-            _("A mark on page %(page)d lies outside the page.") % {"page": mark.page},
-            code="mark_outside_page",
-        )
-    left, top = mark.x * page_width, mark.y * page_height
-    corners = [page.to_user(left, top), page.to_user(left + width, top + height)]
-    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
-    return [min(xs), min(ys), max(xs), max(ys)], width, height
-
-
 # --- signing ---------------------------------------------------------------------------------
 
 
@@ -482,92 +225,6 @@ def _check_certificate(certificate_id: str) -> None:
         )
 
 
-def _check_field_name(reader: PdfFileReader, field_name: str) -> None:
-    if not field_name or "." in field_name or len(field_name) > 100:
-        raise SigningError(
-            _("A field name is 1 to 100 characters without dots."), code="field_name_invalid"
-        )
-    try:
-        fields = reader.root["/AcroForm"]["/Fields"]
-    except KeyError:
-        fields = ()
-    if any(f.get_object().raw_get("/T") == field_name for f in fields):
-        raise SigningError(
-            _("The document already has a field named %(name)s.") % {"name": field_name},
-            code="field_exists",
-        )
-
-
-def _add_field(
-    writer: IncrementalPdfFileWriter, field_name: str, marks: list[Mark]
-) -> generic.IndirectObject:
-    """The signature field with one widget per mark, image marks first (see module doc)."""
-    field = generic.DictionaryObject(
-        {
-            pdf_name("/FT"): pdf_name("/Sig"),
-            pdf_name("/T"): pdf_string(field_name),
-            pdf_name("/Kids"): generic.ArrayObject(),
-        }
-    )
-    field_ref = writer.add_object(field)
-    count = int(writer.root["/Pages"]["/Count"])
-    ordered = sorted(marks, key=lambda m: m.png is None)  # stable: keeps the caller's order
-    images: dict[_Image, generic.IndirectObject] = {}  # one XObject per distinct image
-    widgets: list[tuple[generic.IndirectObject, generic.DictionaryObject]] = []
-    for mark in ordered:
-        page = _page(writer, mark.page, count)
-        image = _mark_image(mark)
-        rect, width, height = _placement(mark, page, image)
-        if image not in images:
-            images[image] = _image_xobject(writer, image)
-        appearance = _appearance(writer, images[image], width, height, page.rotate)
-        widgets.append((page.ref, _widget(page.ref, rect, appearance)))
-    if not widgets:  # an invisible signature still has a widget (ISO 32000-1 12.7.4.5)
-        first_page = _page(writer, 1, count).ref
-        widgets.append((first_page, _widget(first_page, [0, 0, 0, 0], None)))
-    for page_ref, widget in widgets:
-        widget_ref = writer.add_object(widget)
-        field["/Kids"].append(widget_ref)
-        writer.register_annotation(page_ref, widget_ref)
-    _register_field(writer, field_ref)
-    return field_ref
-
-
-def _widget(
-    page_ref: generic.IndirectObject,
-    rect: list[float],
-    appearance: generic.IndirectObject | None,
-) -> generic.DictionaryObject:
-    widget = generic.DictionaryObject(
-        {
-            pdf_name("/Type"): pdf_name("/Annot"),
-            pdf_name("/Subtype"): pdf_name("/Widget"),
-            pdf_name("/Rect"): _numbers(rect),
-            pdf_name("/F"): generic.NumberObject(WIDGET_FLAGS),
-            pdf_name("/P"): page_ref,
-        }
-    )
-    if appearance is not None:
-        widget[pdf_name("/AP")] = generic.DictionaryObject({pdf_name("/N"): appearance})
-    return widget
-
-
-def _register_field(writer: IncrementalPdfFileWriter, field_ref: generic.IndirectObject) -> None:
-    root = writer.root
-    if "/AcroForm" not in root:
-        root[pdf_name("/AcroForm")] = writer.add_object(
-            generic.DictionaryObject({pdf_name("/Fields"): generic.ArrayObject()})
-        )
-        writer.update_root()
-    form = root["/AcroForm"]
-    if "/Fields" not in form:
-        form[pdf_name("/Fields")] = generic.ArrayObject()
-    fields = form["/Fields"]
-    fields.append(field_ref)
-    writer.update_container(fields)
-    writer.update_container(form)
-
-
 def sign_approval(
     pdf: bytes,
     *,
@@ -582,13 +239,14 @@ def sign_approval(
     shown by `marks` (none: an invisible signature). Raises SigningError on bad input."""
     _check_certificate(certificate_id)
     writer = _writer(pdf)
-    _check_field_name(writer.prev, field_name)
-    _add_field(writer, field_name, marks)
+    check_field_name(writer.prev, field_name)
+    field = add_field(writer, field_name, marks)
     signer = signer_for(certificate_id)
     stamper = timestamper()
     return _run(
         lambda: _sign(
             writer,
+            field,
             signer,
             stamper,
             field_name=field_name,
@@ -601,6 +259,7 @@ def sign_approval(
 
 async def _sign(
     writer: IncrementalPdfFileWriter,
+    field: Field,
     signer: VaultSigner,
     stamper: _InProcessTimeStamper,
     *,
@@ -610,11 +269,12 @@ async def _sign(
     signer_name: str,
 ) -> bytes:
     now = dt.datetime.now(dt.UTC)
-    # pyHanko's PdfSigner insists on a single widget per field, so the field is built above
-    # and its lower-level embedder fills it: placeholder, byte-range digest, CMS.
+    # pyHanko's PdfSigner insists on a single widget per field, so the field is built by
+    # add_field and pyHanko's lower-level embedder fills it: placeholder, byte-range digest,
+    # CMS. The embedder sets the field's /V; link_value gives each widget the same.
     embedder = PdfCMSEmbedder().write_cms(field_name=field_name, writer=writer)
     next(embedder)
-    embedder.send(
+    signature_ref = embedder.send(
         SigObjSetup(
             sig_placeholder=SignatureObject(
                 timestamp=now,
@@ -632,6 +292,7 @@ async def _sign(
             )
         )
     )
+    field.link_value(signature_ref)  # before the revision is written out
     prepared, output = embedder.send(SigIOSetup(md_algorithm=MD_ALGORITHM))
     signed_data = await _cms_signature(prepared.document_digest, signer, stamper)
     try:

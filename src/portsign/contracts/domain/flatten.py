@@ -29,6 +29,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 
 from portsign.common.errors import Invalid
+from portsign.pki.pades_fields import image_xobject, inherited
 from portsign.seals.render import SANS_FONT, Font, font
 
 DPI = 300
@@ -98,23 +99,10 @@ def flatten(pdf: bytes, stamps: Sequence[Stamp]) -> bytes:
 # -- page geometry -----------------------------------------------------------------------------
 
 
-def _inherited(page: generic.DictionaryObject, key: str) -> object:
-    node: object = page
-    for _depth in range(64):  # a cycle in /Parent must not hang us
-        if not isinstance(node, generic.DictionaryObject):
-            return None
-        if key in node:
-            return node[key]
-        if "/Parent" not in node:
-            return None
-        node = node["/Parent"]
-    return None
-
-
 def _frame(page: generic.DictionaryObject) -> _Frame:
-    box = _inherited(page, "/CropBox") or _inherited(page, "/MediaBox")
-    llx, lly, urx, ury = (float(v) for v in box)  # type: ignore[attr-defined]
-    rotate = int(_inherited(page, "/Rotate") or 0) % 360  # type: ignore[call-overload]
+    box = inherited(page, "/CropBox") or inherited(page, "/MediaBox")
+    llx, lly, urx, ury = (float(v) for v in box)
+    rotate = int(inherited(page, "/Rotate") or 0) % 360
     if rotate not in (0, 90, 180, 270) or urx <= llx or ury <= lly:
         raise ValueError("bad page box")
     width, height = urx - llx, ury - lly
@@ -267,27 +255,15 @@ def _wrap(text: str, face: Font, width: float) -> list[str]:
 
 
 def _image(writer: IncrementalPdfFileWriter, picture: Image.Image) -> generic.IndirectObject:
-    def stream(colour_space: str, data: bytes) -> generic.StreamObject:
-        return generic.StreamObject(
-            {
-                pdf_name("/Type"): pdf_name("/XObject"),
-                pdf_name("/Subtype"): pdf_name("/Image"),
-                pdf_name("/Width"): generic.NumberObject(picture.width),
-                pdf_name("/Height"): generic.NumberObject(picture.height),
-                pdf_name("/ColorSpace"): pdf_name(colour_space),
-                pdf_name("/BitsPerComponent"): generic.NumberObject(8),
-                pdf_name("/Filter"): pdf_name("/FlateDecode"),
-            },
-            encoded_data=zlib.compress(data),
-        )
-
     # Ink is one colour: the shape lives in the soft mask, the colour plane is flat.
     colour = Image.new("RGB", picture.size, INK)
-    image = stream("/DeviceRGB", colour.tobytes())
-    image[pdf_name("/SMask")] = writer.add_object(
-        stream("/DeviceGray", picture.getchannel("A").tobytes())
+    return image_xobject(
+        writer,
+        width=picture.width,
+        height=picture.height,
+        rgb=zlib.compress(colour.tobytes()),
+        alpha=zlib.compress(picture.getchannel("A").tobytes()),
     )
-    return writer.add_object(image)
 
 
 # -- the invisible text layer ------------------------------------------------------------------
