@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from portsign.contracts.models import Contract
 from tests.contracts.conftest import pdf_bytes
@@ -128,3 +131,31 @@ def test_followup_forms(alice, bob, acme, globex):
     assert 'data-testid="approval-ask"' in page
     partner.post(f"/console/contracts/{contract.id}/approvals/", {"seal_id": seal, "note": "请批"})
     assert contract.approvals.get().status == "pending"
+
+
+def test_a_same_day_sent_range_finds_that_days_contracts(alice, bob, acme, globex):
+    """Issue 13 item 7: "至" includes its own day (it used to be exclusive: nothing found)."""
+    web = _web(alice, acme.id)
+    web.post(
+        "/console/contracts/new/",
+        {"file": SimpleUploadedFile("c.pdf", pdf_bytes()), "title": "同日合同"},
+    )
+    contract = Contract.objects.get()
+    web.post(
+        f"/console/contracts/{contract.id}/parties/",
+        {
+            "kind": "enterprise",
+            "enterprise_name": globex.name,
+            "account": "13800000002",
+            "needs_seal": "on",
+        },
+    )
+    web.post(f"/console/contracts/{contract.id}/send/")
+    contract.refresh_from_db()
+    assert contract.status == "signing"
+    day = timezone.localtime(contract.sent_at).date().isoformat()
+    page = web.get(f"/console/contracts/?box=sent&sent_from={day}&sent_to={day}")
+    assert "同日合同" in page.content.decode()
+    before = (timezone.localtime(contract.sent_at).date() - dt.timedelta(days=1)).isoformat()
+    earlier = web.get(f"/console/contracts/?box=sent&sent_from={before}&sent_to={before}")
+    assert "同日合同" not in earlier.content.decode()

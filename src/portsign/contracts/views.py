@@ -50,6 +50,13 @@ def _date(raw: str, *, end_of_day: bool = False) -> dt.datetime | None:
     return timezone.make_aware(dt.datetime.combine(day, moment))
 
 
+def _day_after(raw: str) -> dt.datetime | None:
+    """A form's "至" date, which includes its own day: the start of the next one (the box
+    filters' upper bounds are exclusive, as the API's are; issue 13 item 7)."""
+    start = _date(raw)
+    return start + dt.timedelta(days=1) if start else None
+
+
 @login_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
@@ -63,7 +70,7 @@ def index(request: HttpRequest) -> HttpResponse:
         contract_type=query.get("type", ""),
         party=query.get("party", ""),
         sent_from=_date(query.get("sent_from", "")),
-        sent_to=_date(query.get("sent_to", "")),
+        sent_to=_day_after(query.get("sent_to", "")),
     )
     try:
         page = boxes.list_box(
