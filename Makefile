@@ -12,9 +12,9 @@ export PORTSIGN_PUBLIC_URL ?= http://127.0.0.1:$(PORTSIGN_PORT)
 RUN_DEBS := fonts-noto-cjk fonts-arphic-ukai gettext libreoffice-writer-nogui
 TEST_DEBS := $(RUN_DEBS) chromium postgresql poppler-utils libnss3-tools openssl softhsm2 mupdf-tools
 
-.PHONY: run test test-sqlite test-postgres lint typecheck deps debs-run debs-test assets messages bench clean
+.PHONY: run test test-sqlite test-postgres lint typecheck deps deps-run debs-run debs-test assets messages bench clean
 
-run: debs-run deps assets messages
+run: debs-run deps-run assets messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py pki init
 	$(BIN)/python manage.py demo
@@ -50,11 +50,18 @@ debs-run:
 debs-test:
 	@scripts/ensure-debs.sh $(TEST_DEBS)
 
+# `make run` installs only what running needs (a newcomer sees the product in well under two
+# minutes); the test tools (`.[dev]`: pytest, Playwright, schemathesis, mypy…) come with `make test`.
+deps-run: $(VENV)/.installed-run
 deps: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed-run: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.installed-run
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
