@@ -78,8 +78,13 @@ def test_approve_a_seal_use_then_void(browser, live_server, tmp_path, settings):
     expect(page.get_by_test_id("contract-status")).to_have_text("已完成")
 
     page.locator("#void input[name=reason]").fill("作业计划取消，双方同意作废")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.get_by_test_id("contract-void").click()
     expect(page.get_by_test_id("contract-status")).to_have_text("签署中")  # the statement
+    assert asked == [
+        "发起作废《港口作业合同》？作废声明将发给各签署方签署；各方签署后，合同即作废。"
+    ]
     statement_id = page.url.rstrip("/").rsplit("/", 1)[-1]
     assert Contract.objects.get(pk=statement_id).voids_id == contract_id
     # The seal needs approval on every contract, the statement included (shown above in the

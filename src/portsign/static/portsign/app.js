@@ -65,3 +65,11 @@ document.querySelectorAll(".menu-toggle").forEach((toggle) => {
   toggle.addEventListener("click", () => set(toggle.getAttribute("aria-expanded") !== "true"));
   document.addEventListener("keydown", (e) => { if (e.key === "Escape" && bar.classList.contains("menu-open")) { set(false); toggle.focus(); } });
 });
+
+// Irreversible actions (issue 13 item 6): a form with data-confirm says what will happen and
+// is sent only when the person agrees.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) return;
+  if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+}, true);
