@@ -69,6 +69,10 @@ def test_send_sign_sign_verify(browser, live_server, tmp_path):
     partner_page.get_by_role("link", name="集装箱理货协议").click()
     _sign_here(partner_page, contract_id, "+8613800000052")
     expect(partner_page.get_by_test_id("contract-status")).to_have_text("签署中")
+    expect(partner_page.locator(".flash")).to_contain_text("签署成功")
+    trail = partner_page.get_by_test_id("trail")
+    expect(trail).to_contain_text(f"理货签署人（代表 {globex.name}）")
+    expect(trail).not_to_contain_text("contract.party_signed")
     other.close()
 
     # The sender sees the partner's seal on the page before stamping (issue 13 item 1).

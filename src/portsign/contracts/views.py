@@ -30,6 +30,7 @@ from portsign.contracts.domain import (
     voiding,
 )
 from portsign.contracts.domain import contracts as domain
+from portsign.contracts.domain.trail import describe as describe_trail
 from portsign.contracts.enums import Box, ContractStatus, PartyStatus
 from portsign.contracts.models import ContractType
 from portsign.enterprises.views import ACTING_SESSION_KEY
@@ -139,6 +140,11 @@ def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
         raise Http404 from exc
     parties = list(contract.parties.select_related("user", "enterprise"))
     acting = _acting(request)
+    if request.GET.get("signed") == "1" and any(
+        p.status == PartyStatus.SIGNED and (p.enterprise_id == acting or p.user_id == user.id)
+        for p in parties
+    ):  # signing.js comes back here after a signature (issue 13 item 9)
+        messages.success(request, _("Signed. Your signature is now in the contract."))
     mine = next(
         (
             p
@@ -151,7 +157,11 @@ def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
         ),
         None,
     )
-    trail = AuditEvent.objects.filter(object_type="contract", object_id=contract.id).order_by("seq")
+    trail = describe_trail(
+        list(
+            AuditEvent.objects.filter(object_type="contract", object_id=contract.id).order_by("seq")
+        )
+    )
     my_fill = fills.pending_fill(mine) if mine else None
     # A party with fields fills them in first; its palette comes once every party has.
     may_sign = mine is not None and my_fill is None

@@ -73,3 +73,13 @@ document.addEventListener("submit", (event) => {
   if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) return;
   if (!window.confirm(form.dataset.confirm)) event.preventDefault();
 }, true);
+
+// Long actions (sending takes seconds): the clicked button says what is happening and cannot
+// be pressed twice (issue 13 item 9).
+document.addEventListener("submit", (event) => {
+  if (event.defaultPrevented) return; // declined at a confirmation
+  const button = event.submitter;
+  if (!button || !button.dataset.busy) return;
+  // After the form's data is taken: a disabled button would drop its own name and value.
+  setTimeout(() => { button.disabled = true; button.textContent = button.dataset.busy; }, 0);
+});

@@ -130,6 +130,9 @@
     return data;
   }
 
+  // Back to the contract, which then says 签署成功 (issue 13 item 9).
+  const signed = () => window.location.assign(`${window.location.pathname}?signed=1`);
+
   root.querySelector("[data-send-code]").addEventListener("click", async () => {
     try {
       const answer = await call("sign/codes", { acting_as: acting, marks: payload() });
@@ -145,7 +148,7 @@
     say(root.dataset.signing);
     try {
       await call("sign", { acting_as: acting, code: root.querySelector("[data-code]").value.trim(), marks: payload() });
-      window.location.reload();
+      signed();
     } catch (err) { say(err.message, true); button.disabled = false; }
   });
   // Confirm on the phone: show the intent's QR code, wait for the confirmation, then sign.
@@ -165,7 +168,7 @@
         say(root.dataset.signing);
         try {
           await call("sign", { acting_as: acting, intent_id: answer.intent_id, marks: marksNow });
-          window.location.reload();
+          signed();
         } catch (err) { say(err.message, true); }
       };
       setTimeout(poll, 2000);
