@@ -159,3 +159,39 @@ def test_a_same_day_sent_range_finds_that_days_contracts(alice, bob, acme, globe
     before = (timezone.localtime(contract.sent_at).date() - dt.timedelta(days=1)).isoformat()
     earlier = web.get(f"/console/contracts/?box=sent&sent_from={before}&sent_to={before}")
     assert "同日合同" not in earlier.content.decode()
+
+
+def test_a_contract_waiting_in_another_identity_offers_the_switch(alice, bob, acme, globex):
+    """Issue 13 item 5: bob, acting as himself, opens a contract waiting for Globex."""
+    web = _web(alice, acme.id)
+    web.post(
+        "/console/contracts/new/",
+        {"file": SimpleUploadedFile("c.pdf", pdf_bytes()), "title": "理货协议"},
+    )
+    contract = Contract.objects.get()
+    web.post(
+        f"/console/contracts/{contract.id}/parties/",
+        {
+            "kind": "enterprise",
+            "enterprise_name": globex.name,
+            "account": "13800000002",
+            "needs_seal": "on",
+        },
+    )
+    web.post(f"/console/contracts/{contract.id}/send/")
+    personal = _web(bob)
+    page = personal.get(f"/console/contracts/{contract.id}/").content.decode()
+    assert f"这份合同等待您以 {globex.name} 的身份签署" in page
+    assert f'name="acting_as" value="{globex.id}"' in page
+    switched = personal.post(
+        "/console/enterprise/acting/",
+        {"acting_as": globex.id, "next": f"/console/contracts/{contract.id}/"},
+    )
+    assert switched["Location"] == f"/console/contracts/{contract.id}/"
+    page = personal.get(f"/console/contracts/{contract.id}/").content.decode()
+    assert 'data-testid="switch-identity"' not in page
+    assert 'data-testid="sign-page-1"' in page
+    outside = personal.post(
+        "/console/enterprise/acting/", {"acting_as": globex.id, "next": "https://evil.example/"}
+    )
+    assert outside["Location"] != "https://evil.example/"

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portsign.accounts.backends import signed_in_user
+from portsign.accounts.models import User
 from portsign.common.errors import DomainError, NotFound
 from portsign.common.forms import run_action
 from portsign.common.models import AuditEvent
@@ -32,7 +33,8 @@ from portsign.contracts.domain import (
 from portsign.contracts.domain import contracts as domain
 from portsign.contracts.domain.trail import describe as describe_trail
 from portsign.contracts.enums import Box, ContractStatus, PartyStatus
-from portsign.contracts.models import ContractType
+from portsign.contracts.models import ContractType, Party
+from portsign.enterprises.models import Membership
 from portsign.enterprises.views import ACTING_SESSION_KEY
 from portsign.seals.domain.seals import seals_of
 
@@ -162,6 +164,7 @@ def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
             AuditEvent.objects.filter(object_type="contract", object_id=contract.id).order_by("seq")
         )
     )
+    switch_to = None if mine else _other_identity(user, acting, parties)
     my_fill = fills.pending_fill(mine) if mine else None
     # A party with fields fills them in first; its palette comes once every party has.
     may_sign = mine is not None and my_fill is None
@@ -196,6 +199,7 @@ def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
             "pages": range(1, contract.current.pages + 1),
             "attachments": contract.attachments.select_related("document"),
             "trail": trail,
+            "switch_to": switch_to,
             "palette": palette,
             "today": timezone.localdate().isoformat(),
             "approvals": approvals.approvals_of(actor=user, contract_id=contract.id),
@@ -212,6 +216,22 @@ def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
             "statements": contract.void_statements.all(),
         },
     )
+
+
+def _other_identity(user: User, acting: str, parties: list[Party]) -> tuple[str, str] | None:
+    """The identity (value, name) in which *user* has a pending party of this contract, when it
+    is not the one they act as now: the page offers the switch (issue 13 item 5)."""
+    mine = set(
+        Membership.objects.filter(user=user, is_active=True).values_list("enterprise_id", flat=True)
+    )
+    for party in parties:
+        if party.status != PartyStatus.PENDING:
+            continue
+        if party.kind == "person" and party.user_id == user.id and acting != "personal":
+            return "personal", str(_("personal account"))
+        if party.enterprise_id in mine and party.enterprise_id != acting and party.enterprise:
+            return party.enterprise_id, party.enterprise.name
+    return None
 
 
 def _back(contract_id: str) -> str:

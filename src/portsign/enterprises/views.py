@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -502,6 +503,9 @@ def switch_acting(request: HttpRequest) -> HttpResponse:
         except NotFound as exc:
             raise Http404 from exc
     request.session[ACTING_SESSION_KEY] = acting
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)  # e.g. the contract that needs this identity (issue 13 item 5)
     if acting == "personal":
         return redirect("console")
     return _back(acting)
