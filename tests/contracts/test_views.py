@@ -182,6 +182,9 @@ def test_a_contract_waiting_in_another_identity_offers_the_switch(alice, bob, ac
     personal = _web(bob)
     page = personal.get(f"/console/contracts/{contract.id}/").content.decode()
     assert f"这份合同等待您以 {globex.name} 的身份签署" in page
+    # The switcher shows where work waits, on every page.
+    assert f"{globex.name} （1 项待办）</option>" in page
+    assert ">个人</option>" in page
     assert f'name="acting_as" value="{globex.id}"' in page
     switched = personal.post(
         "/console/enterprise/acting/",

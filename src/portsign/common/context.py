@@ -34,13 +34,20 @@ def shell(request: HttpRequest) -> dict[str, Any]:
 
 def _acting(request: HttpRequest, user: Any) -> dict[str, Any]:
     """The header's identity switcher: personal, or one of the user's enterprises."""
+    from portsign.contracts.domain.boxes import todo_counts
     from portsign.enterprises.domain.enterprises import enterprises_of
     from portsign.enterprises.views import ACTING_SESSION_KEY
 
     memberships = list(enterprises_of(user=user))
     acting = request.session.get(ACTING_SESSION_KEY, "personal")
     current = next((m for m in memberships if m.enterprise_id == acting), None)
-    return {"acting_memberships": memberships, "acting": current.enterprise if current else None}
+    # To-dos per identity, so work waiting elsewhere is seen from anywhere (issue 13 item 5).
+    todo = todo_counts(user, memberships)
+    return {
+        "acting_memberships": [(m, todo[m.enterprise_id]) for m in memberships],
+        "personal_todo": todo["personal"],
+        "acting": current.enterprise if current else None,
+    }
 
 
 def _reviews_eport(user: Any) -> bool:

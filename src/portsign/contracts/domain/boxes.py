@@ -31,6 +31,7 @@ from portsign.contracts.domain.contracts import (
 from portsign.contracts.enums import Box, ContractStatus, PartyKind, PartyStatus
 from portsign.contracts.models import Contract, Involvement, Party, SealApproval
 from portsign.enterprises.enums import Permission
+from portsign.enterprises.models import Membership
 from portsign.enterprises.rules import require, resolve_acting_as
 
 MAX_PAGE_SIZE = 100
@@ -168,6 +169,19 @@ def _named(rows: QuerySet[_Row], term: str) -> QuerySet[_Row]:
     # made PostgreSQL compile the count with JIT (+0.25 s at 1M).
     first = named.order_by().values("pk")[:1]
     return rows.alias(named_party=Subquery(first)).filter(named_party__isnull=False)
+
+
+def todo_counts(user: User, memberships: list[Membership]) -> dict[str, int]:
+    """What waits for *user* in each identity ("personal", then each enterprise id): 待我签署,
+    plus 需要我审批 where their role approves seal use (the header's identity switcher)."""
+    counts = {"personal": _box(Box.TO_SIGN, user, None).count()}
+    for membership in memberships:
+        enterprise_id = membership.enterprise_id
+        count = _box(Box.TO_SIGN, user, enterprise_id).count()
+        if Permission.APPROVE in membership.role.permissions:
+            count += _box(Box.TO_APPROVE, user, enterprise_id, may_approve=True).count()
+        counts[enterprise_id] = count
+    return counts
 
 
 def list_box(
