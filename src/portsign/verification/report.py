@@ -16,6 +16,7 @@ from portsign.common import ratelimit
 from portsign.common.errors import Conflict
 from portsign.pki import pades
 from portsign.pki.models import CertificateAuthority
+from portsign.pki.pades import SigningError
 
 WINDOW_SECONDS = 3600
 
@@ -41,6 +42,8 @@ def report(pdf: bytes) -> dict[str, Any]:
             _("The certificate authority is not set up yet, so nothing can be verified."),
             code="pki_not_ready",
         ) from exc
+    except SigningError as exc:
+        raise SigningError(_unreadable(pdf, exc), code=exc.code, fields=exc.fields) from exc
     return {
         "intact": result.intact,
         "valid": result.valid and bool(result.signatures),
@@ -61,3 +64,15 @@ def report(pdf: bytes) -> dict[str, Any]:
             for s in result.signatures
         ],
     }
+
+
+def _unreadable(pdf: bytes, error: SigningError) -> str:
+    """What to tell anyone whose file cannot be verified: a sentence in their language, never
+    the PDF library's own (English, technical) message, which pades puts in some errors."""
+    if error.code == "pdf_encrypted":
+        return _("This is not a PDF file that can be verified: it is password-protected.")
+    if error.code == "signature_unreadable":
+        return _("A signature in this PDF is damaged and cannot be read.")
+    if pdf.lstrip()[:5] != b"%PDF-":
+        return _("This is not a PDF file that can be verified: the file is not a PDF document.")
+    return _("This is not a PDF file that can be verified: the file is damaged or incomplete.")
