@@ -12,7 +12,7 @@ import pytest
 
 from portsign.common import word
 from portsign.common.errors import Busy, Invalid
-from tests.contracts.conftest import upload
+from tests.contracts.conftest import pdf_bytes, upload
 from tests.helpers import error_code
 
 
@@ -30,31 +30,53 @@ def _docx(pages: int | None = 1, *, extra: dict[str, bytes] | None = None) -> by
     return buffer.getvalue()
 
 
-@pytest.fixture
-def fake_soffice(tmp_path, monkeypatch):
-    """A LibreOffice that never finishes and leaves a helper process behind, as the campaign
-    saw; it notes its helper's pid (and that it ran at all) in files."""
+def _fake(tmp_path, monkeypatch, main: str) -> Path:
+    """A LibreOffice on PATH that notes it ran, starts a helper process in its group (as the
+    campaign saw soffice.bin do), then runs *main*. Every process of it carries the script's
+    path on its command line, so the test can look for survivors without knowing their pids."""
     folder = tmp_path / "bin"
     folder.mkdir()
     script = folder / "soffice"
     script.write_text(
         "#!/bin/sh\n"
+        'if [ "$1" = helper ]; then while :; do sleep 1; done; fi\n'
         f'echo ran > "{tmp_path}/ran"\n'
-        "sleep 300 &\n"
-        f'echo $! > "{tmp_path}/helper.pid"\n'
-        "sleep 300\n"
+        '"$0" helper &\n'
+        f'echo $! > "{tmp_path}/helper.pid"\n' + main
     )
     script.chmod(0o755)
     monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
     return tmp_path
 
 
-def _gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
-    except FileNotFoundError:
-        return True
-    return state in ("Z", "X")  # killed, waiting for init to reap it
+@pytest.fixture
+def fake_soffice(tmp_path, monkeypatch):
+    """A LibreOffice that never finishes."""
+    return _fake(tmp_path, monkeypatch, "while :; do sleep 1; done\n")
+
+
+def _survivors(folder: Path) -> list[int]:
+    """Live processes (not zombies waiting to be reaped) started from *folder*'s scripts."""
+    alive = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes()
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if str(folder).encode() in command and state not in ("Z", "X"):
+            alive.append(int(proc.name))
+    return alive
+
+
+def _wait_until_none_survive(folder: Path) -> list[int]:
+    """The killed processes' last moments (init reaps them) are not survivors."""
+    deadline = time.monotonic() + 5
+    while (left := _survivors(folder)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
 
 
 def test_an_overrunning_conversion_is_killed_with_its_whole_group(fake_soffice, settings):
@@ -62,11 +84,23 @@ def test_an_overrunning_conversion_is_killed_with_its_whole_group(fake_soffice, 
     with pytest.raises(Invalid) as failure:
         word.convert(_docx(), max_pages=300)
     assert failure.value.code == "conversion_failed"
-    helper = int((fake_soffice / "helper.pid").read_text())
-    deadline = time.monotonic() + 5
-    while not _gone(helper) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _gone(helper), "LibreOffice's helper survived the conversion"
+    # Whether or not the busy machine let it start its helper within the second: nothing
+    # of it survives (the helper is the campaign's orphan).
+    assert _wait_until_none_survive(fake_soffice) == [], "LibreOffice's group survived"
+
+
+def test_helpers_left_behind_by_a_clean_exit_are_killed_too(tmp_path, monkeypatch):
+    """Deterministic (no timer involved): the helper surely exists when the converter exits."""
+    pdf = tmp_path / "converted.pdf"
+    pdf.write_bytes(pdf_bytes(1))
+    folder = _fake(
+        tmp_path,
+        monkeypatch,
+        f'while [ "$1" != "--outdir" ]; do shift; done\ncp "{pdf}" "$2/contract.pdf"\n',
+    )
+    assert word.convert(_docx(), max_pages=300) == pdf.read_bytes()
+    assert (folder / "helper.pid").exists()
+    assert _wait_until_none_survive(folder) == [], "a helper outlived a clean conversion"
 
 
 def test_no_free_slot_answers_503_at_once(verified_alice, settings, fake_soffice):
