@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
@@ -192,7 +193,7 @@ def create(
         elif kind == FilingKind.OPERATOR and operator is not None and not given:
             given = dict(operator.data)
         cleaned = forms.clean(kind, given, complete=False)
-        _check_rules(enterprise, kind, cleaned, operator)
+        _check_rules(enterprise, kind, cleaned)
         filing = Filing.objects.create(
             enterprise=enterprise,
             kind=kind,
@@ -219,7 +220,7 @@ def update(*, actor: User, filing_id: str, data: Mapping[str, Any]) -> Filing:
         filing = own_filing(actor, filing_id, write=True, lock=True)
         next_status(filing, "edit")  # before the checks: a declared one is a 409, not a 400
         cleaned = forms.clean(filing.kind, data, complete=False)
-        _check_rules(filing.enterprise, filing.kind, cleaned, filing.operator)
+        _check_rules(filing.enterprise, filing.kind, cleaned)
         filing.data = cleaned
         move(filing, "edit", actor=actor)
     return filing
@@ -252,7 +253,7 @@ def declare(*, actor: User, filing_id: str) -> Filing:
         filing = own_filing(actor, filing_id, write=True, lock=True)
         next_status(filing, "declare")  # before the checks: a declared one is a 409
         filing.data = forms.clean(filing.kind, filing.data, complete=True)
-        _check_rules(filing.enterprise, filing.kind, filing.data, filing.operator)
+        _check_rules(filing.enterprise, filing.kind, filing.data)
         _check_can_declare(filing)
         # Re-addressed on each declaration: an office may have been registered since.
         filing.authority = authorities.addressed_to(filing.enterprise.uscc)
@@ -359,12 +360,7 @@ def _check_can_declare(filing: Filing) -> None:
             )
 
 
-def _check_rules(
-    enterprise: Enterprise,
-    kind: str,
-    data: Mapping[str, str],
-    operator: Operator | None,
-) -> None:
+def _check_rules(enterprise: Enterprise, kind: str, data: Mapping[str, str]) -> None:
     if kind == FilingKind.OPERATOR:
         _check_not_legal_person(enterprise, data)
     if kind == FilingKind.ENTERPRISE_INFO_CHANGE and "uscc" in data:
@@ -522,13 +518,7 @@ def list_filings(
     return Page(items, total, page, page_size)
 
 
-def is_writable_by(actor: User, filing: Filing) -> bool:
-    return filing.enterprise.main_admin_id == actor.id
-
-
 def document_bytes(document: FilingDocument) -> bytes:
-    from django.core.files.storage import default_storage
-
     with default_storage.open(document.path) as handle:
         data: bytes = handle.read()
     return data
