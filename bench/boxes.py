@@ -203,6 +203,7 @@ CONTRACT_COLUMNS = (
     "reminded_at",
     "valid_until",
     "voids_id",
+    "number",
 )
 PARTY_COLUMNS = (
     "id",
@@ -221,6 +222,7 @@ PARTY_COLUMNS = (
     "signed_by_id",
     "reason",
     "auto_reminded_at",
+    "applied_kinds",
 )
 
 
@@ -303,6 +305,7 @@ def generate(world: World, n: int, seed: int = 7) -> Iterator[tuple[tuple, tuple
             None,
             valid_until,
             None,
+            f"PS-{created.year}-{i:07d}",  # wider than real numbers: never collides with them
         )
         rows = []
         for position, ((kind, user, enterprise), pstatus) in enumerate(
@@ -329,6 +332,7 @@ def generate(world: World, n: int, seed: int = 7) -> Iterator[tuple[tuple, tuple
                     signer.id if signer else None,
                     "",
                     None,
+                    "",
                 )
             )
         yield contract, rows[0], rows[1]

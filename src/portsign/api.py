@@ -20,6 +20,9 @@ from portsign.common.errors import DomainError, RateLimited, error_body
 from portsign.common.schemas import ErrorOut
 from portsign.contracts.api import approval_router
 from portsign.contracts.api import router as contracts_router
+from portsign.contracts.areas_api import router as areas_router
+from portsign.contracts.package_api import router as package_router
+from portsign.contracts.signing_api import router as signing_router
 from portsign.contracts.templates_api import router as templates_router
 from portsign.enterprises.api import invitation_router, join_router, sandbox_bank_router
 from portsign.enterprises.api import router as enterprises_router
@@ -193,6 +196,9 @@ api.add_router("/invitations", invitation_router)
 api.add_router("", certificate_router)
 api.add_router("", seals_router)
 api.add_router("/contracts", contracts_router)
+api.add_router("/contracts", package_router)
+api.add_router("", signing_router)
+api.add_router("", areas_router)
 api.add_router("", approval_router)
 api.add_router("/conversions", conversions_router)
 api.add_router("/verify", verify_router)

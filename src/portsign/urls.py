@@ -22,3 +22,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("pki/", include("portsign.pki.urls")),
 ]
+
+# Pages get templates/500.html; /api/ keeps its JSON error shape even for a failure outside the
+# API's own exception handler; a 404 under /api/ is JSON without rendering the page.
+handler404 = "portsign.common.views.page_not_found"
+handler500 = "portsign.common.views.server_error"

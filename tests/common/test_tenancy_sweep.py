@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import datetime as dt
 import io
 import re
 from collections import Counter
@@ -30,6 +31,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Model
+from django.utils import timezone
 
 from portsign.accounts.models import ApiToken, PersonVerification
 from portsign.api import api
@@ -45,6 +47,7 @@ from portsign.contracts.models import (
     Involvement,
     Party,
     SealApproval,
+    SigningBatch,
     SigningIntent,
     Version,
 )
@@ -156,6 +159,14 @@ OWNER_GET_NOT_2XX: dict[tuple[str, str], int] = {
     ("/contracts/{contract_id}/evidence.pdf", ""): 409,
     ("/contracts/{contract_id}/evidence.pdf", "draft"): 409,
     ("/contracts/{contract_id}/evidence.pdf", "personal draft"): 409,
+    # So does the offline evidence package.
+    ("/contracts/{contract_id}/evidence-package", ""): 409,
+    ("/contracts/{contract_id}/evidence-package", "draft"): 409,
+    ("/contracts/{contract_id}/evidence-package", "personal draft"): 409,
+    # A palette is the acting party's, while the contract is being signed.
+    ("/contracts/{contract_id}/palette", "completed"): 409,
+    ("/contracts/{contract_id}/palette", "draft"): 409,
+    ("/contracts/{contract_id}/palette", "personal draft"): 409,
 }
 
 
@@ -413,6 +424,28 @@ def build_tenant_a(alice: Person) -> TenantA:
     binding = issued(alice, new_key())["id"]
     # A Word conversion of hers (its row is all a lookup needs).
     conversion = Conversion.objects.create(owner=alice.user, name="a.docx", source_path="x").id
+    # A signing area on her draft, and a batch of hers waiting for its code.
+    area = _ok(
+        alice.api.post(
+            f"/contracts/{draft}/areas",
+            {
+                "party_id": draft_party,
+                "kind": "seal",
+                "page": 1,
+                "x": 0.6,
+                "y": 0.7,
+                "width": 0.2,
+                "height": 0.12,
+            },
+        )
+    )["id"]
+    batch = SigningBatch.objects.create(
+        user=alice.user,
+        acting_as=acme.id,
+        items=[],
+        digest="0" * 64,
+        expires_at=timezone.now() + dt.timedelta(hours=1),
+    ).id
 
     ids = {
         "enterprise_id": acme.id,
@@ -441,6 +474,8 @@ def build_tenant_a(alice: Person) -> TenantA:
         "filing_id": eport_draft.id,
         "document_id": eport_document,
         "authority_id": shanghai.id,
+        "area_id": area,
+        "batch_id": batch,
     }
     alternatives = [
         (
@@ -697,16 +732,16 @@ class Sweep:
 
 def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, charlie):
     operations = _operations()
-    assert len(operations) == 158
+    assert len(operations) == 166
     with_ids = [(m, p, o) for m, p, o in operations if PARAM.search(p)]
-    assert len(with_ids) == 119
+    assert len(with_ids) == 126
     # Public operations (no security) would be out of scope; none of them names an object.
     assert [(m, p) for m, p, o in with_ids if not o.get("security")] == []
     assert set(OUT_OF_SCOPE) | set(BY_DESIGN) | set(UNDOCUMENTED_BODIES) <= {
         (m, p) for m, p, _o in with_ids
     }
     swept = [(m, p, o) for m, p, o in with_ids if (m, p) not in OUT_OF_SCOPE]
-    assert len(swept) == 117
+    assert len(swept) == 124
 
     tenant = build_tenant_a(alice)
     intruders = build_intruders(bob, charlie)
@@ -743,17 +778,17 @@ def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, c
 
     assert sweep.found == KNOWN_LEAKS, "\n".join(sweep.answers)
     assert sweeps == {
-        "primary": 117,
+        "primary": 124,
         "enterprise in verification": 41,
-        "draft": 21,
-        "completed": 21,
-        "personal draft": 21,
+        "draft": 26,
+        "completed": 26,
+        "personal draft": 26,
         "personal signature": 9,
         "personal certificate": 6,
         "declared filing": 7,
-        "own outer object": 9,
+        "own outer object": 10,
     }
-    assert sweep.probes == (117 + 41 + 21 + 21 + 21 + 9 + 6 + 7) * 3 + 9 == 738
+    assert sweep.probes == (124 + 41 + 26 + 26 + 26 + 9 + 6 + 7) * 3 + 10 == 805
     # Nothing of anybody changed: no row of any tenant's objects, no message, no audit event.
     after = snapshot(tenant.owner)
     assert [name for name in before if before[name] != after[name]] == []

@@ -302,6 +302,7 @@ def test_confirm_on_the_phone_with_a_qr_code(deal, bob, charlie, globex):
         "confirmed": True,
         "used": False,
         "expired": False,
+        "failure": "",
     }
     moved = [dict(marks[0], x=0.3), marks[1]]
     other_marks = bob.api.post(

@@ -6,28 +6,25 @@ import datetime as dt
 import json
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from portsign.accounts.backends import signed_in_user
 from portsign.accounts.models import User
 from portsign.common.api_auth import AUTH
 from portsign.common.errors import Invalid
 from portsign.common.models import AuditEvent
-from portsign.common.qr import qr_svg
 from portsign.common.schemas import CONVERSION, FILE, TEXT, CountOut, multipart_body
 from portsign.contracts.domain import (
     approvals,
     boxes,
     catalogue,
     documents,
+    downloads,
     evidence,
     fills,
     followup,
-    signing,
     voiding,
 )
 from portsign.contracts.domain import contracts as domain
@@ -120,6 +117,7 @@ class VersionOut(Schema):
 
 class ContractOut(Schema):
     id: str
+    number: str = Field(description="for people, e.g. PS-2026-000123")
     title: str
     status: str = Field(description="draft | signing | completed | expired | revoked | rejected")
     type: str | None
@@ -142,6 +140,7 @@ class ContractOut(Schema):
     def of(contract: Contract, *, versions: bool = False) -> ContractOut:
         return ContractOut(
             id=contract.id,
+            number=contract.number,
             title=contract.title,
             status=contract.status,
             type=contract.contract_type.name if contract.contract_type else None,
@@ -283,6 +282,7 @@ def list_contracts(
     request: HttpRequest,
     box: str = "to_sign",
     acting_as: str = "personal",
+    q: str = Query("", description="a title, or the start of a number (PS-2026-…)"),
     type: str = "",
     status: str = "",
     sent_from: dt.datetime | None = None,
@@ -298,6 +298,7 @@ def list_contracts(
         box=box,
         acting_as=acting_as,
         filters=boxes.Filters(
+            q=q,
             contract_type=type,
             status=status,
             sent_from=sent_from,
@@ -443,7 +444,7 @@ def document_pdf(request: HttpRequest, contract_id: str) -> HttpResponse:
     response = HttpResponse(
         documents.read_document(contract.current), content_type="application/pdf"
     )
-    response["Content-Disposition"] = f'attachment; filename="contract-{contract.id}.pdf"'
+    response["Content-Disposition"] = downloads.attachment(downloads.pdf_name(contract))
     response["X-Content-SHA256"] = contract.current.sha256
     return response
 
@@ -452,9 +453,13 @@ def document_pdf(request: HttpRequest, contract_id: str) -> HttpResponse:
     "/{contract_id}/evidence.pdf", summary="The evidence report (出证报告), signed by PortSign"
 )
 def evidence_pdf(request: HttpRequest, contract_id: str) -> HttpResponse:
-    pdf = evidence.report_pdf(actor=signed_in_user(request), contract_id=contract_id)
+    actor = signed_in_user(request)
+    contract = domain.visible_contract(actor=actor, contract_id=contract_id)
+    pdf = evidence.report_pdf(actor=actor, contract_id=contract_id)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="evidence-{contract_id}.pdf"'
+    response["Content-Disposition"] = downloads.attachment(
+        downloads.pdf_name(contract, evidence=True)
+    )
     return response
 
 
@@ -486,144 +491,6 @@ def trail(request: HttpRequest, contract_id: str) -> list[TrailOut]:
         )
         for event in events
     ]
-
-
-# -- signing -----------------------------------------------------------------------------------
-
-
-class MarksIn(Schema):
-    acting_as: str = "personal"
-    marks: list[dict[str, Any]]
-
-
-class SignIn(MarksIn):
-    code: str = Field("", description="the intent code; or send intent_id after a QR confirmation")
-    intent_id: str = ""
-
-
-class QrIntentOut(Schema):
-    intent_id: str
-    expires_at: dt.datetime
-    confirm_url: str
-    qr_svg: str
-
-
-class IntentStatusOut(Schema):
-    intent_id: str
-    confirmed: bool
-    used: bool
-    expired: bool
-
-
-class IntentOut(Schema):
-    intent_id: str
-    expires_at: dt.datetime
-    sent_to: str
-
-
-class PaletteItem(Schema):
-    id: str
-    type: str
-    name: str
-    image_url: str
-    width_mm: float
-    height_mm: float
-
-
-@router.get(
-    "/{contract_id}/palette",
-    response=list[PaletteItem],
-    summary="The seals and signatures you may apply here",
-)
-def palette(
-    request: HttpRequest, contract_id: str, acting_as: str = "personal"
-) -> list[PaletteItem]:
-    actor = signed_in_user(request)
-    contract = domain.visible_contract(actor=actor, contract_id=contract_id)
-    return [
-        PaletteItem(
-            id=seal.id,
-            type=seal.kind,
-            name=seal.name,
-            image_url=f"/api/v1/seals/{seal.id}/image.png",
-            width_mm=float(seal.width_mm),
-            height_mm=float(seal.height_mm),
-        )
-        for seal in signing.palette(actor=actor, contract=contract, acting_as=acting_as)
-    ]
-
-
-@router.post(
-    "/{contract_id}/sign/codes",
-    response={202: IntentOut},
-    summary="Send the intent code for exactly these marks",
-)
-def sign_code(request: HttpRequest, contract_id: str, payload: MarksIn) -> Status[IntentOut]:
-    actor = signed_in_user(request)
-    intent = signing.request_intent(
-        actor=actor, contract_id=contract_id, acting_as=payload.acting_as, marks=payload.marks
-    )
-    return Status(
-        202,
-        IntentOut(
-            intent_id=intent.id,
-            expires_at=intent.expires_at,
-            sent_to=_masked(actor.phone or actor.email or ""),
-        ),
-    )
-
-
-@router.post("/{contract_id}/sign", response=ContractOut, summary="Sign with the intent code")
-def sign(request: HttpRequest, contract_id: str, payload: SignIn) -> ContractOut:
-    actor = signed_in_user(request)
-    signing.sign(
-        actor=actor,
-        contract_id=contract_id,
-        acting_as=payload.acting_as,
-        marks=payload.marks,
-        code=payload.code,
-        intent_id=payload.intent_id,
-    )
-    return ContractOut.of(_load(actor, contract_id), versions=True)
-
-
-@router.post(
-    "/{contract_id}/sign/qr",
-    response={202: QrIntentOut},
-    summary="Confirm these marks by scanning a QR code on a signed-in phone",
-)
-def sign_qr(request: HttpRequest, contract_id: str, payload: MarksIn) -> Status[QrIntentOut]:
-    intent = signing.request_intent(
-        actor=signed_in_user(request),
-        contract_id=contract_id,
-        acting_as=payload.acting_as,
-        marks=payload.marks,
-        by_qr=True,
-    )
-    url = f"{settings.PUBLIC_URL}/console/contracts/confirm/{intent.id}/"
-    return Status(
-        202,
-        QrIntentOut(
-            intent_id=intent.id, expires_at=intent.expires_at, confirm_url=url, qr_svg=qr_svg(url)
-        ),
-    )
-
-
-@router.get(
-    "/{contract_id}/sign/intents/{intent_id}",
-    response=IntentStatusOut,
-    summary="Whether the phone has confirmed",
-)
-def intent_status(request: HttpRequest, contract_id: str, intent_id: str) -> IntentStatusOut:
-    intent = signing.open_intent(actor=signed_in_user(request), intent_id=intent_id)
-    if intent.contract_id != contract_id:
-        raise Invalid(_("This confirmation belongs to another contract."), code="intent_contract")
-    return IntentStatusOut(
-        intent_id=intent.id,
-        confirmed=intent.confirmed_at is not None,
-        used=intent.used_at is not None,
-        expired=intent.expires_at <= timezone.now(),
-    )
 
 
 # -- follow-up: reminders, deadline, void ------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from portsign.common.ids import new_id
@@ -63,6 +64,9 @@ class BusinessField(models.Model):
 
 class Contract(models.Model):
     id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    # 合同编号 for people, e.g. PS-2026-000123: given once at creation (domain/numbers.py) and
+    # never changed. The id stays the key of URLs and the API.
+    number = models.CharField(max_length=20, unique=True, editable=False)
     title = models.CharField(max_length=100)
     contract_type = models.ForeignKey(
         ContractType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -106,6 +110,15 @@ class Contract(models.Model):
         ]
 
 
+class ContractNumberCounter(models.Model):
+    """The last contract number given in one year (Beijing time). Its row is updated inside the
+    transaction that creates the contract, so concurrent creations queue on it and a rolled back
+    creation gives its number back: numbers have no gaps and never repeat."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+
 class Attachment(models.Model):
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="attachments")
     name = models.CharField(max_length=100)
@@ -146,6 +159,9 @@ class Party(models.Model):
     )
     reason = models.CharField(max_length=300, blank=True)
     auto_reminded_at = models.DateTimeField(null=True, blank=True)  # before the deadline
+    # Seal kinds applied in acts that did not finish the party's part (SPEC D5 完成签署):
+    # space-separated; the requirements are checked against them and the finishing act.
+    applied_kinds = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["position", "id"]
@@ -278,8 +294,52 @@ class SigningIntent(models.Model):
     expires_at = models.DateTimeField()
     # Confirmation by QR code: the signer opens the link on a phone where they are signed in.
     by_qr = models.BooleanField(default=False)
+    # Confirmation by face liveness through the real-name provider (刷脸): its session.
+    face_session_id = models.CharField(max_length=64, blank=True)
+    face_url = models.URLField(max_length=500, blank=True)  # the provider's page for it
+    failure = models.CharField(max_length=20, blank=True)  # face_mismatch: ended, unconfirmed
+    # Whether the act ends the party's part (完成签署); bound into `digest` with the marks.
+    finish = models.BooleanField(default=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+class SigningArea(models.Model):
+    """Where the sender expects a party of an uploaded contract to seal, sign or date (issue 13
+    item 11): a suggested mark on the signing page, and where 批量签署 places the seal.
+    Contracts made from a template carry their template's areas instead."""
+
+    class Kind(models.TextChoices):
+        SEAL = "seal", _("Seal")
+        SIGNATURE = "signature", _("Signature")
+        DATE = "date", _("Date stamp")
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="areas")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SEAL)
+    page = models.PositiveIntegerField()
+    x = models.FloatField()  # fractions of the displayed page, origin top-left
+    y = models.FloatField()
+    width = models.FloatField()
+    height = models.FloatField()
+
+    class Meta:
+        ordering = ["page", "y", "x"]
+
+
+class SigningBatch(models.Model):
+    """批量签署 (SPEC D5, issue 13 item 16): one intent code for an exact list of (contract,
+    party, marks), the same seal placed by each contract's signing areas."""
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acting_as = models.CharField(max_length=26)
+    items = models.JSONField()  # [{"contract": id, "party": id, "marks": [...]}] in order
+    digest = models.CharField(max_length=64)  # the code's binding: the whole list
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    results = models.JSONField(default=list)  # [{"contract", "status", "error"}] once used
 
 
 class ApprovalRule(models.Model):

@@ -501,8 +501,10 @@ def create_from_template(request: HttpRequest) -> Status[ContractOut]:
 
 
 def with_suggested_marks(out: ContractOut) -> ContractOut:
-    """Fill each party's `suggested_marks` from the template the contract was made from."""
-    marks = templates.suggested_marks(out.id)
+    """Fill each party's `suggested_marks`: its template's areas, or the sender's."""
+    from portsign.contracts.domain.areas import suggested
+
+    marks = suggested(out.id)
     if marks:
         for party in out.parties:
             party.suggested_marks = [SuggestedMarkOut(**m) for m in marks.get(party.id, [])]

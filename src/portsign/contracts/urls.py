@@ -6,6 +6,8 @@ app_name = "contracts"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("download/", views.download_zip, name="download_zip"),
+    path("batch/", views.batch, name="batch"),
     path("new/", views.new, name="new"),
     path("settings/", views.catalogue_page, name="catalogue"),
     path("confirm/<str:intent_id>/", views.confirm_intent, name="confirm"),
@@ -17,6 +19,7 @@ urlpatterns = [
     path("<str:contract_id>/attachments/", views.attach, name="attach"),
     path("<str:contract_id>/send/", views.send, name="send"),
     path("<str:contract_id>/fill/", views.fill, name="fill"),
+    path("<str:contract_id>/finish/", views.finish, name="finish"),
     path("<str:contract_id>/revoke/", views.revoke, name="revoke"),
     path("<str:contract_id>/reject/", views.reject, name="reject"),
     path("<str:contract_id>/remind/", views.remind, name="remind"),
@@ -34,3 +37,14 @@ urlpatterns = [
 from portsign.contracts import template_views  # noqa: E402
 
 urlpatterns = [*template_views.urlpatterns, *urlpatterns]
+
+# The offline evidence package (issue 13, beyond the anchors).
+from portsign.contracts import package_views  # noqa: E402
+
+urlpatterns.append(
+    path(
+        "<str:contract_id>/evidence-package/",
+        package_views.evidence_package,
+        name="evidence_package",
+    )
+)

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,8 +23,10 @@ from portsign.common.forms import run_action
 from portsign.common.models import AuditEvent
 from portsign.contracts.domain import (
     approvals,
+    batch_signing,
     boxes,
     catalogue,
+    downloads,
     fills,
     followup,
     signing,
@@ -36,6 +38,7 @@ from portsign.contracts.enums import Box, ContractStatus, PartyStatus
 from portsign.contracts.models import ContractType, Party
 from portsign.enterprises.models import Membership
 from portsign.enterprises.views import ACTING_SESSION_KEY
+from portsign.pki.appearances import date_text
 from portsign.seals.domain.seals import seals_of
 
 
@@ -60,24 +63,68 @@ def _day_after(raw: str) -> dt.datetime | None:
     return start + dt.timedelta(days=1) if start else None
 
 
-@login_required
-@require_GET
-def index(request: HttpRequest) -> HttpResponse:
-    user, acting = signed_in_user(request), _acting(request)
-    box = request.GET.get("box", Box.TO_SIGN)
-    if box not in Box.values:
-        box = Box.TO_SIGN
-    query = request.GET
-    page_number = int(query["page"]) if query.get("page", "").isdigit() else 1
-    filters = boxes.Filters(
+def _box_of(query: QueryDict) -> str:
+    box = query.get("box", Box.TO_SIGN)
+    return box if box in Box.values else Box.TO_SIGN
+
+
+def _box_filters(query: QueryDict) -> boxes.Filters:
+    """The box page's search and filters; a status that is not one is ignored, as is a date
+    that is not one (the form's own select and date inputs never send such)."""
+    status = query.get("status", "")
+    return boxes.Filters(
+        q=query.get("q", ""),
+        status=status if status in ContractStatus.values else "",
         contract_type=query.get("type", ""),
         party=query.get("party", ""),
         sent_from=_date(query.get("sent_from", "")),
         sent_to=_day_after(query.get("sent_to", "")),
     )
+
+
+def _box_context(request: HttpRequest, page: boxes.Page, box: str) -> dict[str, Any]:
+    """What the box page shows besides its rows: the tabs with their counts, which rows the
+    user may sign now, the filters kept in the paging links."""
+    user, acting = signed_in_user(request), _acting(request)
+    try:
+        counts = boxes.box_counts(actor=user, acting_as=acting)
+    except DomainError:
+        counts = {}
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    return {
+        "active": "contracts",
+        "box": box,
+        "boxes": [(key, label, counts.get(key)) for key, label in Box.choices],
+        "page": page,
+        "last_page": max(1, -(-page.total // page.page_size)),
+        "query": request.GET,
+        "kept": kept.urlencode(),
+        "status_choices": ContractStatus.choices,
+        "statuses": dict(ContractStatus.choices),
+        "signable": boxes.signable(actor=user, acting_as=acting, items=page.items)
+        if page.items
+        else set(),
+        "zip_max": downloads.MAX_ZIP_CONTRACTS,
+        # The boxes that may hold completed contracts offer to download them all.
+        "zip_all": box in (Box.COMPLETED, Box.SENT, Box.EXPIRING),
+        "zip_rows": any(c.status == ContractStatus.COMPLETED for c in page.items),
+    }
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    user, acting = signed_in_user(request), _acting(request)
+    query, box = request.GET, _box_of(request.GET)
+    page_number = int(query["page"]) if query.get("page", "").isdigit() else 1
     try:
         page = boxes.list_box(
-            actor=user, box=box, acting_as=acting, filters=filters, page=max(page_number, 1)
+            actor=user,
+            box=box,
+            acting_as=acting,
+            filters=_box_filters(query),
+            page=max(page_number, 1),
         )
     except NotFound:
         request.session[ACTING_SESSION_KEY] = "personal"
@@ -85,20 +132,37 @@ def index(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc.message))
         page = boxes.Page(items=[], total=0, page=1, page_size=20)
-    last = max(1, -(-page.total // page.page_size))
-    return render(
-        request,
-        "contracts/index.html",
-        {
-            "active": "contracts",
-            "box": box,
-            "boxes": Box.choices,
-            "page": page,
-            "last_page": last,
-            "query": query,
-            "statuses": dict(ContractStatus.choices),
-        },
-    )
+    return render(request, "contracts/index.html", _box_context(request, page, box))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def download_zip(request: HttpRequest) -> HttpResponse | FileResponse:
+    """下载所选 (POST, the ticked rows' ids) or every completed contract of the box and its
+    filters (GET, the box page's query): one zip of their signed PDFs, at most
+    MAX_ZIP_CONTRACTS. An id the user may not see is a 404 for the whole request."""
+    user, acting = signed_in_user(request), _acting(request)
+    back = f"{reverse('contracts:index')}?{request.GET.urlencode()}"
+    try:
+        if request.method == "POST":
+            kept = QueryDict(request.POST.get("back", "")).urlencode()  # the box page's query
+            back = f"{reverse('contracts:index')}?{kept}"
+            chosen = downloads.chosen(actor=user, ids=request.POST.getlist("ids"))
+        else:
+            chosen = downloads.completed_in_box(
+                actor=user,
+                box=_box_of(request.GET),
+                acting_as=acting,
+                filters=_box_filters(request.GET),
+            )
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect(back)
+    response = FileResponse(downloads.build_zip(chosen), content_type="application/zip")
+    response["Content-Disposition"] = downloads.attachment(downloads.zip_name())
+    return response
 
 
 @login_required
@@ -147,6 +211,11 @@ def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
         for p in parties
     ):  # signing.js comes back here after a signature (issue 13 item 9)
         messages.success(request, _("Signed. Your signature is now in the contract."))
+    elif request.GET.get("signed") == "act":  # an act that did not finish the party's part
+        messages.success(
+            request,
+            _("Signed. Add more marks in another act, or press Finish signing when you are done."),
+        )
     mine = next(
         (
             p
@@ -168,18 +237,19 @@ def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
     my_fill = fills.pending_fill(mine) if mine else None
     # A party with fields fills them in first; its palette comes once every party has.
     may_sign = mine is not None and my_fill is None
-    usable = signing.palette(actor=user, contract=contract, acting_as=acting) if may_sign else []
+    entries = signing.palette(actor=user, contract=contract, acting_as=acting) if may_sign else []
+    usable = [entry.seal for entry in entries]
     palette = [
         {
-            "id": seal.id,
-            "name": seal.name,
-            "kind": seal.kind,
+            "id": entry.seal.id,
+            "name": entry.label,
+            "kind": entry.seal.kind,
+            "required": entry.required,
             # Shown at print size on an A4-wide page; the signer may resize.
-            "width": f"{min(0.6, float(seal.width_mm) / 210):.4f}",
-            "ratio": f"{float(seal.height_mm) / float(seal.width_mm):.4f}",
+            "width": f"{min(0.6, float(entry.seal.width_mm) / 210):.4f}",
+            "ratio": f"{float(entry.seal.height_mm) / float(entry.seal.width_mm):.4f}",
         }
-        for seal in usable
-        if mine and (mine.kind == "enterprise" or seal.kind == "signature")
+        for entry in entries
     ]
     return render(
         request,
@@ -202,6 +272,7 @@ def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
             "switch_to": switch_to,
             "palette": palette,
             "today": timezone.localdate().isoformat(),
+            "today_stamp": date_text(timezone.localdate().isoformat()),
             "approvals": approvals.approvals_of(actor=user, contract_id=contract.id),
             "needs_approval": [
                 seal
@@ -516,4 +587,46 @@ def catalogue_page(request: HttpRequest) -> HttpResponse:
         request,
         "contracts/catalogue.html",
         {"active": "contracts", "types": types, "fields": fields, "rules": rules, "seals": seals},
+    )
+
+
+@login_required
+@require_POST
+def finish(request: HttpRequest, contract_id: str) -> HttpResponse:
+    """完成签署: end the party's part after signing in several acts (SPEC D5)."""
+    try:
+        signing.finish(
+            actor=signed_in_user(request), contract_id=contract_id, acting_as=_acting(request)
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Your party has finished signing."))
+    return redirect("contracts:detail", contract_id=contract_id)
+
+
+@login_required
+@require_POST
+def batch(request: HttpRequest) -> HttpResponse:
+    """批量签署: the contracts ticked in 待我签署, one seal for all, one code (SPEC D5)."""
+    user, acting = signed_in_user(request), _acting(request)
+    chosen = list(dict.fromkeys(request.POST.getlist("sign_ids")))[: batch_signing.MAX_CONTRACTS]
+    if not chosen:
+        messages.error(request, _("Tick the contracts to sign together first."))
+        return redirect(f"{reverse('contracts:index')}?box=to_sign")
+    try:
+        contracts = [domain.visible_contract(actor=user, contract_id=i) for i in chosen]
+    except NotFound as exc:
+        raise Http404 from exc
+    return render(
+        request,
+        "contracts/batch.html",
+        {
+            "active": "contracts",
+            "contracts": contracts,
+            "acting": acting,
+            "seals": batch_signing.seals_offered(actor=user, acting_as=acting),
+        },
     )

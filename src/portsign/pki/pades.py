@@ -14,9 +14,11 @@ and `SigningError` (one `code` per kind of bad input; never a bare pyHanko excep
   offline: the DSS certificates plus revocation data our CA produces now.
 
 Marks, field and widgets: pades_fields.py (every mark is a widget of the party's one signature
-field; each widget has /Parent and the field's /V, which mupdf and poppler need: measured and
-explained there). tests/pki/test_pades_verifiers.py holds pyHanko, pdfsig, mupdf and openssl
-to their exact verdicts on a two-party archived document and on an invisible signature.
+field, a paging seal 骑缝章 one widget per page; each widget has /Parent and the field's /V,
+which mupdf and poppler need: measured and explained there); images, the date stamp and the
+appearance streams: appearances.py. tests/pki/test_pades_verifiers.py holds pyHanko, pdfsig,
+mupdf and openssl to their exact verdicts on a two-party archived document and on an invisible
+signature.
 
 How: pyHanko's PdfSigner insists on one widget per field, so the field is built by
 pades_fields.add_field and pyHanko's lower-level PdfCMSEmbedder writes the placeholder and the

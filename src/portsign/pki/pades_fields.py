@@ -35,205 +35,80 @@ mupdf 1.21 does not check RFC 3161 document timestamps (/Type /DocTimeStamp): it
 "Signature is not signed." for them; openssl ts -verify does check them (tests/verifiers.py).
 
 Coordinates come as a browser UI sends them: fractions of the displayed page (crop box, after
-/Rotate), origin top-left; the height follows from the image's aspect ratio. Date stamps are
-rendered with Pillow in Noto Sans CJK (no font embedding needed, any script prints).
+/Rotate), origin top-left; the height follows from the image's aspect ratio (a date stamp's:
+appearances.DATE_ASPECT). Images, the date stamp and the appearance streams: appearances.py.
+
+A paging seal (骑缝章, `Mark.paging`) is one widget per page of the document, all kids of the
+same field as the act's other marks, so it changes nothing the verifiers see but the widget
+count: slice i of N of the seal image sits on page i flush against the page's right edge, at
+the same height fraction, so that the fanned pages recombine the seal. Its size in points
+comes from page 1's displayed width and is kept on every page (a slice must be as wide on a
+narrower page for the pieces to join); each page's own box and /Rotate place its slice.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import math
-import threading
-import zlib
-from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from django.utils.translation import gettext as _
-from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name, pdf_string
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from portsign.common.errors import Invalid
+from portsign.pki.appearances import (
+    ROTATION_MATRIX,
+    PdfImage,
+    SigningError,
+    appearance,
+    date_stamp,
+    image_xobject,
+    numbers,
+    pdf_image_xobject,
+    png_image,
+)
 
-MAX_IMAGE_PIXELS = 4096 * 4096  # a 300-dpi seal is ~500 px wide; refuse decompression bombs
-DATE_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
-DATE_INK = (20, 20, 30)
+__all__ = [
+    "Field",
+    "Mark",
+    "SigningError",
+    "add_field",
+    "check_field_name",
+    "image_xobject",
+    "inherited",
+]
+
 # Annotation flags (ISO 32000-1 12.5.3): Print | Locked. ReadOnly is ignored on widgets (the
 # field's own flag governs them), and a signed field is never editable anyway.
 WIDGET_FLAGS = 4 | 128
 _EPSILON = 1e-6
 
 
-class SigningError(Invalid):
-    """Bad input to the PAdES engine; `code` says which (see each raise)."""
-
-    code = "pdf_invalid"
-
-
 @dataclass(frozen=True)
 class Mark:
-    """One thing placed on a page, in fractions of the displayed page, origin top-left."""
+    """One thing placed on a page, in fractions of the displayed page, origin top-left.
+
+    A paging seal (`paging=True`, with `png`): `page` and `x` are ignored; it is cut into one
+    vertical slice per page, each flush against its page's right edge; `y` is its top on every
+    page and `width` the WHOLE seal's width, both fractions (width: of page 1)."""
 
     page: int  # 1-based
     x: float
     y: float
     width: float
     png: bytes | None  # transparent PNG (seal, signature); None with `text` for a date stamp
-    text: str = ""  # e.g. "2026-11-23"
+    text: str = ""  # a date stamp: the ISO date ("2026-12-02"), stamped as 2026年12月02日
+    paging: bool = False  # 骑缝章: see above
 
 
-# --- images and appearances ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Image:
-    width: int
-    height: int
-    rgb: bytes  # Flate-compressed, 8 bits per component
-    alpha: bytes | None  # Flate-compressed soft mask, None when fully opaque
-
-
-_IMAGES: OrderedDict[str, _Image] = OrderedDict()
-_IMAGES_LOCK = threading.Lock()  # server threads share the cache
-_IMAGE_CACHE_SIZE = 256
-
-
-def _decode_png(png: bytes) -> _Image:
-    try:
-        opened = Image.open(io.BytesIO(png))
-        if opened.width * opened.height > MAX_IMAGE_PIXELS:
-            raise SigningError(_("The mark image is too large."), code="image_invalid")
-        image = opened.convert("RGBA")
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise SigningError(_("A mark image is not a valid PNG."), code="image_invalid") from exc
-    alpha = image.getchannel("A")
-    opaque = alpha.getextrema() == (255, 255)
-    return _Image(
-        width=image.width,
-        height=image.height,
-        rgb=zlib.compress(image.convert("RGB").tobytes()),
-        alpha=None if opaque else zlib.compress(alpha.tobytes()),
-    )
-
-
-def _image(png: bytes) -> _Image:
-    """The decoded image, cached by content: a seal is placed thousands of times."""
-    key = hashlib.sha256(png).hexdigest()
-    with _IMAGES_LOCK:
-        found = _IMAGES.get(key)
-        if found is not None:
-            _IMAGES.move_to_end(key)
-            return found
-    found = _decode_png(png)  # outside the lock: a race only decodes twice
-    with _IMAGES_LOCK:
-        _IMAGES[key] = found
-        if len(_IMAGES) > _IMAGE_CACHE_SIZE:
-            _IMAGES.popitem(last=False)
-    return found
-
-
-@lru_cache(maxsize=8)
-def _date_font(size: int) -> ImageFont.FreeTypeFont:
-    # The .ttc bundles regional variants; the Simplified Chinese one shapes dates like 年月日.
-    for index in range(10):
-        try:
-            candidate = ImageFont.truetype(DATE_FONT, size, index=index)
-        except OSError:
-            break
-        if (candidate.getname()[0] or "").endswith(" SC"):
-            return candidate
-    return ImageFont.truetype(DATE_FONT, size)
-
-
-@lru_cache(maxsize=512)
-def _text_image(text: str) -> _Image:
-    """A date stamp as a transparent image: 64 px text (5.4 mm at 300 dpi), tight margins."""
-    font = _date_font(64)
-    left, top, right, bottom = (round(v) for v in font.getbbox(text))
-    pad = 8
-    canvas = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), (*DATE_INK, 0))
-    ImageDraw.Draw(canvas).text((pad - left, pad - top), text, font=font, fill=(*DATE_INK, 255))
-    buffer = io.BytesIO()
-    canvas.save(buffer, format="PNG")
-    return _decode_png(buffer.getvalue())
-
-
-def _mark_image(mark: Mark) -> _Image:
+def _mark_image(mark: Mark, width_pt: float) -> PdfImage:
     if mark.png is not None:
-        return _image(mark.png)
+        return png_image(mark.png)
     if mark.text.strip():
-        return _text_image(mark.text.strip())
+        return date_stamp(mark.text.strip(), round(width_pt, 2))
     raise SigningError(_("A mark needs an image or a text."), code="mark_empty")
-
-
-def _image_xobject(writer: IncrementalPdfFileWriter, image: _Image) -> generic.IndirectObject:
-    return image_xobject(
-        writer, width=image.width, height=image.height, rgb=image.rgb, alpha=image.alpha
-    )
-
-
-def image_xobject(
-    writer: IncrementalPdfFileWriter, *, width: int, height: int, rgb: bytes, alpha: bytes | None
-) -> generic.IndirectObject:
-    """An image XObject from Flate-compressed 8-bit RGB and an optional soft mask (also used
-    by contracts' form flattening)."""
-
-    def stream(colour_space: str, data: bytes) -> generic.StreamObject:
-        return generic.StreamObject(
-            {
-                pdf_name("/Type"): pdf_name("/XObject"),
-                pdf_name("/Subtype"): pdf_name("/Image"),
-                pdf_name("/Width"): generic.NumberObject(width),
-                pdf_name("/Height"): generic.NumberObject(height),
-                pdf_name("/ColorSpace"): pdf_name(colour_space),
-                pdf_name("/BitsPerComponent"): generic.NumberObject(8),
-                pdf_name("/Filter"): pdf_name("/FlateDecode"),
-            },
-            encoded_data=data,  # already compressed: pyHanko writes it as is
-        )
-
-    picture = stream("/DeviceRGB", rgb)
-    if alpha is not None:
-        picture[pdf_name("/SMask")] = writer.add_object(stream("/DeviceGray", alpha))
-    return writer.add_object(picture)
-
-
-# Appearance matrices that undo the page's /Rotate, so a mark reads upright as displayed.
-_ROTATION_MATRIX = {0: (1, 0, 0, 1), 90: (0, 1, -1, 0), 180: (-1, 0, 0, -1), 270: (0, -1, 1, 0)}
-
-
-def _appearance(
-    writer: IncrementalPdfFileWriter,
-    image_ref: generic.IndirectObject,
-    width: float,
-    height: float,
-    rotate: int,
-) -> generic.IndirectObject:
-    content = b"q %.4f 0 0 %.4f 0 0 cm /Im Do Q" % (width, height)
-    return writer.add_object(
-        generic.StreamObject(
-            {
-                pdf_name("/Type"): pdf_name("/XObject"),
-                pdf_name("/Subtype"): pdf_name("/Form"),
-                pdf_name("/BBox"): _numbers((0, 0, width, height)),
-                pdf_name("/Matrix"): _numbers((*_ROTATION_MATRIX[rotate], 0, 0)),
-                pdf_name("/Resources"): generic.DictionaryObject(
-                    {pdf_name("/XObject"): generic.DictionaryObject({pdf_name("/Im"): image_ref})}
-                ),
-            },
-            stream_data=content,
-        )
-    )
-
-
-def _numbers(values: Iterable[float]) -> generic.ArrayObject:
-    return generic.ArrayObject(generic.FloatObject(round(v, 4)) for v in values)
 
 
 # --- page geometry ---------------------------------------------------------------------------
@@ -294,34 +169,74 @@ def _page(writer: IncrementalPdfFileWriter, number: int, count: int) -> _Page:
         rotate = int(inherited(page, "/Rotate") or 0) % 360
     except (TypeError, ValueError) as exc:
         raise SigningError(_("The page has no valid size."), code="pdf_invalid") from exc
-    if rotate not in _ROTATION_MATRIX or urx <= llx or ury <= lly:
+    if rotate not in ROTATION_MATRIX or urx <= llx or ury <= lly:
         raise SigningError(_("The page has no valid size."), code="pdf_invalid")
     return _Page(ref=ref, box=(llx, lly, urx, ury), rotate=rotate)
 
 
-def _placement(mark: Mark, page: _Page, image: _Image) -> tuple[list[float], float, float]:
-    """The widget's /Rect, and the mark's displayed width and height in points."""
+def _user_rect(page: _Page, left: float, top: float, width: float, height: float) -> list[float]:
+    """A displayed box (points from the top-left) as a /Rect in user space."""
+    corners = [page.to_user(left, top), page.to_user(left + width, top + height)]
+    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    return [min(xs), min(ys), max(xs), max(ys)]
+
+
+def _outside(page_number: int) -> SigningError:
+    return SigningError(
+        _("A mark on page %(page)d lies outside the page.") % {"page": page_number},
+        code="mark_outside_page",
+    )
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """One widget to write: where it goes, and what its appearance shows."""
+
+    page: _Page
+    rect: list[float]
+    image: PdfImage
+    size: tuple[float, float]  # the whole image's displayed width and height in points
+    part: tuple[int, int] = (0, 1)  # slice i of n (a paging seal), or the whole image
+
+
+def _placement(mark: Mark, page: _Page) -> _Planned:
     page_width, page_height = page.displayed_size
+    if not (all(math.isfinite(v) for v in (mark.x, mark.y, mark.width)) and mark.width > 0):
+        raise _outside(mark.page)
     width = mark.width * page_width
+    image = _mark_image(mark, width)  # a date stamp is drawn for its box
     height = width * image.height / image.width
-    values = (mark.x, mark.y, mark.width)
     inside = (
-        all(math.isfinite(v) for v in values)
-        and mark.x >= 0
+        mark.x >= 0
         and mark.y >= 0
-        and mark.width > 0
         and mark.x + mark.width <= 1 + _EPSILON
         and mark.y + height / page_height <= 1 + _EPSILON
     )
     if not inside:
-        raise SigningError(
-            _("A mark on page %(page)d lies outside the page.") % {"page": mark.page},
-            code="mark_outside_page",
-        )
-    left, top = mark.x * page_width, mark.y * page_height
-    corners = [page.to_user(left, top), page.to_user(left + width, top + height)]
-    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
-    return [min(xs), min(ys), max(xs), max(ys)], width, height
+        raise _outside(mark.page)
+    rect = _user_rect(page, mark.x * page_width, mark.y * page_height, width, height)
+    return _Planned(page=page, rect=rect, image=image, size=(width, height))
+
+
+def _paging(writer: IncrementalPdfFileWriter, mark: Mark, count: int) -> list[_Planned]:
+    """A 骑缝章's slices, one per page in page order (see the module doc)."""
+    if mark.png is None:
+        raise SigningError(_("A paging seal needs a seal image."), code="mark_empty")
+    pages = [_page(writer, number, count) for number in range(1, count + 1)]
+    if not (all(math.isfinite(v) for v in (mark.y, mark.width)) and 0 < mark.width <= 1):
+        raise _outside(1)
+    image = png_image(mark.png)
+    width = mark.width * pages[0].displayed_size[0]
+    height = width * image.height / image.width
+    piece = width / count
+    planned = []
+    for index, page in enumerate(pages):
+        page_width, page_height = page.displayed_size
+        if mark.y < 0 or mark.y + height / page_height > 1 + _EPSILON or piece > page_width:
+            raise _outside(index + 1)
+        rect = _user_rect(page, page_width - piece, mark.y * page_height, piece, height)
+        planned.append(_Planned(page, rect, image, (width, height), (index, count)))
+    return planned
 
 
 # --- the signature field ---------------------------------------------------------------------
@@ -370,16 +285,19 @@ def add_field(writer: IncrementalPdfFileWriter, field_name: str, marks: list[Mar
     field_ref = writer.add_object(field)
     count = int(writer.root["/Pages"]["/Count"])
     ordered = sorted(marks, key=lambda m: m.png is None)  # stable: keeps the caller's order
-    images: dict[_Image, generic.IndirectObject] = {}  # one XObject per distinct image
-    widgets: list[tuple[generic.IndirectObject, generic.DictionaryObject]] = []
+    planned: list[_Planned] = []
     for mark in ordered:
-        page = _page(writer, mark.page, count)
-        image = _mark_image(mark)
-        rect, width, height = _placement(mark, page, image)
-        if image not in images:
-            images[image] = _image_xobject(writer, image)
-        appearance = _appearance(writer, images[image], width, height, page.rotate)
-        widgets.append((page.ref, _widget(field_ref, page.ref, rect, appearance)))
+        if mark.paging:
+            planned.extend(_paging(writer, mark, count))
+        else:
+            planned.append(_placement(mark, _page(writer, mark.page, count)))
+    images: dict[PdfImage, generic.IndirectObject] = {}  # one XObject per distinct image
+    widgets: list[tuple[generic.IndirectObject, generic.DictionaryObject]] = []
+    for plan in planned:
+        if plan.image not in images:
+            images[plan.image] = pdf_image_xobject(writer, plan.image)
+        shown = appearance(writer, images[plan.image], plan.size, plan.page.rotate, plan.part)
+        widgets.append((plan.page.ref, _widget(field_ref, plan.page.ref, plan.rect, shown)))
     if not widgets:  # an invisible signature still has a widget (ISO 32000-1 12.7.4.5)
         first_page = _page(writer, 1, count).ref
         widgets.append((first_page, _widget(field_ref, first_page, [0, 0, 0, 0], None)))
@@ -403,7 +321,7 @@ def _widget(
             pdf_name("/Type"): pdf_name("/Annot"),
             pdf_name("/Subtype"): pdf_name("/Widget"),
             pdf_name("/Parent"): field_ref,
-            pdf_name("/Rect"): _numbers(rect),
+            pdf_name("/Rect"): numbers(rect),
             pdf_name("/F"): generic.NumberObject(WIDGET_FLAGS),
             pdf_name("/P"): page_ref,
         }

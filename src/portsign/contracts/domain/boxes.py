@@ -28,8 +28,9 @@ from portsign.contracts.domain.contracts import (
     expire_overdue,
     link_enterprise_parties,
 )
+from portsign.contracts.domain.numbers import looks_like_number
 from portsign.contracts.enums import Box, ContractStatus, PartyKind, PartyStatus
-from portsign.contracts.models import Contract, Involvement, Party, SealApproval
+from portsign.contracts.models import Contract, Involvement, Party, PartyFill, SealApproval
 from portsign.enterprises.enums import Permission
 from portsign.enterprises.models import Membership
 from portsign.enterprises.rules import require, resolve_acting_as
@@ -40,6 +41,7 @@ _Row = TypeVar("_Row", Contract, Involvement)
 
 @dataclass(frozen=True)
 class Filters:
+    q: str = ""  # a title (any part of it) or a contract number (its start), issue 13 item 7
     contract_type: str = ""
     status: str = ""
     sent_from: dt.datetime | None = None
@@ -152,7 +154,19 @@ def _filtered(rows: QuerySet[_Row], filters: Filters) -> QuerySet[_Row]:
         rows = rows.filter(completed_at__lt=to_utc(filters.signed_to, field="signed_to"))
     if filters.party:
         rows = _named(rows, filters.party.strip()[:100])
+    if filters.q.strip():
+        rows = _searched(rows, filters.q.strip()[:100])
     return rows
+
+
+def _searched(rows: QuerySet[_Row], term: str) -> QuerySet[_Row]:
+    """Rows of contracts whose number starts with *term* when it looks like one ("PS-2026-00"),
+    else whose title contains it. Involvement rows join their contract for it: the search is
+    on the identity's own rows, so the join probes contracts by primary key."""
+    prefix = "contract__" if rows.model is Involvement else ""
+    if looks_like_number(term):
+        return rows.filter(**{f"{prefix}number__startswith": term.upper()})
+    return rows.filter(**{f"{prefix}title__icontains": term})
 
 
 def _named(rows: QuerySet[_Row], term: str) -> QuerySet[_Row]:
@@ -184,6 +198,57 @@ def todo_counts(user: User, memberships: list[Membership]) -> dict[str, int]:
     return counts
 
 
+def _viewer(actor: User, acting_as: str) -> tuple[Membership | None, str | None, bool]:
+    """The acting membership (None: personally), its enterprise id, and whether it approves;
+    404 for an identity that is not the actor's, 403 without the right to view contracts."""
+    membership = resolve_acting_as(user=actor, acting_as=acting_as)
+    if membership is None:
+        return None, None, False
+    require(membership, Permission.VIEW_CONTRACTS)
+    return membership, membership.enterprise_id, Permission.APPROVE in membership.role.permissions
+
+
+def box_counts(*, actor: User, acting_as: str = "personal") -> dict[str, int]:
+    """How many contracts each box (tab) holds for the acting identity, without filters: one
+    count per box, each on the index its listing uses, whatever the number of contracts."""
+    _membership, enterprise_id, may_approve = _viewer(actor, acting_as)
+    counts: dict[str, int] = {}
+    for box in Box.values:
+        if box in INVOLVED_BOXES:
+            counts[box] = _involved(box, actor, enterprise_id).count()
+        else:
+            counts[box] = _box(box, actor, enterprise_id, may_approve).count()
+    return counts
+
+
+def signable(*, actor: User, acting_as: str, items: list[Contract]) -> set[str]:
+    """The ids among *items* (parties prefetched, as list_box gives them) that the actor may
+    sign now as the acting identity: its party is the one asked (待签), with nothing left to
+    fill in first, and an enterprise role that may apply seals. At most two queries."""
+    membership = resolve_acting_as(user=actor, acting_as=acting_as)
+    if membership is not None and Permission.USE_SEALS not in membership.role.permissions:
+        return set()
+    mine: dict[str, str] = {}  # party id → contract id
+    for contract in items:
+        if contract.status != ContractStatus.SIGNING:
+            continue
+        for party in contract.parties.all():
+            if party.status == PartyStatus.PENDING and (
+                party.enterprise_id == membership.enterprise_id
+                if membership is not None
+                else party.kind == PartyKind.PERSON and party.user_id == actor.id
+            ):
+                mine[party.id] = contract.id
+    if not mine:
+        return set()
+    filling = set(
+        PartyFill.objects.filter(party_id__in=mine, filled_at__isnull=True).values_list(
+            "party_id", flat=True
+        )
+    )
+    return {contract_id for party_id, contract_id in mine.items() if party_id not in filling}
+
+
 def list_box(
     *,
     actor: User,
@@ -194,9 +259,8 @@ def list_box(
     page_size: int = 20,
 ) -> Page:
     expire_overdue()
-    membership = resolve_acting_as(user=actor, acting_as=acting_as)
+    membership, enterprise_id, may_approve = _viewer(actor, acting_as)
     if membership is not None:
-        require(membership, Permission.VIEW_CONTRACTS)
         link_enterprise_parties(membership.enterprise)
     else:
         claim_invitations(actor)  # parties named by this account before it registered
@@ -204,8 +268,6 @@ def list_box(
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         message = _("A page holds 1 to %(n)d contracts.") % {"n": MAX_PAGE_SIZE}
         raise Invalid(message, code="page_size", fields={"page_size": message})
-    may_approve = membership is not None and Permission.APPROVE in membership.role.permissions
-    enterprise_id = membership.enterprise_id if membership else None
     start, stop = (page - 1) * page_size, page * page_size
     rows: QuerySet[Contract]
     if box in INVOLVED_BOXES:

@@ -30,7 +30,7 @@ from portsign.common.dates import to_utc
 from portsign.common.errors import Conflict, Forbidden, Invalid, NotFound
 from portsign.common.notify.outbox import queue_notice
 from portsign.common.text import clean_text
-from portsign.contracts.domain import documents, involvement
+from portsign.contracts.domain import documents, involvement, numbers
 from portsign.contracts.enums import (
     CONTRACT_TRANSITIONS,
     ContractStatus,
@@ -310,6 +310,7 @@ def create_draft(
     body = documents.store_pdf(documents.uploaded_pdf(actor, upload, conversion))
     with transaction.atomic():
         contract = Contract.objects.create(
+            number=numbers.next_number(),  # in this transaction: a rollback gives it back
             title=clean_title,
             contract_type=kind,
             sender=actor,
@@ -607,13 +608,18 @@ def tell(address: str, contract: Contract, *, subject: str, text: str, event: st
     )
 
 
+def numbered_title(contract: Contract) -> str:
+    """The title with the contract number, as notices name a contract (issue 13 item 7)."""
+    return _("%(title)s (No. %(number)s)") % {"title": contract.title, "number": contract.number}
+
+
 def _invitation(contract: Contract) -> dict[str, str]:
     """What an invitation to sign or fill in says: who sent what, by when, where."""
     return {
         "sender": contract.sender_enterprise.name
         if contract.sender_enterprise
         else contract.sender.name,
-        "title": contract.title,
+        "title": numbered_title(contract),
         "deadline": local_deadline(contract),
         "url": contract_url(contract),
     }
@@ -638,7 +644,7 @@ def _notify_filler(contract: Contract, party: Party) -> None:
 
 def notify_outcome(contract: Contract, template: str) -> None:
     """Tell the sender and every party of an outcome (completed, rejected, revoked, expired)."""
-    text = template % {"title": contract.title}
+    text = template % {"title": numbered_title(contract)}
     targets = [p.account for p in contract.parties.all()]
     sender = contract.sender.phone or contract.sender.email
     for address in dict.fromkeys([sender, *targets]):

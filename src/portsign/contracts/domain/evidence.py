@@ -104,7 +104,8 @@ def _party_name(party: Party) -> str:
 def _contract_section(contract: Contract) -> Section:
     sender = contract.sender_enterprise.name if contract.sender_enterprise else contract.sender.name
     rows = [
-        (pgettext("evidence report", "Contract number"), contract.id),
+        (pgettext("evidence report", "Contract number"), contract.number),
+        (pgettext("evidence report", "Contract ID"), contract.id),
         (pgettext("evidence report", "Contract title"), contract.title),
         (pgettext("evidence report", "Sent by"), sender),
         (pgettext("evidence report", "Status"), contract.get_status_display()),
@@ -173,7 +174,7 @@ def _party_grid(party: Party) -> Grid:
 def _certificate_ids(events: list[AuditEvent]) -> list[str]:
     ids: list[str] = []
     for event in events:
-        if event.action == "contract.party_signed":
+        if event.action in ("contract.party_signed", "contract.party_signed_act"):
             ids += [i for i in str(event.data.get("certificates", "")).split(",") if i]
     return ids
 
@@ -348,7 +349,7 @@ def build_report(contract: Contract) -> Document:
             _chain_section(events[-1] if events else None),
         ],
         footer=pgettext("evidence report", "%(platform)s evidence report %(id)s")
-        % {"platform": PLATFORM_NAME, "id": contract.id},
+        % {"platform": PLATFORM_NAME, "id": contract.number},
         author=PLATFORM_NAME,
     )
 

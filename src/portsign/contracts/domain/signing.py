@@ -22,6 +22,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -33,11 +34,14 @@ from django.utils.translation import gettext as _
 from portsign.accounts.domain.codes import consume_code, issue_code
 from portsign.accounts.enums import CodePurpose
 from portsign.accounts.models import User
+from portsign.accounts.realname.base import FaceSession, Outcome
+from portsign.accounts.realname.registry import realname_provider
 from portsign.accounts.validators import parse_account
 from portsign.common.audit import record_event
 from portsign.common.crash import crash_point
 from portsign.common.errors import Conflict, Invalid, NotFound
 from portsign.contracts.domain import approvals, documents, fills, voiding
+from portsign.contracts.domain import palette as palettes
 from portsign.contracts.domain.contracts import (
     acting_party,
     activate_next,
@@ -52,11 +56,10 @@ from portsign.contracts.domain.contracts import (
 from portsign.contracts.enums import ContractStatus, PartyKind, PartyStatus
 from portsign.contracts.events import ContractEvent, emit
 from portsign.contracts.models import Contract, Party, SigningIntent, Version
-from portsign.enterprises.rules import resolve_acting_as
 from portsign.pki import pades
 from portsign.pki.applications import signing_certificate
-from portsign.seals.domain.holders import record_use, usable_seals
-from portsign.seals.models import Seal, SealKind, SealStatus
+from portsign.seals.domain.holders import record_use
+from portsign.seals.models import Seal, SealKind
 
 MAX_MARKS = 20
 CLAIM_SECONDS = 60  # a signing act holds the contract at most this long
@@ -67,36 +70,38 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Mark:
-    """A validated mark: a seal or signature by id, or a date stamp (seal_id empty)."""
+    """A validated mark: a seal or signature by id, or a date stamp (seal_id empty). A paging
+    seal (骑缝章) is split across the right edge of every page at height `y`; its page is 1
+    and its x the right edge, whatever the signer dropped, so its digest is stable."""
 
     seal_id: str
     page: int
     x: float
     y: float
     width: float
+    paging: bool = False
 
     @property
     def is_date(self) -> bool:
         return not self.seal_id
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "seal_id": self.seal_id,
             "page": self.page,
             "x": round(self.x, 4),
             "y": round(self.y, 4),
             "width": round(self.width, 4),
         }
+        if self.paging:  # ordinary marks keep the digest they always had
+            data["paging"] = True
+        return data
 
 
-def palette(*, actor: User, contract: Contract, acting_as: str) -> list[Seal]:
-    """The seals and signatures *actor* may apply on this contract as *acting_as*."""
-    membership = resolve_acting_as(user=actor, acting_as=acting_as)
-    seals = list(usable_seals(membership)) if membership is not None else []
-    signatures = list(
-        Seal.objects.filter(owner=actor, deleted_at__isnull=True, status=SealStatus.ACTIVE)
-    )
-    return seals + signatures
+def palette(*, actor: User, contract: Contract, acting_as: str) -> list[palettes.Entry]:
+    """What *actor* may apply on this contract as *acting_as*, labelled, required ones marked."""
+    party = acting_party(actor=actor, contract=contract, acting_as=acting_as)
+    return palettes.entries(actor=actor, party=party, acting_as=acting_as)
 
 
 def _bad(message: str) -> Invalid:
@@ -137,13 +142,28 @@ def parse_marks(raw: object, *, contract: Contract, allowed: list[Seal]) -> list
         width = _fraction(item.get("width", 0.2), "width")
         if not 0.02 <= width <= 0.6 or x + width > 1.0001:
             raise _bad(_("A mark is 2% to 60% of the page wide and stays on the page."))
-        marks.append(Mark(seal_id, page, x, y, width))
-    return sorted(marks, key=lambda m: (m.page, m.y, m.x, m.seal_id))
+        if item.get("paging") is True:
+            marks.append(_paging_mark(seal_id, by_id, y, width))
+        else:
+            marks.append(Mark(seal_id, page, x, y, width))
+    return sorted(marks, key=lambda m: (m.page, m.y, m.x, m.seal_id, m.paging))
 
 
-def _check_requirements(party: Party, marks: list[Mark], allowed: list[Seal]) -> None:
+def _paging_mark(seal_id: str, by_id: dict[str, Seal], y: float, width: float) -> Mark:
+    """A 骑缝章 is an enterprise's official or contract seal, never a signature."""
+    if not seal_id or by_id[seal_id].kind not in palettes.COMPANY_KINDS:
+        raise _bad(_("A paging seal is the official seal or the contract seal."))
+    return Mark(seal_id, 1, round(1 - width, 4), y, width, paging=True)
+
+
+def _kinds(marks: list[Mark], allowed: list[Seal]) -> set[str]:
+    """The kinds applied as signing marks; a paging seal is in addition to the party's seal."""
     kinds = {seal.id: seal.kind for seal in allowed}
-    used = {kinds[m.seal_id] for m in marks if m.seal_id}
+    return {kinds[m.seal_id] for m in marks if m.seal_id and not m.paging}
+
+
+def _check_requirements(party: Party, used: set[str]) -> None:
+    """*used*: every kind the party applied, in earlier acts and this one."""
     company = used - {SealKind.LEGAL_REP, SealKind.SIGNATURE}
     missing = []
     if party.kind == PartyKind.ENTERPRISE and party.needs_seal and not company:
@@ -162,26 +182,37 @@ def _check_requirements(party: Party, marks: list[Mark], allowed: list[Seal]) ->
         )
 
 
-def intent_digest(contract: Contract, party: Party, marks: list[Mark]) -> str:
-    payload = json.dumps(
-        {"contract": contract.id, "party": party.id, "marks": [m.as_dict() for m in marks]},
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+def _applied(party: Party) -> set[str]:
+    return set(party.applied_kinds.split())
 
 
-def _prepare(
-    actor: User, contract_id: str, acting_as: str, raw_marks: object
+def intent_digest(contract: Contract, party: Party, marks: list[Mark], finish: bool) -> str:
+    payload: dict[str, object] = {
+        "contract": contract.id,
+        "party": party.id,
+        "marks": [m.as_dict() for m in marks],
+    }
+    if not finish:  # a finishing act keeps the digest it always had
+        payload["finish"] = False
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def prepare(
+    actor: User, contract_id: str, acting_as: str, raw_marks: object, finish: bool
 ) -> tuple[Contract, Party, list[Mark], list[Seal]]:
+    """Check an act before its intent is asked for and again before it is made: the party
+    acting now, its fields filled, the marks allowed and complete, the approvals given."""
     contract = visible_contract(actor=actor, contract_id=contract_id)
     party = acting_party(actor=actor, contract=contract, acting_as=acting_as)
     fills.require_filled(party)
-    allowed = palette(actor=actor, contract=contract, acting_as=acting_as)
-    if party.kind == PartyKind.PERSON:
-        allowed = [s for s in allowed if s.kind == SealKind.SIGNATURE]
+    allowed = palettes.seals_for(actor=actor, party=party, acting_as=acting_as)
     marks = parse_marks(raw_marks, contract=contract, allowed=allowed)
-    _check_requirements(party, marks, allowed)
+    used = _kinds(marks, allowed)
+    if finish:
+        _check_requirements(party, used | _applied(party))
+    elif party.kind == PartyKind.PERSON and used - {SealKind.SIGNATURE}:
+        _check_requirements(party, used)
     by_id = {seal.id: seal for seal in allowed}
     approvals.require_approvals(
         contract, party, [by_id[s] for s in dict.fromkeys(m.seal_id for m in marks if m.seal_id)]
@@ -198,18 +229,33 @@ def _own_address(actor: User) -> str:
     return address
 
 
+class Method(StrEnum):
+    """How the signer proves the intent (SPEC D5 意愿校验)."""
+
+    CODE = "code"  # a code sent to their own phone or e-mail
+    QR = "qr"  # the intent's link opened on a phone where they are signed in
+    FACE = "face"  # a liveness check against their verified identity, at the real-name provider
+
+
 def request_intent(
-    *, actor: User, contract_id: str, acting_as: str, marks: object, by_qr: bool = False
+    *,
+    actor: User,
+    contract_id: str,
+    acting_as: str,
+    marks: object,
+    finish: bool = True,
+    method: Method = Method.CODE,
 ) -> SigningIntent:
-    """Ask to confirm exactly these marks (SPEC D5 意愿校验): by a code sent to the signer's own
-    phone or e-mail, or (by_qr) by opening the intent's link on a phone where they are signed
-    in."""
-    contract, party, parsed, _allowed = _prepare(actor, contract_id, acting_as, marks)
-    digest = intent_digest(contract, party, parsed)
-    if not by_qr:
+    """Ask to confirm exactly these marks, and whether this act ends the party's part."""
+    contract, party, parsed, _allowed = prepare(actor, contract_id, acting_as, marks, finish)
+    digest = intent_digest(contract, party, parsed, finish)
+    face = FaceSession(session_id="", url="")
+    if method == Method.CODE:
         issue_code(
             to=_own_address(actor), purpose=CodePurpose.SIGN, binding=digest, actor_id=actor.id
         )
+    elif method == Method.FACE:
+        face = _start_face(actor, contract.id)
     return SigningIntent.objects.create(
         contract=contract,
         party=party,
@@ -218,8 +264,54 @@ def request_intent(
         digest=digest,
         seal_ids=" ".join(sorted({m.seal_id for m in parsed if m.seal_id})),
         expires_at=timezone.now() + dt.timedelta(seconds=settings.CODE_TTL_SECONDS),
-        by_qr=by_qr,
+        by_qr=method == Method.QR,
+        face_session_id=face.session_id,
+        face_url=face.url,
+        finish=finish,
     )
+
+
+def _start_face(actor: User, contract_id: str) -> FaceSession:
+    """A liveness session for the signer's verified identity: who signs must be who was
+    verified, so only a real-name verified account may confirm by face."""
+    if not actor.is_real_name_verified or not actor.id_number:
+        raise Conflict(
+            _("Confirming by face needs a verified real name. Use a code or the QR code."),
+            code="face_unavailable",
+        )
+    return realname_provider().start_face(
+        name=actor.name,
+        id_number=actor.id_number,
+        return_url=f"{settings.PUBLIC_URL}/console/contracts/{contract_id}/",
+    )
+
+
+def poll_intent(*, actor: User, intent_id: str) -> SigningIntent:
+    """The signer's intent, with a face check's outcome collected from the provider: a match
+    confirms it, a mismatch ends it (the signer starts again, with any method)."""
+    intent = open_intent(actor=actor, intent_id=intent_id)
+    if not intent.face_session_id or intent.confirmed_at or intent.used_at:
+        return intent
+    if intent.expires_at <= timezone.now():
+        return intent
+    answer = realname_provider().face_result(session_id=intent.face_session_id)
+    if answer.outcome == Outcome.MATCH:
+        _confirm(intent, actor, by="face")
+    elif answer.outcome == Outcome.MISMATCH:
+        with transaction.atomic():
+            SigningIntent.objects.filter(pk=intent.id, confirmed_at__isnull=True).update(
+                expires_at=timezone.now(), failure="face_mismatch"
+            )
+            record_event(
+                action="contract.intent_face_failed",
+                actor_id=actor.id,
+                acting_as=intent.party.enterprise_id or "",
+                object_type="contract",
+                object_id=intent.contract_id,
+                data={"intent": intent.id, "provider_code": answer.provider_code[:64]},
+            )
+        intent.refresh_from_db()
+    return intent
 
 
 def open_intent(*, actor: User, intent_id: str) -> SigningIntent:
@@ -245,31 +337,41 @@ def confirm_intent(*, actor: User, intent_id: str) -> SigningIntent:
                 _("This confirmation has expired or was used. Start again on the computer."),
                 code="intent_expired",
             )
-        if intent.confirmed_at is None:
-            intent.confirmed_at = timezone.now()
-            intent.save(update_fields=["confirmed_at"])
+        _confirm(intent, actor, by="qr")
+    return intent
+
+
+def _confirm(intent: SigningIntent, actor: User, *, by: str) -> None:
+    with transaction.atomic():
+        confirmed = SigningIntent.objects.filter(pk=intent.id, confirmed_at__isnull=True).update(
+            confirmed_at=timezone.now()
+        )
+        if confirmed:
             record_event(
-                action="contract.intent_confirmed",
+                action="contract.intent_confirmed" if by == "qr" else "contract.intent_face_passed",
                 actor_id=actor.id,
                 acting_as=intent.party.enterprise_id or "",
                 object_type="contract",
                 object_id=intent.contract_id,
-                data={"intent": intent.id, "by": "qr"},
+                data={"intent": intent.id, "by": by},
             )
-    return intent
+    intent.refresh_from_db()
 
 
 def _use_confirmed_intent(actor: User, intent_id: str, digest: str) -> None:
-    """Use a QR-confirmed intent for exactly these marks, once."""
-    used = SigningIntent.objects.filter(
-        pk=intent_id,
-        user=actor,
-        digest=digest,
-        by_qr=True,
-        confirmed_at__isnull=False,
-        used_at__isnull=True,
-        expires_at__gt=timezone.now(),
-    ).update(used_at=timezone.now())
+    """Use an intent confirmed on the phone or by face, for exactly these marks, once."""
+    used = (
+        SigningIntent.objects.filter(
+            pk=intent_id,
+            user=actor,
+            digest=digest,
+            confirmed_at__isnull=False,
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .filter(Q(by_qr=True) | ~Q(face_session_id=""))
+        .update(used_at=timezone.now())
+    )
     if not used:
         raise Invalid(
             _("The phone confirmation is missing, expired, used, or was for other marks."),
@@ -286,10 +388,12 @@ def sign(
     marks: object,
     code: str = "",
     intent_id: str = "",
+    finish: bool = True,
 ) -> Contract:
-    """Sign with the intent code, or with an intent confirmed on the phone."""
-    contract, party, parsed, allowed = _prepare(actor, contract_id, acting_as, marks)
-    digest = intent_digest(contract, party, parsed)
+    """One signing act, confirmed by the intent code or an intent confirmed on the phone or by
+    face. *finish* ends the party's part (完成签署); otherwise it may sign again, then finish."""
+    contract, party, parsed, allowed = prepare(actor, contract_id, acting_as, marks, finish)
+    digest = intent_digest(contract, party, parsed, finish)
     if intent_id:
         _use_confirmed_intent(actor, intent_id, digest)
     else:
@@ -303,13 +407,46 @@ def sign(
             used_at=timezone.now()
         )
     crash_point("sign.code_used")
+    return perform(contract, party, parsed, allowed, actor, finish)
+
+
+def perform(
+    contract: Contract,
+    party: Party,
+    marks: list[Mark],
+    allowed: list[Seal],
+    actor: User,
+    finish: bool,
+) -> Contract:
+    """The act itself, once its intent is proven: claim, sign, record, maybe complete."""
     _claim(contract.id, party.id)
     try:
         crash_point("sign.claimed")
-        signed, certificates = _make_signatures(contract, party, parsed, allowed, actor)
+        signed, certificates = _make_signatures(contract, party, marks, allowed, actor)
         crash_point("sign.signed")
-        complete = _record(contract.id, party.id, actor, parsed, allowed, signed, certificates)
+        act = _Act(actor, marks, allowed, signed, certificates, finish)
+        complete = _record(contract.id, party.id, act)
         crash_point("sign.recorded")
+        if complete:
+            _complete_or_leave_for_later(contract.id)
+    finally:
+        Contract.objects.filter(pk=contract.id).update(busy_until=None)
+    return Contract.objects.get(pk=contract.id)
+
+
+def finish(*, actor: User, contract_id: str, acting_as: str) -> Contract:
+    """完成签署: end the party's part after acts that did not, once what it must apply is in."""
+    contract = visible_contract(actor=actor, contract_id=contract_id)
+    party = acting_party(actor=actor, contract=contract, acting_as=acting_as)
+    if not party.applied_kinds:
+        raise Conflict(_("Sign at least once before finishing."), code="nothing_signed")
+    _check_requirements(party, _applied(party))
+    _claim(contract.id, party.id)
+    try:
+        with transaction.atomic():
+            locked = Contract.objects.select_for_update().get(pk=contract.id)
+            current = Party.objects.select_for_update().get(pk=party.id)
+            complete = _finish_party(locked, current, actor)
         if complete:
             _complete_or_leave_for_later(contract.id)
     finally:
@@ -374,6 +511,7 @@ def _engine_marks(marks: list[Mark], seals: dict[str, Seal], today: str) -> list
             width=m.width,
             png=None if m.is_date else _png(seals[m.seal_id]),
             text=today if m.is_date else "",
+            paging=m.paging,
         )
         for m in marks
     ]
@@ -421,19 +559,22 @@ def _make_signatures(
     return pdf, used
 
 
-def _record(
-    contract_id: str,
-    party_id: str,
-    actor: User,
-    marks: list[Mark],
-    allowed: list[Seal],
-    signed: bytes,
-    certificates: list[str],
-) -> bool:
-    """Store the new version and move the parties on. True when every party has signed."""
-    document = documents.store_pdf(signed)
+@dataclass(frozen=True)
+class _Act:
+    actor: User
+    marks: list[Mark]
+    allowed: list[Seal]
+    signed: bytes
+    certificates: list[str]
+    finish: bool
+
+
+def _record(contract_id: str, party_id: str, act: _Act) -> bool:
+    """Store the new version; a finishing act moves the parties on. True when every party has
+    signed."""
+    document = documents.store_pdf(act.signed)
     crash_point("sign.stored")
-    seals = {seal.id: seal for seal in allowed}
+    seals = {seal.id: seal for seal in act.allowed}
     with transaction.atomic():
         contract = Contract.objects.select_for_update().get(pk=contract_id)
         party = Party.objects.select_for_update().get(pk=party_id)
@@ -446,28 +587,48 @@ def _record(
         )
         contract.current = document
         contract.save(update_fields=["current"])
-        party.status, party.signed_at, party.signed_by = PartyStatus.SIGNED, timezone.now(), actor
-        party.save(update_fields=["status", "signed_at", "signed_by"])
-        for seal_id in dict.fromkeys(m.seal_id for m in marks if m.seal_id):
+        for seal_id in dict.fromkeys(m.seal_id for m in act.marks if m.seal_id):
             record_use(
-                seal=seals[seal_id], user=actor, subject_type="contract", subject_id=contract.id
+                seal=seals[seal_id], user=act.actor, subject_type="contract", subject_id=contract.id
             )
+        kinds = _applied(party) | _kinds(act.marks, act.allowed)
+        party.applied_kinds = " ".join(sorted(kinds))
+        party.save(update_fields=["applied_kinds"])
         record_event(
-            action="contract.party_signed",
-            actor_id=actor.id,
+            action="contract.party_signed" if act.finish else "contract.party_signed_act",
+            actor_id=act.actor.id,
             acting_as=party.enterprise_id or "",
             object_type="contract",
             object_id=contract.id,
             data={
                 "party": party.id,
-                "marks": json.dumps([m.as_dict() for m in marks]),
+                "marks": json.dumps([m.as_dict() for m in act.marks]),
                 "sha256": document.sha256,
-                "certificates": ",".join(certificates),
+                "certificates": ",".join(act.certificates),
             },
         )
-        emit(ContractEvent("signed", contract, party, {"sha256": document.sha256}))
-        notify_parties(contract, activate_next(contract))
-        return everyone_signed(contract)
+        if not act.finish:
+            return False
+        return _finish_party(contract, party, act.actor, event=False)
+
+
+def _finish_party(contract: Contract, party: Party, actor: User, *, event: bool = True) -> bool:
+    """The party's part is done: signed, the next parties asked. Inside the caller's
+    transaction, with both rows locked. True when every party has signed."""
+    party.status, party.signed_at, party.signed_by = PartyStatus.SIGNED, timezone.now(), actor
+    party.save(update_fields=["status", "signed_at", "signed_by"])
+    if event:  # a finishing act records contract.party_signed itself, with its marks
+        record_event(
+            action="contract.party_finished",
+            actor_id=actor.id,
+            acting_as=party.enterprise_id or "",
+            object_type="contract",
+            object_id=contract.id,
+            data={"party": party.id, "sha256": contract.current.sha256 if contract.current else ""},
+        )
+    emit(ContractEvent("signed", contract, party, {"sha256": contract.current.sha256}))
+    notify_parties(contract, activate_next(contract))
+    return everyone_signed(contract)
 
 
 def _complete(contract_id: str) -> bool:

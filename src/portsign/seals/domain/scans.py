@@ -8,9 +8,7 @@ reason. Statuses: 处理中 processing → 待确认 awaiting → 已完成 comp
 
 from __future__ import annotations
 
-import io
 import logging
-from datetime import date
 from decimal import Decimal
 
 from django.core.files.storage import default_storage
@@ -20,7 +18,6 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from PIL import Image, ImageDraw
 
 from portsign.accounts.models import User
 from portsign.backoffice import domain as backoffice
@@ -31,6 +28,7 @@ from portsign.common.errors import Conflict, NotFound
 from portsign.common.uploads import check_and_store, store_bytes
 from portsign.enterprises.models import Enterprise, Membership
 from portsign.enterprises.rules import membership_of
+from portsign.seals import collection_form
 from portsign.seals.domain.seals import (
     DEFAULT_NAMES,
     ENTERPRISE_KINDS,
@@ -41,7 +39,6 @@ from portsign.seals.domain.seals import (
 )
 from portsign.seals.extract import NoSealFound, extract_seal
 from portsign.seals.models import ScanStatus, SealKind, SealScan, SealSource
-from portsign.seals.render import SERIF_FONT, font
 
 log = logging.getLogger(__name__)
 SCAN_KIND = "seal_scan"
@@ -232,40 +229,12 @@ register(
 def collection_form_pdf(*, actor: User, enterprise_id: str) -> bytes:
     """签章采集表: an A4 page with one box per seal kind to stamp in red and scan in colour."""
     enterprise: Enterprise = membership_of(user=actor, enterprise_id=enterprise_id).enterprise
-    dpi = 150
-    page = Image.new("RGB", (round(8.27 * dpi), round(11.69 * dpi)), "white")
-    draw = ImageDraw.Draw(page)
-    title, body, small = font(SERIF_FONT, 44), font(SERIF_FONT, 24), font(SERIF_FONT, 20)
-    draw.text((page.width / 2, 120), "电子签章采集表", font=title, fill="black", anchor="mm")
-    lines = [
-        f"企业名称：{enterprise.name}",
-        f"统一社会信用代码：{enterprise.uscc}",
-        f"日期：{date.today():%Y年%m月%d日}",
-    ]
-    for i, line in enumerate(lines):
-        draw.text((110, 210 + i * 44), line, font=body, fill="black")
-    box = round(55 / 25.4 * dpi)  # 55 mm: room for a 42 mm seal
-    for index, kind in enumerate(ENTERPRISE_KINDS):
-        col, row = index % 2, index // 2
-        left, top = 150 + col * (box + 260), 400 + row * (box + 110)
-        draw.rectangle((left, top, left + box, top + box), outline="black", width=2)
-        draw.text(
-            (left + box / 2, top + box + 30),
-            DEFAULT_NAMES[kind],
-            font=body,
-            fill="black",
-            anchor="mm",
-        )
-    notes = [
-        "1. 请在对应方框内加盖红色印章，勿压线，勿叠盖。",
-        "2. 请用彩色扫描（不低于 200 dpi），上传 PNG、JPEG 或 PDF 文件。",
-        "3. 上传后系统自动抠取印章，经审核确认后即可使用。",
-    ]
-    for i, line in enumerate(notes):
-        draw.text((110, page.height - 200 + i * 36), line, font=small, fill="black")
-    out = io.BytesIO()
-    page.save(out, format="PDF", resolution=dpi)
-    return out.getvalue()
+    return collection_form.collection_form_pdf(
+        name=enterprise.name,
+        uscc=enterprise.uscc,
+        day=timezone.localdate(),
+        labels=[str(DEFAULT_NAMES[kind]) for kind in ENTERPRISE_KINDS],
+    )
 
 
 def _audit(scan: SealScan, actor_id: str, action: str, data: dict[str, str]) -> None:

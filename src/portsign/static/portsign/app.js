@@ -83,3 +83,12 @@ document.addEventListener("submit", (event) => {
   // After the form's data is taken: a disabled button would drop its own name and value.
   setTimeout(() => { button.disabled = true; button.textContent = button.dataset.busy; }, 0);
 });
+
+// Long contracts (issue 13 item 11): "go to page n" scrolls to that page of the rail's pages.
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  const form = input instanceof HTMLInputElement ? input.closest("form[data-jump]") : null;
+  if (!form) return;
+  const page = document.getElementById(`${form.dataset.jump}-${parseInt(input.value, 10)}`);
+  if (page) page.scrollIntoView({ behavior: "auto", block: "start" });
+});
