@@ -210,7 +210,11 @@ def test_cleanup_forgets_day_old_conversions_and_their_files(verified_alice, con
     assert not any(default_storage.exists(path) for path in paths)
 
 
-def test_a_worker_waits_for_a_slot_where_a_request_is_refused(settings):
+def test_a_worker_waits_for_a_slot_where_a_request_is_refused(settings, tmp_path):
+    # Slots are host-wide lock files under DATA_DIR, which the test run's workers share: a
+    # conversion in another worker could hold slot 0 past the 10 s wait. This test's slots
+    # are its own.
+    settings.DATA_DIR = str(tmp_path)
     settings.WORD_CONVERSIONS = 1
     acquired = threading.Event()
 

@@ -103,7 +103,8 @@ def test_helpers_left_behind_by_a_clean_exit_are_killed_too(tmp_path, monkeypatc
     assert _wait_until_none_survive(folder) == [], "a helper outlived a clean conversion"
 
 
-def test_no_free_slot_answers_503_at_once(verified_alice, settings, fake_soffice):
+def test_no_free_slot_answers_503_at_once(verified_alice, settings, fake_soffice, tmp_path):
+    settings.DATA_DIR = str(tmp_path / "slots")  # the run's workers share the host's slots
     settings.WORD_CONVERSIONS = 1
     with word.conversion_slot():
         started = time.monotonic()
@@ -115,7 +116,8 @@ def test_no_free_slot_answers_503_at_once(verified_alice, settings, fake_soffice
     assert waited < settings.WORD_CONVERSION_SECONDS  # refused, not queued behind the slot
 
 
-def test_slots_are_freed_after_use(settings):
+def test_slots_are_freed_after_use(settings, tmp_path):
+    settings.DATA_DIR = str(tmp_path)  # the run's workers share the host's slots
     settings.WORD_CONVERSIONS = 1
     with word.conversion_slot(), pytest.raises(Busy), word.conversion_slot():
         pass
