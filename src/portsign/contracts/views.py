@@ -33,6 +33,7 @@ from portsign.contracts.domain import (
     voiding,
 )
 from portsign.contracts.domain import contracts as domain
+from portsign.contracts.domain import palette as palettes
 from portsign.contracts.domain.trail import describe as describe_trail
 from portsign.contracts.enums import Box, ContractStatus, PartyStatus
 from portsign.contracts.models import ContractType, Party
@@ -237,7 +238,11 @@ def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
     my_fill = fills.pending_fill(mine) if mine else None
     # A party with fields fills them in first; its palette comes once every party has.
     may_sign = mine is not None and my_fill is None
-    entries = signing.palette(actor=user, contract=contract, acting_as=acting) if may_sign else []
+    # The party is known here: a member who may approve but not apply seals sees an empty
+    # palette (and the approvals), where the API's palette answers who may not sign.
+    entries = (
+        palettes.entries(actor=user, party=mine, acting_as=acting) if mine and may_sign else []
+    )
     usable = [entry.seal for entry in entries]
     palette = [
         {
