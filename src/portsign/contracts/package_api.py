@@ -8,7 +8,7 @@ from ninja import Router
 
 from portsign.accounts.backends import signed_in_user
 from portsign.common.api_auth import AUTH
-from portsign.contracts.domain.evidence_package import build_package
+from portsign.contracts.domain.evidence_package import Package, build_package
 
 router = Router(tags=["contracts"], auth=AUTH)
 
@@ -35,7 +35,11 @@ router = Router(tags=["contracts"], auth=AUTH)
     },
 )
 def evidence_package(request: HttpRequest, contract_id: str) -> HttpResponse:
-    package = build_package(actor=signed_in_user(request), contract_id=contract_id)
+    return download(build_package(actor=signed_in_user(request), contract_id=contract_id))
+
+
+def download(package: Package) -> HttpResponse:
+    """The package as a zip download (the API's and the console's)."""
     response = HttpResponse(package.content, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{package.filename}"'
     response["X-Manifest-SHA256"] = package.manifest_sha256

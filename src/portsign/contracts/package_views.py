@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from portsign.accounts.backends import signed_in_user
 from portsign.common.errors import Conflict, NotFound
 from portsign.contracts.domain.evidence_package import build_package
+from portsign.contracts.package_api import download
 
 
 @login_required
@@ -24,6 +25,4 @@ def evidence_package(request: HttpRequest, contract_id: str) -> HttpResponse:
     except Conflict as exc:
         messages.error(request, str(exc.message))
         return redirect("contracts:detail", contract_id=contract_id)
-    response = HttpResponse(package.content, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{package.filename}"'
-    return response
+    return download(package)

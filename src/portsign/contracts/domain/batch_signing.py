@@ -33,11 +33,11 @@ from portsign.common.audit import record_event
 from portsign.common.errors import Conflict, DomainError, Invalid, NotFound
 from portsign.contracts.domain import areas, signing
 from portsign.contracts.domain.contracts import acting_party, visible_contract
-from portsign.contracts.domain.palette import COMPANY_KINDS
+from portsign.contracts.domain.palette import COMPANY_KINDS, own_signatures
 from portsign.contracts.models import Contract, SigningBatch
 from portsign.enterprises.rules import resolve_acting_as
 from portsign.seals.domain.holders import usable_seals
-from portsign.seals.models import Seal, SealStatus
+from portsign.seals.models import Seal
 
 MAX_CONTRACTS = 20
 
@@ -83,9 +83,7 @@ def seals_offered(*, actor: User, acting_as: str) -> list[Seal]:
     signer, or, acting personally, their own signatures. Each act is still checked in full."""
     membership = resolve_acting_as(user=actor, acting_as=acting_as)
     if membership is None:
-        return list(
-            Seal.objects.filter(owner=actor, deleted_at__isnull=True, status=SealStatus.ACTIVE)
-        )
+        return own_signatures(actor)
     return [s for s in usable_seals(membership) if s.kind in COMPANY_KINDS]
 
 

@@ -62,12 +62,16 @@ def seals_for(*, actor: User, party: Party, acting_as: str) -> list[Seal]:
         if membership is not None and membership.enterprise_id == party.enterprise_id:
             seals = [s for s in usable_seals(membership) if s.kind in kinds]
     if SealKind.SIGNATURE in kinds:
-        seals += list(
-            Seal.objects.filter(
-                owner=actor, deleted_at__isnull=True, status=SealStatus.ACTIVE
-            ).order_by("created_at")
-        )
+        seals += own_signatures(actor)
     return seals
+
+
+def own_signatures(actor: User) -> list[Seal]:
+    return list(
+        Seal.objects.filter(
+            owner=actor, deleted_at__isnull=True, status=SealStatus.ACTIVE
+        ).order_by("created_at")
+    )
 
 
 def entries(*, actor: User, party: Party, acting_as: str) -> list[Entry]:
