@@ -21,6 +21,7 @@ import json
 import subprocess
 import sys
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.core.management import call_command
 
+from portsign.common.aio import run_sync
 from portsign.contracts.domain.evidence_package import canonical_json, chain_link
 from portsign.pki import pades
 from portsign.pki.signer import root_certificate
@@ -272,8 +274,8 @@ def test_no_byte_of_the_seal_can_change_unnoticed(made):
                     unnoticed.append((name, at))
         return unnoticed
 
-    assert asyncio.run(seal_fails(files)) is False
-    assert asyncio.run(every_flip()) == []
+    assert run_sync(lambda: seal_fails(files)) is False
+    assert run_sync(every_flip) == []
 
 
 def _rewritten_audit(files: dict[str, bytes], chained: list[dict], *, rechain: bool) -> dict:
@@ -406,3 +408,17 @@ def test_portsign_verify_on_a_pdf_needs_no_network(signed, tmp_path, capsys, mon
         ("approval", "示例港务有限公司", True),
         ("timestamp", "PortSign Timestamping Authority", True),
     ]
+
+
+def test_the_verifier_runs_where_an_event_loop_is_already_running(made):
+    """Playwright's sync API keeps a loop running in the test worker's thread for the rest of
+    the session (CI failed on it), as an async caller does: asyncio.run alone refuses that.
+    The loop here runs in a thread of the test's own, so the test holds wherever it runs."""
+
+    async def inside_a_loop() -> tuple[int, list[str]]:
+        return offline_verify.run_files(made.files)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        code, lines = pool.submit(lambda: asyncio.run(inside_a_loop())).result()
+    assert code == offline_verify.VALID
+    assert lines == made.lines

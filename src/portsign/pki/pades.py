@@ -35,16 +35,14 @@ is computed from the certificates' sizes, so one signature is one RSA signature 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import io
 import logging
-from collections.abc import Callable, Coroutine, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
 from asn1crypto import algos, cms, tsp
 from asn1crypto import crl as asn1_crl
@@ -74,6 +72,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from portsign.common.aio import run_sync
 from portsign.common.pdf import PDF_READ_ERRORS
 from portsign.pki import services
 from portsign.pki.ca import Role, authority, certificate_of
@@ -94,7 +93,6 @@ __all__ = [
     "verify",
 ]
 
-T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 MD_ALGORITHM = "sha256"
@@ -136,23 +134,6 @@ class Report:
     @property
     def timestamps(self) -> tuple[SignatureReport, ...]:
         return tuple(s for s in self.signatures if s.kind == "timestamp")
-
-
-# --- running pyHanko's async API -------------------------------------------------------------
-
-
-def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine to completion from sync code, also when this thread runs an event loop
-    (asyncio.run refuses that): then it runs in a helper thread, as a server thread would."""
-    try:
-        asyncio.get_running_loop()
-        loop_running = True
-    except RuntimeError:
-        loop_running = False
-    if not loop_running:
-        return asyncio.run(make())
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(make())).result()
 
 
 class _InProcessTimeStamper(TimeStamper):
@@ -245,7 +226,7 @@ def sign_approval(
     field = add_field(writer, field_name, marks)
     signer = signer_for(certificate_id)
     stamper = timestamper()
-    return _run(
+    return run_sync(
         lambda: _sign(
             writer,
             field,
@@ -501,7 +482,7 @@ def archive(pdf: bytes) -> bytes:
     DocumentSecurityStore.supply_dss_in_writer(
         writer, None, certs=data.certificates, ocsps=data.ocsps, crls=data.crls
     )
-    return _run(lambda: _document_timestamp(writer, stamper))
+    return run_sync(lambda: _document_timestamp(writer, stamper))
 
 
 async def _document_timestamp(
@@ -530,7 +511,7 @@ def verify(pdf: bytes) -> Report:
             code="signature_unreadable",
         ) from exc
     data = _revocation_data(certificates)
-    signatures = _run(lambda: _verify_all(embedded, data))
+    signatures = run_sync(lambda: _verify_all(embedded, data))
     return Report(
         intact=bool(signatures) and all(s.intact for s in signatures),
         valid=bool(signatures) and all(s.valid for s in signatures),

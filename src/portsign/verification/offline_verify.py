@@ -45,6 +45,7 @@ import json
 import sys
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -537,10 +538,22 @@ def check_root(
         result.ok(f"{manifest['root']}: the root certificate given with --root")
 
 
+def _verified(files: dict[str, bytes], trusted_root: bytes | None) -> Result:
+    """verify_files run to completion; in a helper thread when this thread already runs an
+    event loop, which asyncio.run refuses (this file stands alone, so it cannot share
+    portsign.common.aio)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(verify_files(files, trusted_root))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(verify_files(files, trusted_root))).result()
+
+
 def run_files(files: dict[str, bytes], trusted_root: bytes | None = None) -> tuple[int, list[str]]:
     """(exit code, lines) of verifying a package's files (without the header line)."""
     try:
-        result = asyncio.run(verify_files(files, trusted_root))
+        result = _verified(files, trusted_root)
     except Unreadable as exc:
         return UNREADABLE, [f"FAIL  {exc}", "VERDICT: UNREADABLE (无法读取)"]
     if result.failed:

@@ -42,18 +42,16 @@ PortSign's published root. Finally the manifest's SHA-256 is written to PortSign
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import io
 import json
 import re
 import zipfile
-from collections.abc import Callable, Coroutine, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any
 
 from asn1crypto import cms, pem
 from asn1crypto import x509 as asn1_x509
@@ -65,6 +63,7 @@ from pyhanko.sign.validation.errors import ValidationInfoReadingError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
 from portsign.accounts.models import User
+from portsign.common.aio import run_sync
 from portsign.common.audit import record_event
 from portsign.common.errors import Conflict
 from portsign.common.models import AuditEvent
@@ -75,8 +74,6 @@ from portsign.contracts.models import Contract, SigningIntent
 from portsign.pki import pades
 from portsign.pki.platform import platform_certificate_id
 from portsign.pki.signer import root_certificate, signer_for
-
-T = TypeVar("T")
 
 FORMAT = "portsign-evidence-package/1"
 GENESIS = "0" * 64
@@ -343,21 +340,11 @@ def revocation_files(material: Material) -> tuple[dict[str, bytes], dict[str, li
 # -- the platform's seal on the manifest ----------------------------------------------------------
 
 
-def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """A coroutine run from sync code, in a helper thread when this one runs an event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(make())
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(make())).result()
-
-
 def seal_manifest(manifest: bytes) -> tuple[bytes, bytes]:
     """An RFC 3161 token over the manifest from our TSA, and the platform certificate's raw
     signature over the manifest followed by that token."""
     stamper = pades.timestamper()
-    token = _run(lambda: stamper.async_timestamp(hashlib.sha256(manifest).digest(), MD))
+    token = run_sync(lambda: stamper.async_timestamp(hashlib.sha256(manifest).digest(), MD))
     token_der: bytes = token.dump()
     signer = signer_for(platform_certificate_id())
     signature: bytes = signer.sign_raw(manifest + token_der, MD)
