@@ -21,6 +21,8 @@ def _database(transactional_db: None, settings, tmp_path) -> None:
     # ...and its own audit key and anchors, which outlive the test database otherwise.
     settings.AUDIT_KEY_FILE = str(tmp_path / "audit-key")
     settings.AUDIT_ANCHOR_PREFIX = f"audit-anchors/{tmp_path.name}-{uuid.uuid4().hex}/"
+    # ...and its own E-Port card tokens: card numbers restart with each test database.
+    settings.CARD_TOKEN_DIR = tmp_path / "cards"
     # Argon2 costs ~0.1 s a hash by design; tests hash thousands of times. Production's hasher
     # is checked in tests/accounts/test_passwords.py.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -340,6 +340,17 @@ PKCS11_PIN_FILE = env_str("PKCS11_PIN_FILE")
 PKCS11_KEK_LABEL = env_str("PKCS11_KEK_LABEL") or "portsign-kek"
 if PKI_KEK == "pkcs11" and not PKCS11_PIN_FILE:
     raise SettingError("PORTSIGN_PKI_KEK=pkcs11 needs PORTSIGN_PKCS11_PIN_FILE")
+# E-Port cards (issue 14): each card is a PKCS#11 token with its key pair generated on it. The
+# embedded default keeps SoftHSM2 tokens in DATA_DIR/cards; production names a vendor's UKey
+# module, whose cards arrive initialised with the card number as their label.
+CARD_PKCS11_MODULE = env_str("CARD_PKCS11_MODULE") or "/usr/lib/softhsm/libsofthsm2.so"
+CARD_TOKEN_DIR = Path(env_str("CARD_TOKEN_DIR", str(DATA_DIR / "cards")))
+CARD_YEARS = env_int("CARD_YEARS", 10, minimum=1)
+# Consecutive wrong PINs that lock a card (EPORT.md §3.2: UNVERIFIED, configurable, default 5).
+CARD_PIN_TRIES = env_int("CARD_PIN_TRIES", 5, minimum=1)
+# Cards expiring within this many days are listed and their holders reminded (seed 004: 延期
+# from 60 days before expiry).
+CARD_EXPIRY_NOTICE_DAYS = env_int("CARD_EXPIRY_NOTICE_DAYS", 60, minimum=1)
 # Who approves certificate applications: "auto" for verified applicants (embedded default),
 # "enterprise_admin" (an administrator of the enterprise; personal ones stay automatic) or
 # "back_office" (PortSign reviewers).

@@ -70,6 +70,7 @@ from portsign.enterprises.models import (
     Membership,
     Role,
 )
+from portsign.eport.domain import cards as eport_cards
 from portsign.eport.domain import filings as eport_filings
 from portsign.eport.domain import reviews as eport_reviews
 from portsign.eport.domain.authorities import add_reviewer, create_authority
@@ -417,6 +418,18 @@ def build_tenant_a(alice: Person) -> TenantA:
         actor=hank.user, filing_id=operator_filing.id, approve=True, opinion="同意"
     )
     assert Operator.objects.filter(enterprise=acme).count() == 1
+    # Its onboarding approved (rows only: the sweep needs the card, not the review), and its
+    # legal-person card, issued by hank on a token.
+    for kind in ("enterprise_info", "customs", "forex", "commerce"):
+        Filing.objects.create(
+            enterprise=acme,
+            kind=kind,
+            status="approved",
+            authority=shanghai,
+            created_by=alice.user,
+            decided_at=timezone.now(),
+        )
+    card = eport_cards.issue(actor=hank.user, enterprise_id=acme.id, holder="legal_person")
 
     # Alice's own API token and login certificate.
     _ok(alice.api.post("/auth/tokens", {"name": "ci"}))
@@ -476,6 +489,7 @@ def build_tenant_a(alice: Person) -> TenantA:
         "authority_id": shanghai.id,
         "area_id": area,
         "batch_id": batch,
+        "card_id": card.id,
     }
     alternatives = [
         (
@@ -732,16 +746,16 @@ class Sweep:
 
 def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, charlie):
     operations = _operations()
-    assert len(operations) == 166
+    assert len(operations) == 186
     with_ids = [(m, p, o) for m, p, o in operations if PARAM.search(p)]
-    assert len(with_ids) == 126
+    assert len(with_ids) == 139
     # Public operations (no security) would be out of scope; none of them names an object.
     assert [(m, p) for m, p, o in with_ids if not o.get("security")] == []
     assert set(OUT_OF_SCOPE) | set(BY_DESIGN) | set(UNDOCUMENTED_BODIES) <= {
         (m, p) for m, p, _o in with_ids
     }
     swept = [(m, p, o) for m, p, o in with_ids if (m, p) not in OUT_OF_SCOPE]
-    assert len(swept) == 124
+    assert len(swept) == 137
 
     tenant = build_tenant_a(alice)
     intruders = build_intruders(bob, charlie)
@@ -778,7 +792,7 @@ def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, c
 
     assert sweep.found == KNOWN_LEAKS, "\n".join(sweep.answers)
     assert sweeps == {
-        "primary": 124,
+        "primary": 137,
         "enterprise in verification": 41,
         "draft": 26,
         "completed": 26,
@@ -788,7 +802,7 @@ def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, c
         "declared filing": 7,
         "own outer object": 10,
     }
-    assert sweep.probes == (124 + 41 + 26 + 26 + 26 + 9 + 6 + 7) * 3 + 10 == 805
+    assert sweep.probes == (137 + 41 + 26 + 26 + 26 + 9 + 6 + 7) * 3 + 10 == 844
     # Nothing of anybody changed: no row of any tenant's objects, no message, no audit event.
     after = snapshot(tenant.owner)
     assert [name for name in before if before[name] != after[name]] == []

@@ -192,3 +192,11 @@ def register_operator(person: Person, enterprise, reviewer: Person, sequence: in
 
 def actions(filing: dict[str, Any]) -> list[str]:
     return [event["action"] for event in filing["history"]]
+
+
+@pytest.fixture
+def world(alice, haikou, city_reviewer):
+    """The card office's world (`card_helpers.CardWorld`)."""
+    from tests.eport.card_helpers import card_world  # it builds on this module
+
+    return card_world(alice, haikou, city_reviewer)

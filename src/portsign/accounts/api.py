@@ -101,13 +101,14 @@ def certificate_challenge(request: HttpRequest) -> ChallengeOut:
     "/certificate/login", response=TokenOut, summary="Sign in with a signed challenge"
 )
 def certificate_login(request: HttpRequest, payload: CertificateLoginIn) -> TokenOut:
-    user = login_certificates.login_with_certificate(
+    user, certificate = login_certificates.login_with_certificate(
         challenge_id=payload.challenge_id,
         certificate_pem=payload.certificate,
         signature=payload.signature,
         host=request.get_host(),
     )
     token, raw = tokens.issue_token(user=user, name="login")
+    login_certificates.remember_sign_in(certificate, token=token)
     return TokenOut(token=raw, expires_at=token.expires_at, user=UserOut.of(user))
 
 

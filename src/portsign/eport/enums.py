@@ -31,6 +31,7 @@ class FilingKind(models.TextChoices):
     OPERATOR = "operator", _("Operator pre-registration")
     OPERATOR_DEREGISTRATION = "operator_deregistration", _("Operator deregistration")
     ENTERPRISE_INFO_CHANGE = "enterprise_info_change", _("Change of enterprise information")
+    CARD_PERMISSIONS = "card_permissions", _("Operator card permissions")
 
 
 # The four onboarding filings an enterprise makes once each (seed 004 §2).
@@ -65,3 +66,40 @@ class OperatorStatus(models.TextChoices):
     ACTIVE = "active", pgettext_lazy("operator", "Registered")
     DEREGISTERING = "deregistering", pgettext_lazy("operator", "Deregistration declared")
     DEREGISTERED = "deregistered", pgettext_lazy("operator", "Deregistered")
+
+
+class CardKind(models.TextChoices):
+    LEGAL_PERSON = "legal_person", _("Legal-person card")
+    OPERATOR = "operator", _("Operator card")
+
+
+class CardMedium(models.TextChoices):
+    UKEY = "ukey", _("UKey (IKEY)")
+    IC = "ic", _("IC card")
+
+
+class CardStatus(models.TextChoices):
+    """The card's lifecycle (EPORT.md §3.2). A locked PIN and expiry are shown beside it:
+    a lost card may also be locked, and any card expires."""
+
+    ACTIVE = "active", pgettext_lazy("card", "In use")
+    LOST = "lost", pgettext_lazy("card", "Reported lost")
+    FROZEN = "frozen", pgettext_lazy("card", "Frozen")
+    CANCELLED = "cancelled", pgettext_lazy("card", "Cancelled")
+
+
+class CardAction(models.TextChoices):
+    ISSUE = "issue", pgettext_lazy("card action", "Issued")
+    REPORT_LOSS = "report_loss", pgettext_lazy("card action", "Reported lost")
+    CANCEL_LOSS = "cancel_loss", pgettext_lazy("card action", "Loss report cancelled")
+    FREEZE = "freeze", pgettext_lazy("card action", "Frozen")
+    UNFREEZE = "unfreeze", pgettext_lazy("card action", "Unfrozen")
+    CANCEL = "cancel", pgettext_lazy("card action", "Cancelled")
+    EXTEND = "extend", pgettext_lazy("card action", "Extended")
+    REPLACE = "replace", pgettext_lazy("card action", "Replaced")
+    LOCK = "lock", pgettext_lazy("card action", "Locked by wrong PINs")
+    UNLOCK = "unlock", pgettext_lazy("card action", "Unlocked")
+    CHANGE_PIN = "change_pin", pgettext_lazy("card action", "PIN changed")
+    PERMISSIONS = "permissions", pgettext_lazy("card action", "Permissions changed")
+    MAIL = "mail", pgettext_lazy("card action", "Mailed")
+    RECEIVE = "receive", pgettext_lazy("card action", "Receipt confirmed")

@@ -14,6 +14,10 @@ from portsign.common.ids import new_id
 from portsign.eport.enums import (
     AuthorityKind,
     AuthorityLevel,
+    CardAction,
+    CardKind,
+    CardMedium,
+    CardStatus,
     DocumentType,
     FilingKind,
     FilingStatus,
@@ -174,3 +178,106 @@ class JointReview(models.Model):
     class Meta:
         ordering = ["filing", "unit"]
         constraints = [models.UniqueConstraint(fields=["filing", "unit"], name="eport_joint_once")]
+
+
+class Card(models.Model):
+    """An E-Port card (法人卡 / 操作员卡, seed 004): a PKCS#11 token whose key pair was made on
+    it, with a certificate of ours for its holder. The token's label is the card number."""
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", on_delete=models.PROTECT, related_name="eport_cards"
+    )
+    number = models.CharField(max_length=20, unique=True)
+    kind = models.CharField(max_length=12, choices=CardKind.choices)
+    medium = models.CharField(max_length=4, choices=CardMedium.choices, default=CardMedium.UKEY)
+    status = models.CharField(max_length=10, choices=CardStatus.choices, default=CardStatus.ACTIVE)
+    # The operator an operator card is for; empty for the legal-person card.
+    operator = models.ForeignKey(
+        Operator, null=True, blank=True, on_delete=models.PROTECT, related_name="cards"
+    )
+    # The PortSign account that holds the card (signs in and signs with it).
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    holder_name = models.CharField(max_length=50)  # searchable copies
+    holder_id_number = models.CharField(max_length=30)
+    token_serial = models.CharField(max_length=32, blank=True)
+    # The token's security-officer PIN, sealed in the vault: only the office's unlock uses it.
+    # Empty once the card is cancelled.
+    so_pin = models.ForeignKey(
+        "pki.KeyRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    certificate = models.ForeignKey(
+        "pki.IssuedCertificate", on_delete=models.PROTECT, related_name="+"
+    )
+    # PIN state as the platform sees it; the PIN itself is never stored.
+    pin_must_change = models.BooleanField(default=True)
+    pin_failures = models.PositiveSmallIntegerField(default=0)
+    pin_locked = models.BooleanField(default=False)
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(auto_now_add=True)
+    first_sign_in_at = models.DateTimeField(null=True, blank=True)
+    # 不见面审批: mailed by the office, received by the enterprise.
+    mail_recipient = models.CharField(max_length=50, blank=True)
+    mail_phone = models.CharField(max_length=30, blank=True)
+    mail_address = models.CharField(max_length=200, blank=True)
+    tracking_number = models.CharField(max_length=30, blank=True)
+    mailed_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    expiry_reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        indexes = [models.Index(fields=["enterprise", "kind", "status"])]
+
+
+class CardCertificate(models.Model):
+    """Every certificate a card has had: the first, then one per extension."""
+
+    id = models.BigAutoField(primary_key=True)
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="certificates")
+    certificate = models.OneToOneField(
+        "pki.IssuedCertificate", on_delete=models.PROTECT, related_name="card_binding"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+
+class CardEvent(models.Model):
+    """The card's history as the office and its enterprise see it (the audit log has it too)."""
+
+    id = models.BigAutoField(primary_key=True)
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=12, choices=CardAction.choices)
+    status = models.CharField(max_length=10, choices=CardStatus.choices)  # after the action
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class CardPermission(models.Model):
+    """A (subsystem, action) permission of an operator card (seed 004 附件2), granted by the
+    enterprise's legal-person card; an empty district means every district."""
+
+    id = models.BigAutoField(primary_key=True)
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="permissions")
+    subsystem = models.CharField(max_length=20)
+    action = models.CharField(max_length=20)
+    district = models.CharField(max_length=4, blank=True)
+
+    class Meta:
+        ordering = ["subsystem", "action", "district"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["card", "subsystem", "action", "district"], name="eport_permission_once"
+            )
+        ]

@@ -92,13 +92,15 @@ def _key_usage(*, content_commitment: bool) -> x509.KeyUsage:
 
 
 def _end_entity(
-    builder: x509.CertificateBuilder, issuer: x509.Certificate, *, client_auth: bool
+    builder: x509.CertificateBuilder,
+    issuer: x509.Certificate,
+    *,
+    client_auth: bool,
+    content_commitment: bool,
 ) -> x509.CertificateBuilder:
-    # A signing (cloud) certificate commits its holder to documents; a login certificate only
-    # authenticates, so it carries clientAuth and no non-repudiation (content commitment).
     builder = (
         builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(content_commitment=not client_auth), critical=True)
+        .add_extension(_key_usage(content_commitment=content_commitment), critical=True)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(_issuer_key(issuer)), critical=False
         )
@@ -144,11 +146,19 @@ def sign_certificate(
     public_key: CertificatePublicKeyTypes,
     years: int = 2,
     client_auth: bool = False,
+    content_commitment: bool | None = None,
+    not_after: dt.datetime | None = None,
 ) -> tuple[CertificateAuthority, x509.Certificate]:
     """A certificate for *public_key* signed by the issuing CA; nothing is stored yet.
 
+    A signing (cloud) certificate commits its holder to documents; a login certificate only
+    authenticates, so it carries clientAuth and no non-repudiation (content commitment). An
+    E-Port card's does both: its holder signs in and signs with it (*content_commitment*).
+    *not_after*, when given, replaces the end of the *years* from now (a card's extension).
     Signing happens outside any transaction: with the CA key in a token it is slow I/O.
     """
+    if content_commitment is None:
+        content_commitment = not client_auth
     ca = authority(Role.ISSUING)
     issuer = certificate_of(ca)
     now = dt.datetime.now(dt.UTC)
@@ -159,11 +169,13 @@ def sign_certificate(
         .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=365 * years))
+        .not_valid_after(not_after or now + dt.timedelta(days=365 * years))
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
     )
     ca_key = cast(CertificateIssuerPrivateKeyTypes, load_private_key(ca.key_id))
-    certificate = _end_entity(builder, issuer, client_auth=client_auth).sign(ca_key, signing_hash())
+    certificate = _end_entity(
+        builder, issuer, client_auth=client_auth, content_commitment=content_commitment
+    ).sign(ca_key, signing_hash())
     return ca, certificate
 
 

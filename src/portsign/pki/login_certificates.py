@@ -20,6 +20,8 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -30,6 +32,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -38,13 +41,18 @@ from portsign.accounts.domain.challenges import consume_challenge
 from portsign.accounts.domain.codes import consume_code, own_code_account
 from portsign.accounts.domain.login import audit_login_failed, audit_login_succeeded
 from portsign.accounts.enums import CodePurpose
-from portsign.accounts.models import User
+from portsign.accounts.models import ApiToken, User
 from portsign.common.audit import record_event
 from portsign.common.errors import Conflict, DomainError, Invalid, NotFound, Unauthorized
 from portsign.pki import issuance
 from portsign.pki.ca import Role, authority, certificate_of
 from portsign.pki.login_protocol import algorithm_of, login_message, signature_is_valid
-from portsign.pki.models import CertificateAuthority, IssuedCertificate, LoginCertificate
+from portsign.pki.models import (
+    CertificateAuthority,
+    CertificateSignIn,
+    IssuedCertificate,
+    LoginCertificate,
+)
 from portsign.pki.revocation import status_of_serial
 
 Status = IssuedCertificate.Status
@@ -293,7 +301,29 @@ def _check_status(issued: IssuedCertificate) -> None:
     raise _refused(_("This certificate has been revoked."), "certificate_revoked")
 
 
+# Other apps hold sign-in certificates too (an E-Port card's, `eport.domain.card_sign_in`). Each
+# registers a function that answers the account a certificate of theirs signs in, None for a
+# certificate that is not theirs, or raises Unauthorized to refuse it (a locked card).
+HolderResolver = Callable[[IssuedCertificate], "User | None"]
+_RESOLVERS: list[HolderResolver] = []
+
+
+def register_holder_resolver(resolver: HolderResolver) -> None:
+    if resolver not in _RESOLVERS:
+        _RESOLVERS.append(resolver)
+
+
+def _active(user: User) -> User:
+    if not user.is_active:
+        raise _refused(_("This account cannot sign in."), "account_disabled")
+    return user
+
+
 def _bound_user(issued: IssuedCertificate) -> User:
+    for resolver in _RESOLVERS:
+        holder = resolver(issued)
+        if holder is not None:
+            return _active(holder)
     binding = (
         LoginCertificate.objects.select_related("user")
         .filter(certificate=issued, unbound_at__isnull=True, certificate__key__isnull=True)
@@ -304,12 +334,12 @@ def _bound_user(issued: IssuedCertificate) -> User:
             _("This certificate is not bound to an account for sign-in."),
             "certificate_not_bound",
         )
-    if not binding.user.is_active:
-        raise _refused(_("This account cannot sign in."), "account_disabled")
-    return binding.user
+    return _active(binding.user)
 
 
-def _verify(*, challenge_id: str, certificate_pem: str, signature: str, host: str) -> User:
+def _verify(
+    *, challenge_id: str, certificate_pem: str, signature: str, host: str
+) -> tuple[User, IssuedCertificate]:
     raw_signature = _decode_signature(signature)
     certificate = _load_certificate(certificate_pem)
     challenge = consume_challenge(challenge_id)
@@ -318,7 +348,7 @@ def _verify(*, challenge_id: str, certificate_pem: str, signature: str, host: st
     _check_login_profile(certificate)
     _check_signature(certificate, challenge.challenge, host, raw_signature)
     _check_status(issued)
-    return _bound_user(issued)
+    return _bound_user(issued), issued
 
 
 def _serial_of(certificate_pem: str) -> str:
@@ -330,14 +360,14 @@ def _serial_of(certificate_pem: str) -> str:
 
 def login_with_certificate(
     *, challenge_id: str, certificate_pem: str, signature: str, host: str
-) -> User:
-    """The account whose bound login certificate signed the challenge, or a clear refusal.
-
-    Runs outside any transaction: the challenge stays used and the failure stays audited.
+) -> tuple[User, IssuedCertificate]:
+    """The account whose bound login certificate signed the challenge, and that certificate,
+    or a clear refusal. Runs outside any transaction: the challenge stays used and the failure
+    stays audited.
     """
     details = {"serial": _serial_of(certificate_pem), "challenge_id": challenge_id[:26]}
     try:
-        user = _verify(
+        user, issued = _verify(
             challenge_id=challenge_id,
             certificate_pem=certificate_pem,
             signature=signature,
@@ -347,4 +377,33 @@ def login_with_certificate(
         audit_login_failed(user=None, method="certificate", reason=exc.code, details=details)
         raise
     audit_login_succeeded(user=user, method="certificate", details=details)
-    return user
+    return user, issued
+
+
+# -- which certificate a session signed in with --------------------------------------------------
+
+SESSION_KEY = "signed_in_certificate"
+
+
+def remember_sign_in(
+    issued: IssuedCertificate, *, token: ApiToken | None = None, session: Any = None
+) -> None:
+    """Record that *token* (an API token) or *session* (the console's) was opened with
+    *issued*: what it may do can depend on the certificate (an E-Port card's role)."""
+    if token is not None:
+        CertificateSignIn.objects.create(certificate=issued, api_token=token)
+    if session is not None:
+        session[SESSION_KEY] = issued.id
+
+
+def signed_in_certificate(request: HttpRequest) -> IssuedCertificate | None:
+    """The certificate the request's token or session was opened with, if any."""
+    token = getattr(request, "api_token", None)
+    if token is not None:
+        found = CertificateSignIn.objects.filter(api_token=token).select_related("certificate")
+        row = found.first()
+        return row.certificate if row else None
+    certificate_id = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
+    if not certificate_id:
+        return None
+    return IssuedCertificate.objects.filter(pk=certificate_id).first()

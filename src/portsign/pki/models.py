@@ -92,6 +92,18 @@ class LoginCertificate(models.Model):
         indexes = [models.Index(fields=["user", "unbound_at"])]
 
 
+class CertificateSignIn(models.Model):
+    """An API token opened by signing in with a certificate, and which one (the console keeps
+    it in the session): what the token may do can depend on it (an E-Port card's role)."""
+
+    id = models.BigAutoField(primary_key=True)
+    certificate = models.ForeignKey(IssuedCertificate, on_delete=models.PROTECT, related_name="+")
+    api_token = models.OneToOneField(
+        "accounts.ApiToken", on_delete=models.CASCADE, related_name="certificate_sign_in"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
 class CertificateAuthorization(models.Model):
     """A single-use certificate authorization code (证书授权码, seed 003): an enterprise
     administrator hands it to a member who is not an administrator, who may then apply for the

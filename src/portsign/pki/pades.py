@@ -11,7 +11,10 @@ and `SigningError` (one `code` per kind of bad input; never a bare pyHanko excep
   responder, in process) and CRL (`build_crl`) that the signatures and timestamps need, and a
   document timestamp over it, both in one incremental revision.
 * `verify` reports each signature and document timestamp as pyHanko judges it against our root,
-  offline: the DSS certificates plus revocation data our CA produces now.
+  offline: the DSS certificates plus revocation data our CA produces now. A signer certificate
+  revoked or put on hold only after the time its signature timestamp proves, for a reason
+  other than key compromise, leaves the signature valid (issue 14 point 3, E-Port cards held
+  when lost, revoked when cancelled): `_revoked_after_signing`.
 
 Marks, field and widgets: pades_fields.py (every mark is a widget of the party's one signature
 field, a paging seal 骑缝章 one widget per page; each widget has /Parent and the field's /V,
@@ -42,7 +45,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict
 
 from asn1crypto import algos, cms, tsp
 from asn1crypto import crl as asn1_crl
@@ -112,13 +115,21 @@ class SignatureReport:
     organisation_identifier: str  # ETSI organizationIdentifier, e.g. "NTRCN-<USCC>"
     signed_at: dt.datetime | None  # as claimed by the signer (/M)
     timestamp: dt.datetime | None  # from the TSA: the signature's or the document timestamp
-    certificate_status: str  # "good", "revoked" or "untrusted"
+    certificate_status: str  # now: "good", "revoked" (on hold too) or "untrusted"
     revoked_at: dt.datetime | None
     covers_whole_document: bool
     intact: bool  # the signed bytes are unchanged and the signature matches them
-    trusted: bool  # the certificate chains to our root and is not revoked
+    # The certificate chains to our root and is not revoked; for a signature revoked after
+    # signing (below): was not revoked at the time its timestamp proves.
+    trusted: bool
     modification_level: str  # what later revisions did: "none", "lta_updates", ... "other"
     valid: bool  # pyHanko's bottom line: all of the above, and any timestamp, are fine
+    # The signer's certificate is revoked (or on hold) now, but only since after the signature
+    # timestamp, and not for key compromise: the signature stays valid.
+    revoked_after_signing: bool = False
+    # RFC 5280 CRLReason of a revocation, as asn1crypto names it ("certificate_hold",
+    # "cessation_of_operation", "key_compromise", ...); "" when not revoked.
+    revocation_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -456,7 +467,13 @@ def _revocation_data(document_certs: list[asn1_x509.Certificate]) -> _Revocation
     return _RevocationData(ours[0], list(certificates.values()), ocsps, crls)
 
 
-def _validation_context(data: _RevocationData) -> ValidationContext:
+def _validation_context(
+    data: _RevocationData, *, moment: dt.datetime | None = None
+) -> ValidationContext:
+    """Validation now, or with `moment` as at that past time (pyHanko's point-in-time
+    validation). Our CRLs and OCSP answers are made now, after `moment`: retroactive_revinfo
+    lets pyHanko use them anyway, and it then counts a revocation only if its date (CRL entry,
+    OCSP revokedInfo) is before `moment`."""
     return ValidationContext(
         trust_roots=[data.root],
         other_certs=data.certificates,
@@ -464,6 +481,8 @@ def _validation_context(data: _RevocationData) -> ValidationContext:
         crls=data.crls,
         allow_fetching=False,  # everything needed is supplied; never touch the network
         revocation_mode="hard-fail",
+        moment=moment,
+        retroactive_revinfo=moment is not None,
     )
 
 
@@ -500,7 +519,9 @@ async def _document_timestamp(
 
 def verify(pdf: bytes) -> Report:
     """How every signature and document timestamp in `pdf` validates against our root, with
-    the revocation data our CA gives now (no network). Raises SigningError if not a PDF."""
+    the revocation data our CA gives now (no network); a signer revoked after its signature
+    timestamp, other than for key compromise, as at that time (`_revoked_after_signing`).
+    Raises SigningError if not a PDF."""
     reader = _reader(pdf)
     try:  # only the reading: an error in our own code below must stay a 500, not a 400
         embedded = reader.embedded_signatures
@@ -530,10 +551,12 @@ async def _verify_one(embedded: EmbeddedPdfSignature, data: _RevocationData) -> 
     context = _validation_context(data)
     kind = _kind(embedded)
     status: Any
+    signing_time: dt.datetime | None = None  # set when judged as at the signature timestamp
     try:
         if kind == "timestamp":
             status = await async_validate_pdf_timestamp(embedded, validation_context=context)
             tsa_time = status.timestamp
+            trusted = status.trusted
             valid = status.valid and status.intact and status.trusted
             valid = valid and status.docmdp_ok is not False
         else:
@@ -542,7 +565,18 @@ async def _verify_one(embedded: EmbeddedPdfSignature, data: _RevocationData) -> 
             )
             validity = status.timestamp_validity
             tsa_time = validity.timestamp if validity else None
-            valid = status.bottom_line
+            judged = status
+            signing_time = _revoked_after_signing(status)
+            if signing_time is not None:
+                # Only for a signer revoked now, so the others cost nothing more: the signer
+                # judged as at the timestamp's time, the token itself (its TSA) still now.
+                judged = await async_validate_pdf_signature(
+                    embedded,
+                    signer_validation_context=_validation_context(data, moment=signing_time),
+                    ts_validation_context=context,
+                )
+            trusted = judged.trusted
+            valid = judged.bottom_line
     except (SignatureValidationError, PdfError, ValueError, RecursionError) as exc:
         return _unverifiable(embedded, kind, exc)
     details = status.revocation_details
@@ -557,10 +591,36 @@ async def _verify_one(embedded: EmbeddedPdfSignature, data: _RevocationData) -> 
         revoked_at=details.revocation_date if details else None,
         covers_whole_document=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
         intact=bool(status.intact and status.valid),
-        trusted=bool(status.trusted),
+        trusted=bool(trusted),
         modification_level=level.name.lower() if level is not None else "unknown",
         valid=bool(valid),
+        revoked_after_signing=signing_time is not None and bool(valid),
+        revocation_reason=str(details.revocation_reason.native) if details else "",
     )
+
+
+# Reasons that condemn every signature of the key whenever it was made: whoever held the key
+# (or the CA's) could have made one since and had it time-stamped with any content; a timestamp
+# proves when a signature existed, not who made it (RFC 5280 5.3.1). pyHanko's point-in-time
+# validation makes no such exception, hence this check before it. Of these, our CA only ever
+# gives key_compromise (issuance.REASONS); the others are refused on principle.
+_COMPROMISED = frozenset({"key_compromise", "ca_compromise", "aa_compromise"})
+
+
+def _revoked_after_signing(status: Any) -> dt.datetime | None:
+    """The time proven by the signature's timestamp, if the signer's own certificate was
+    revoked or put on hold only after it, for a reason other than compromise: the signature
+    is then judged as at that time. None otherwise (not revoked, a CA revoked, no trustworthy
+    timestamp, revoked at or before its time, or the key compromised)."""
+    details, stamp = status.revocation_details, status.timestamp_validity
+    if details is None or details.ca_revoked or stamp is None:
+        return None
+    if details.revocation_reason.native in _COMPROMISED:
+        return None
+    if not (stamp.intact and stamp.valid and stamp.trusted):
+        return None
+    signing_time: dt.datetime = stamp.timestamp
+    return signing_time if details.revocation_date > signing_time else None
 
 
 def _certificate_status(status: Any) -> str:
@@ -573,7 +633,13 @@ def _certificate_status(status: Any) -> str:
     return "untrusted"
 
 
-def _names(certificate: asn1_x509.Certificate) -> dict[str, str]:
+class _Names(TypedDict):
+    signer: str
+    organisation: str
+    organisation_identifier: str
+
+
+def _names(certificate: asn1_x509.Certificate) -> _Names:
     subject = certificate.subject.native
 
     def first(key: str) -> str:
@@ -593,7 +659,7 @@ def _unverifiable(embedded: EmbeddedPdfSignature, kind: str, error: Exception) -
     try:
         names = _names(embedded.signer_cert)
     except (ValueError, KeyError, TypeError):
-        names = {"signer": "", "organisation": "", "organisation_identifier": ""}
+        names = _Names(signer="", organisation="", organisation_identifier="")
     return SignatureReport(
         field_name=str(embedded.field_name),
         kind=kind,

@@ -23,7 +23,11 @@ Why a changed byte in any file is caught:
 Every signature and document timestamp of the PDFs is validated by pyHanko at the time of the
 PDF's newest document timestamp (the B-LTA archive time, proven by that token), against the
 package's root, with the CRLs and OCSP answers stored when the PDF was archived: the validation
-data of the same moment, which stays conclusive after it has expired.
+data of the same moment, which stays conclusive after it has expired. A signer certificate that
+data shows revoked or on hold only since after the signature's own timestamp, for a reason
+other than key compromise, is judged as at that timestamp instead, and the signature stays
+valid (PortSign's rule, as in its pades.verify: E-Port cards are held when lost and revoked
+when cancelled; signatures made before stay valid).
 
 Trust: a forger could build a consistent package under a root of their own, so the root's
 SHA-256 fingerprint is printed; compare it with PortSign's published root, or pass ``--root``
@@ -102,7 +106,11 @@ class Material:
     crls: list[asn1_crl.CertificateList]
     ocsps: list[asn1_ocsp.OCSPResponse]
 
-    def context(self, moment: dt.datetime | None) -> ValidationContext:
+    def context(
+        self, moment: dt.datetime | None, *, retroactive: bool = False
+    ) -> ValidationContext:
+        """As at *moment*; *retroactive*: revocation data issued after it is used too (a
+        revocation then counts only if dated before *moment*)."""
         return ValidationContext(
             trust_roots=[self.root],
             other_certs=self.certificates,
@@ -111,6 +119,7 @@ class Material:
             allow_fetching=False,  # offline: only what the package holds
             revocation_mode="hard-fail",
             moment=moment,
+            retroactive_revinfo=retroactive,
         )
 
 
@@ -419,10 +428,33 @@ def _signer(embedded: EmbeddedPdfSignature) -> str:
     return str(subject.get("common_name") or embedded.signer_cert.subject.human_friendly)
 
 
+# Revocation reasons that condemn every signature of the key whenever it was made: whoever held
+# the key (or the CA's) could have made and time-stamped one since (RFC 5280 5.3.1).
+COMPROMISED = frozenset({"key_compromise", "ca_compromise", "aa_compromise"})
+
+
+def _revoked_after_signing(status: Any) -> dt.datetime | None:
+    """The time proven by the signature's timestamp, if the signer's own certificate was
+    revoked or put on hold only after it, for a reason other than compromise. None otherwise
+    (not revoked, a CA revoked, no trustworthy timestamp, revoked at or before its time, or
+    the key compromised)."""
+    details, stamp = status.revocation_details, status.timestamp_validity
+    if details is None or details.ca_revoked or stamp is None:
+        return None
+    if details.revocation_reason.native in COMPROMISED:
+        return None
+    if not (stamp.intact and stamp.valid and stamp.trusted):
+        return None
+    signing_time: dt.datetime = stamp.timestamp
+    return signing_time if details.revocation_date > signing_time else None
+
+
 async def _check_signature(
-    pdf_name: str, embedded: EmbeddedPdfSignature, context: ValidationContext
+    pdf_name: str, embedded: EmbeddedPdfSignature, material: Material, moment: dt.datetime
 ) -> tuple[bool, str]:
     field_name = embedded.field_name
+    context = material.context(moment)
+    after = ""
     if embedded.sig_object_type == "/DocTimeStamp":
         status: Any = await async_validate_pdf_timestamp(embedded, validation_context=context)
         ok = status.valid and status.intact and status.trusted and status.docmdp_ok is not False
@@ -431,11 +463,25 @@ async def _check_signature(
         status = await async_validate_pdf_signature(
             embedded, signer_validation_context=context, ts_validation_context=context
         )
-        ok = status.bottom_line
         stamped = status.timestamp_validity.timestamp if status.timestamp_validity else None
         what = f'signature "{field_name}" by {_signer(embedded)}, time-stamped {_utc(stamped)}'
+        signing_time = _revoked_after_signing(status)
+        if signing_time is not None:
+            # The signer judged as at its timestamp (the revocation data is from the archive
+            # time, later: retroactive), the token itself still at the archive time.
+            details = status.revocation_details
+            status = await async_validate_pdf_signature(
+                embedded,
+                signer_validation_context=material.context(signing_time, retroactive=True),
+                ts_validation_context=context,
+            )
+            after = (
+                f" (certificate revoked at {_utc(details.revocation_date)} for "
+                f"{details.revocation_reason.native}, after its timestamp)"
+            )
+        ok = status.bottom_line
     if ok:
-        return True, f"{pdf_name}: {what}: valid"
+        return True, f"{pdf_name}: {what}: valid{after}"
     problems = f"intact={status.intact}, valid={status.valid}, trusted={status.trusted}"
     return False, f"{pdf_name}: {what}: NOT valid ({problems})"
 
@@ -454,7 +500,7 @@ async def check_pdf(name: str, files: dict[str, bytes], material: Material, resu
     result.note(f"      {name}: validated as at its archive time {_utc(moment)}")
     for embedded in signatures:
         try:
-            ok, line = await _check_signature(name, embedded, material.context(moment))
+            ok, line = await _check_signature(name, embedded, material, moment)
         except Exception as exc:
             ok, line = False, f'{name}: "{embedded.field_name}" cannot be validated ({exc})'
         (result.ok if ok else result.fail)(line)

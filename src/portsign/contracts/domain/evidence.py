@@ -26,9 +26,10 @@ from portsign.common.audit import record_event
 from portsign.common.cn_ids import mask_id_number
 from portsign.common.errors import Conflict
 from portsign.common.models import AuditEvent
+from portsign.common.text_pdf import Document, Grid, Section
 from portsign.contracts.domain import documents, trail
 from portsign.contracts.domain.contracts import visible_contract
-from portsign.contracts.domain.evidence_pdf import Document, Grid, Section, render
+from portsign.contracts.domain.evidence_pdf import render
 from portsign.contracts.enums import ContractStatus, PartyKind
 from portsign.contracts.models import Contract, Party, Version
 from portsign.pki import pades

@@ -32,6 +32,7 @@ from portsign.enterprises.rules import enterprise_for, require_main_admin
 from portsign.eport.domain import authorities, forms
 from portsign.eport.enums import (
     ONBOARDING,
+    CardStatus,
     DocumentType,
     FilingKind,
     FilingStatus,
@@ -127,6 +128,10 @@ _ACTION_WORDS = {  # lazy: read in the language of each request, not of the impo
 }
 
 
+# Kinds an enterprise fills in; a card-permission filing is made from the card's page.
+TYPED_KINDS = tuple(k for k in FilingKind.values if k != FilingKind.CARD_PERMISSIONS)
+
+
 # -- the enterprise side -----------------------------------------------------------------------
 
 
@@ -177,8 +182,8 @@ def create(
     data: Mapping[str, Any],
     operator_id: str = "",
 ) -> Filing:
-    if kind not in FilingKind.values:
-        message = _("Choose a filing kind: %(kinds)s.") % {"kinds": ", ".join(FilingKind.values)}
+    if kind not in TYPED_KINDS:
+        message = _("Choose a filing kind: %(kinds)s.") % {"kinds": ", ".join(TYPED_KINDS)}
         raise Invalid(message, code="filing_kind", fields={"kind": message})
     with transaction.atomic():
         enterprise = office_enterprise(actor, enterprise_id, write=True)
@@ -343,9 +348,8 @@ def _check_operator_open(filings: QuerySet[Filing], kind: str, operator: Operato
 
 
 def has_active_card(operator: Operator) -> bool:
-    """Whether the operator holds a card that is not void. Cards come in part 2 (issue 14);
-    until then no operator has one."""
-    return False
+    """Whether the operator holds a card that is not cancelled."""
+    return operator.cards.exclude(status=CardStatus.CANCELLED).exists()
 
 
 def _check_can_declare(filing: Filing) -> None:

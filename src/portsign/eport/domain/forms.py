@@ -289,6 +289,12 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         ),
     ),
     FilingKind.OPERATOR_DEREGISTRATION: (Field("reason", gettext_lazy("Reason"), text(200)),),
+    # Made by `card_permissions.request_change` from the legal-person card's choice, never typed.
+    FilingKind.CARD_PERMISSIONS: (
+        Field("card_number", gettext_lazy("Card number"), text(20)),
+        Field("permissions", gettext_lazy("Permissions"), text(2000), required=False),
+        Field("districts", gettext_lazy("Customs districts"), text(500), required=False),
+    ),
 }
 
 
