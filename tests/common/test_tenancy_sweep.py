@@ -168,6 +168,8 @@ OWNER_GET_NOT_2XX: dict[tuple[str, str], int] = {
     ("/contracts/{contract_id}/palette", "completed"): 409,
     ("/contracts/{contract_id}/palette", "draft"): 409,
     ("/contracts/{contract_id}/palette", "personal draft"): 409,
+    # A card's courier form exists once the office has mailed the card.
+    ("/eport/cards/{card_id}/courier-form.pdf", ""): 409,
 }
 
 
@@ -746,16 +748,16 @@ class Sweep:
 
 def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, charlie):
     operations = _operations()
-    assert len(operations) == 186
+    assert len(operations) == 188
     with_ids = [(m, p, o) for m, p, o in operations if PARAM.search(p)]
-    assert len(with_ids) == 139
+    assert len(with_ids) == 141
     # Public operations (no security) would be out of scope; none of them names an object.
     assert [(m, p) for m, p, o in with_ids if not o.get("security")] == []
     assert set(OUT_OF_SCOPE) | set(BY_DESIGN) | set(UNDOCUMENTED_BODIES) <= {
         (m, p) for m, p, _o in with_ids
     }
     swept = [(m, p, o) for m, p, o in with_ids if (m, p) not in OUT_OF_SCOPE]
-    assert len(swept) == 137
+    assert len(swept) == 139
 
     tenant = build_tenant_a(alice)
     intruders = build_intruders(bob, charlie)
@@ -792,7 +794,7 @@ def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, c
 
     assert sweep.found == KNOWN_LEAKS, "\n".join(sweep.answers)
     assert sweeps == {
-        "primary": 137,
+        "primary": 139,
         "enterprise in verification": 41,
         "draft": 26,
         "completed": 26,
@@ -802,7 +804,7 @@ def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, c
         "declared filing": 7,
         "own outer object": 10,
     }
-    assert sweep.probes == (137 + 41 + 26 + 26 + 26 + 9 + 6 + 7) * 3 + 10 == 844
+    assert sweep.probes == (139 + 41 + 26 + 26 + 26 + 9 + 6 + 7) * 3 + 10 == 850
     # Nothing of anybody changed: no row of any tenant's objects, no message, no audit event.
     after = snapshot(tenant.owner)
     assert [name for name in before if before[name] != after[name]] == []

@@ -14,6 +14,7 @@ from django.test import Client
 
 from portsign.enterprises.models import Membership, Role
 from portsign.eport.domain import tokens
+from portsign.eport.models import Reviewer
 from portsign.pki.ca import Role as CaRole
 from portsign.pki.ca import authority, init_hierarchy
 from tests.eport.conftest import FORMS, decide, declared, enterprise_info, ok, operator_form
@@ -30,6 +31,7 @@ class CardWorld:
     operator_person: Person  # a verified member registered as an operator
     enterprise: Any
     operator_id: str
+    reviewer_authority: str  # the id of the office the reviewer reviews for
 
     def issue(self, holder: str = "legal_person", medium: str = "ukey") -> dict[str, Any]:
         body = {"enterprise_id": self.enterprise.id, "holder": holder, "medium": medium}
@@ -71,7 +73,8 @@ def card_world(alice: Person, haikou, city_reviewer: Person) -> CardWorld:
     onboard_fully(alice, haikou, city_reviewer)
     olivia = operator_member(haikou, "+8613800000061", "Olivia Operator Test", OPERATOR_SEQUENCE)
     operator_id = register(alice, haikou, city_reviewer, olivia, OPERATOR_SEQUENCE)
-    return CardWorld(alice, city_reviewer, olivia, haikou, operator_id)
+    office = Reviewer.objects.get(user=city_reviewer.user).authority_id
+    return CardWorld(alice, city_reviewer, olivia, haikou, operator_id, office)
 
 
 def change_pin(person: Person, card_id: str, old: str = tokens.INITIAL_PIN, new: str = NEW_PIN):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.responses import Status
@@ -29,7 +29,14 @@ from portsign.eport.card_schemas import (
     SubsystemCatalogueOut,
     SubsystemStateOut,
 )
-from portsign.eport.domain import card_lifecycle, card_permissions, card_pins, card_sign_in, cards
+from portsign.eport.domain import (
+    card_lifecycle,
+    card_permissions,
+    card_pins,
+    card_printouts,
+    card_sign_in,
+    cards,
+)
 from portsign.eport.enums import CardAction
 from portsign.pki import login_certificates
 
@@ -247,3 +254,27 @@ def card_login(request: HttpRequest, payload: CardLoginIn) -> TokenOut:
     token, raw = api_tokens.issue_token(user=user, name="card")
     login_certificates.remember_sign_in(certificate, token=token)
     return TokenOut(token=raw, expires_at=token.expires_at, user=UserOut.of(user))
+
+
+def _pdf(data: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@router.get(
+    "/cards/{card_id}/registration-form.pdf",
+    summary="The 中国电子口岸企业IC卡登记表 of the card (seed 004 附件2)",
+)
+def registration_form(request: HttpRequest, card_id: str) -> HttpResponse:
+    card = cards.visible_card(signed_in_user(request), card_id)
+    return _pdf(card_printouts.registration_form(card), f"card-{card.number}-registration.pdf")
+
+
+@router.get(
+    "/cards/{card_id}/courier-form.pdf",
+    summary="The 快递交接单 of the parcel the card was mailed in (seed 004 附件3)",
+)
+def courier_form(request: HttpRequest, card_id: str) -> HttpResponse:
+    card = cards.visible_card(signed_in_user(request), card_id)
+    return _pdf(card_printouts.courier_form(card), f"card-{card.number}-courier.pdf")

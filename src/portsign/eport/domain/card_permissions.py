@@ -35,47 +35,67 @@ from portsign.eport.models import Card, CardPermission, Filing, FilingEvent
 
 
 @dataclass(frozen=True)
+class Action:
+    code: str
+    official: str  # the E-Port's own word, printed on the registration form
+    label: Promise
+
+
+@dataclass(frozen=True)
 class Subsystem:
     code: str
+    official: str
     label: Promise
-    actions: tuple[tuple[str, Promise], ...]
+    actions: tuple[Action, ...]
 
 
 CATALOGUE: tuple[Subsystem, ...] = (
     Subsystem(
         "declaration",
-        gettext_lazy("Customs declarations (报关单)"),
+        "报关单",
+        gettext_lazy("Customs declarations"),
         (
-            ("upload", gettext_lazy("Upload (上载)")),
-            ("review", gettext_lazy("Review for declaration (审核申报)")),
-            ("confirm", gettext_lazy("Confirm declaration (申报确认)")),
-            ("entrustment", gettext_lazy("Confirm entrustments (委托书确认)")),
-            ("remote_filing", gettext_lazy("Apply for remote declaration (异地报关备案申请)")),
+            Action("upload", "上载", gettext_lazy("Upload")),
+            Action("review", "审核申报", gettext_lazy("Review for declaration")),
+            Action("confirm", "申报确认", gettext_lazy("Confirm declaration")),
+            Action("entrustment", "委托书确认", gettext_lazy("Confirm entrustments")),
+            Action(
+                "remote_filing", "异地报关备案申请", gettext_lazy("Apply for remote declaration")
+            ),
         ),
     ),
     Subsystem(
         "payment",
-        gettext_lazy("Online payment (网上支付)"),
+        "网上支付",
+        gettext_lazy("Online payment"),
         (
-            ("view", gettext_lazy("View (查阅)")),
-            ("payer", gettext_lazy("Designate the paying unit (指定缴款单位)")),
-            ("first_review", gettext_lazy("First payment review (支付初审)")),
-            ("second_review", gettext_lazy("Second payment review (支付复审)")),
-            ("confirm", gettext_lazy("Confirm payment (支付确认)")),
+            Action("view", "查阅", gettext_lazy("View")),
+            Action("payer", "指定缴款单位", gettext_lazy("Designate the paying unit")),
+            Action("first_review", "支付初审", gettext_lazy("First payment review")),
+            Action("second_review", "支付复审", gettext_lazy("Second payment review")),
+            Action("confirm", "支付确认", gettext_lazy("Confirm payment")),
         ),
     ),
     Subsystem(
         "express",
-        gettext_lazy("Express consignments (快件管理)"),
-        (("entry", gettext_lazy("Entry (录入)")), ("declare", gettext_lazy("Declare (申报)"))),
+        "快件管理",
+        gettext_lazy("Express consignments"),
+        (
+            Action("entry", "录入", gettext_lazy("Entry")),
+            Action("declare", "申报", gettext_lazy("Declare")),
+        ),
     ),
     Subsystem(
         "export_receipts",
-        gettext_lazy("Export receipts (出口收汇)"),
-        (("entry", gettext_lazy("Entry (录入)")), ("declare", gettext_lazy("Declare (申报)"))),
+        "出口收汇",
+        gettext_lazy("Export receipts"),
+        (
+            Action("entry", "录入", gettext_lazy("Entry")),
+            Action("declare", "申报", gettext_lazy("Declare")),
+        ),
     ),
 )
-CODES = {f"{s.code}.{action}" for s in CATALOGUE for action, _label in s.actions}
+CODES = {f"{s.code}.{a.code}" for s in CATALOGUE for a in s.actions}
 _DISTRICT = re.compile(r"[0-9]{4}")
 
 
@@ -84,7 +104,7 @@ def catalogue() -> list[dict[str, object]]:
         {
             "code": s.code,
             "label": str(s.label),
-            "actions": [{"code": f"{s.code}.{a}", "label": str(label)} for a, label in s.actions],
+            "actions": [{"code": f"{s.code}.{a.code}", "label": str(a.label)} for a in s.actions],
         }
         for s in CATALOGUE
     ]
@@ -212,11 +232,11 @@ def subsystems_for(card: Card) -> list[SubsystemState]:
     for subsystem in CATALOGUE:
         actions = [
             {
-                "code": f"{subsystem.code}.{a}",
-                "label": str(label),
-                "granted": f"{subsystem.code}.{a}" in mine,
+                "code": f"{subsystem.code}.{a.code}",
+                "label": str(a.label),
+                "granted": f"{subsystem.code}.{a.code}" in mine,
             }
-            for a, label in subsystem.actions
+            for a in subsystem.actions
         ]
         any_granted = any(a["granted"] for a in actions)
         reason = blocker or ("" if any_granted else _("The card has no permission for it."))

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from portsign.accounts.models import User
 from portsign.common.audit import record_event
 from portsign.common.errors import Busy, Conflict, Forbidden, Invalid, NotFound
+from portsign.common.notify.outbox import queue_message
 from portsign.common.paging import check_page
 from portsign.enterprises.enums import Permission
 from portsign.enterprises.models import Enterprise, Membership
@@ -477,3 +478,29 @@ def confirm_receipt(*, actor: User, card_id: str) -> Card:
             card.save(update_fields=["received_at"])
             log(card, actor, CardAction.RECEIVE)
     return card
+
+
+def remind_expiring(*, now: dt.datetime) -> int:
+    """Tell each holder once that their card expires within the notice period (run by
+    cleanup); an extension clears the mark, so the new certificate is reminded of in turn."""
+    sent = 0
+    for card in expiring().filter(expiry_reminded_at__isnull=True):
+        if not Card.objects.filter(pk=card.pk, expiry_reminded_at__isnull=True).update(
+            expiry_reminded_at=now
+        ):
+            continue  # another cleanup took it
+        user = card.holder
+        to, channel = (user.phone, "sms") if user.phone else (user.email or "", "email")
+        if not to:
+            continue
+        text = _(
+            "【PortSign】Your E-Port %(kind)s %(number)s expires on %(date)s. Have it extended "
+            "before then."
+        ) % {
+            "kind": card.get_kind_display(),
+            "number": card.number,
+            "date": timezone.localdate(card.certificate.not_after).isoformat(),
+        }
+        queue_message(to=to, channel=channel, subject=_("E-Port card expires soon"), text=text)
+        sent += 1
+    return sent

@@ -26,6 +26,7 @@ from portsign.contracts.domain.contracts import expire_overdue as expire_contrac
 from portsign.contracts.domain.followup import send_due_reminders
 from portsign.contracts.domain.signing import resume_completions
 from portsign.enterprises.domain.enterprises import expire_overdue
+from portsign.eport.domain.cards import remind_expiring as remind_expiring_cards
 from portsign.pki.anchors import anchor_head
 from portsign.pki.expiry import send_expiry_notices
 from portsign.pki.materials import drop_unattached
@@ -81,6 +82,8 @@ class Command(BaseCommand):
             "certificate_materials": drop_unattached(now=now),
             # One notice per certificate, CERTIFICATE_EXPIRY_NOTICE_DAYS before it expires.
             "certificate_notices": send_expiry_notices(now=now),
+            # One reminder per E-Port card certificate, CARD_EXPIRY_NOTICE_DAYS before it ends.
+            "card_reminders": remind_expiring_cards(now=now),
             # Notifications whose delivery task was lost, queued again.
             "notifications_requeued": relay_stuck(now=now),
             # Contract notices held past a budget, told to each recipient in one message.
