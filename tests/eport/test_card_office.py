@@ -105,6 +105,23 @@ def test_portsign_login_signs_in_with_the_card_token(live_server, world, tmp_pat
     assert "suspended" in again.stderr
 
 
+def test_the_legal_person_card_takes_the_main_administrators_place_in_filings(world):
+    from tests.eport.conftest import operator_form
+
+    body = {"enterprise_id": world.enterprise.id, "kind": "operator", "data": operator_form(44)}
+    # Before the card: the main administrator files (onboarding comes before cards).
+    draft = ok(world.admin.api.post("/eport/filings", body), 201)
+    legal = world.issue()
+    ok(change_pin(world.admin, legal["id"]))
+    refused = world.admin.api.post("/eport/filings", body)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "legal_person_card_required"
+    declare = world.admin.api.post(f"/eport/filings/{draft['id']}/declare")
+    assert declare.json()["error"]["code"] == "legal_person_card_required"
+    session = card_session(legal["number"])
+    assert ok(session.post(f"/eport/filings/{draft['id']}/declare"))["status"] == "declared"
+
+
 # -- permissions ---------------------------------------------------------------------------------
 
 

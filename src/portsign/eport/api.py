@@ -16,6 +16,7 @@ from portsign.common.api_auth import AUTH
 from portsign.common.errors import Invalid, NotFound
 from portsign.common.schemas import FILE, TEXT, multipart_body
 from portsign.eport.domain import authorities, filings, forms, operators, reviews
+from portsign.eport.domain.card_sign_in import acting_card
 from portsign.eport.enums import DocumentType, FilingKind
 from portsign.eport.models import Authority, Filing
 from portsign.eport.schemas import (
@@ -85,6 +86,7 @@ def create_filing(request: HttpRequest, payload: FilingIn) -> Status[FilingOut]:
         kind=payload.kind,
         data=payload.data,
         operator_id=payload.operator_id,
+        acting=acting_card(request),
     )
     return Status(201, _out(actor, filing))
 
@@ -123,12 +125,17 @@ def get_filing(request: HttpRequest, filing_id: str) -> FilingOut:
 @router.patch("/filings/{filing_id}", response=FilingOut, summary="Edit a draft or returned filing")
 def patch_filing(request: HttpRequest, filing_id: str, payload: FilingDataIn) -> FilingOut:
     actor = signed_in_user(request)
-    return _out(actor, filings.update(actor=actor, filing_id=filing_id, data=payload.data))
+    return _out(
+        actor,
+        filings.update(
+            actor=actor, filing_id=filing_id, data=payload.data, acting=acting_card(request)
+        ),
+    )
 
 
 @router.delete("/filings/{filing_id}", response={204: None}, summary="Delete a draft")
 def delete_filing(request: HttpRequest, filing_id: str) -> Status[None]:
-    filings.delete(actor=signed_in_user(request), filing_id=filing_id)
+    filings.delete(actor=signed_in_user(request), filing_id=filing_id, acting=acting_card(request))
     return Status(204, None)
 
 
@@ -148,6 +155,7 @@ def add_document(request: HttpRequest, filing_id: str) -> Status[FilingDocumentO
         filing_id=filing_id,
         upload=request.FILES.get("file"),
         doc_type=request.POST.get("type", ""),
+        acting=acting_card(request),
     )
     return Status(201, FilingDocumentOut.of(document))
 
@@ -170,7 +178,10 @@ def get_document(request: HttpRequest, filing_id: str, document_id: str) -> Http
 )
 def delete_document(request: HttpRequest, filing_id: str, document_id: str) -> Status[None]:
     filings.remove_document(
-        actor=signed_in_user(request), filing_id=filing_id, document_id=document_id
+        actor=signed_in_user(request),
+        filing_id=filing_id,
+        document_id=document_id,
+        acting=acting_card(request),
     )
     return Status(204, None)
 
@@ -178,7 +189,9 @@ def delete_document(request: HttpRequest, filing_id: str, document_id: str) -> S
 @router.post("/filings/{filing_id}/declare", response=FilingOut, summary="Declare (申报)")
 def declare(request: HttpRequest, filing_id: str) -> FilingOut:
     actor = signed_in_user(request)
-    return _out(actor, filings.declare(actor=actor, filing_id=filing_id))
+    return _out(
+        actor, filings.declare(actor=actor, filing_id=filing_id, acting=acting_card(request))
+    )
 
 
 @router.post("/filings/{filing_id}/approve", response=FilingOut, summary="Approve, with an opinion")

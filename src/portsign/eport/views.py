@@ -26,6 +26,7 @@ from portsign.common.forms import run_action
 from portsign.common.paging import page_from_query
 from portsign.enterprises.views import ACTING_SESSION_KEY
 from portsign.eport.domain import authorities, filings, forms, operators, reviews
+from portsign.eport.domain.card_sign_in import acting_card
 from portsign.eport.enums import (
     ONBOARDING,
     DocumentType,
@@ -116,6 +117,7 @@ def start(request: HttpRequest) -> HttpResponse:
             kind=request.POST.get("kind", ""),
             data={},
             operator_id=request.POST.get("operator_id", ""),
+            acting=acting_card(request),
         )
     except NotFound as exc:
         raise Http404 from exc
@@ -139,9 +141,10 @@ def filing(request: HttpRequest, filing_id: str) -> HttpResponse:
     if request.method == "POST":
         values = _form_values(request, found.kind)
         try:
-            filings.update(actor=user, filing_id=filing_id, data=values)
+            acting = acting_card(request)
+            filings.update(actor=user, filing_id=filing_id, data=values, acting=acting)
             if request.POST.get("action") == "declare":
-                filings.declare(actor=user, filing_id=filing_id)
+                filings.declare(actor=user, filing_id=filing_id, acting=acting)
                 messages.success(request, _("The filing was declared."))
             else:
                 messages.success(request, _("The filing was saved."))
@@ -154,7 +157,7 @@ def filing(request: HttpRequest, filing_id: str) -> HttpResponse:
             return redirect("eport:filing", filing_id=filing_id)
         found.refresh_from_db()
     editable = found.status in (FilingStatus.DRAFT, FilingStatus.RETURNED) and (
-        found.enterprise.main_admin_id == user.id
+        filings.may_write(user, found.enterprise, acting_card(request))
     )
     return render(
         request,
@@ -181,6 +184,7 @@ def add_document(request: HttpRequest, filing_id: str) -> HttpResponse:
             filing_id=filing_id,
             upload=request.FILES.get("file"),
             doc_type=request.POST.get("type", ""),
+            acting=acting_card(request),
         ),
         _("The document was added."),
         reverse("eport:filing", args=[filing_id]) + "#documents",
@@ -193,7 +197,10 @@ def remove_document(request: HttpRequest, filing_id: str, document_id: str) -> H
     return run_action(
         request,
         lambda: filings.remove_document(
-            actor=signed_in_user(request), filing_id=filing_id, document_id=document_id
+            actor=signed_in_user(request),
+            filing_id=filing_id,
+            document_id=document_id,
+            acting=acting_card(request),
         ),
         _("The document was removed."),
         reverse("eport:filing", args=[filing_id]) + "#documents",
@@ -205,7 +212,9 @@ def remove_document(request: HttpRequest, filing_id: str, document_id: str) -> H
 def delete(request: HttpRequest, filing_id: str) -> HttpResponse:
     return run_action(
         request,
-        lambda: filings.delete(actor=signed_in_user(request), filing_id=filing_id),
+        lambda: filings.delete(
+            actor=signed_in_user(request), filing_id=filing_id, acting=acting_card(request)
+        ),
         _("The draft was deleted."),
         reverse("eport:index"),
     )

@@ -24,12 +24,12 @@ from django.utils.translation import gettext_lazy
 from portsign.accounts.models import User
 from portsign.common import cn_ids, uploads
 from portsign.common.audit import record_event
-from portsign.common.errors import Conflict, Invalid, NotFound
+from portsign.common.errors import Conflict, Forbidden, Invalid, NotFound
 from portsign.common.paging import check_page
 from portsign.enterprises.enums import EnterpriseStatus, Permission
 from portsign.enterprises.models import Enterprise
 from portsign.enterprises.rules import enterprise_for, require_main_admin
-from portsign.eport.domain import authorities, forms
+from portsign.eport.domain import authorities, cards, forms
 from portsign.eport.enums import (
     ONBOARDING,
     CardStatus,
@@ -38,7 +38,7 @@ from portsign.eport.enums import (
     FilingStatus,
     OperatorStatus,
 )
-from portsign.eport.models import Filing, FilingDocument, FilingEvent, Operator
+from portsign.eport.models import Card, Filing, FilingDocument, FilingEvent, Operator
 
 S = FilingStatus
 # (status, action) → the status after it. Anything else is a 409.
@@ -135,14 +135,17 @@ TYPED_KINDS = tuple(k for k in FilingKind.values if k != FilingKind.CARD_PERMISS
 # -- the enterprise side -----------------------------------------------------------------------
 
 
-def office_enterprise(actor: User, enterprise_id: str, *, write: bool) -> Enterprise:
+def office_enterprise(
+    actor: User, enterprise_id: str, *, write: bool, acting: Card | None = None
+) -> Enterprise:
     """The enterprise, for its members who manage enterprise information (404 for anyone else);
-    writes only by the main administrator, who holds the legal-person card's place."""
+    writes by the holder of its legal-person card signed in with it (*acting*), or, until it
+    has one (onboarding comes first), by the main administrator in the card's place."""
     enterprise = enterprise_for(
         user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_ENTERPRISE
     )
     if write:
-        require_main_admin(user=actor, enterprise=enterprise)
+        _require_legal_person(actor, enterprise, acting)
         if enterprise.status != EnterpriseStatus.VERIFIED:
             raise Conflict(
                 _("Finish the enterprise's verification on PortSign before filing with E-Port."),
@@ -151,7 +154,33 @@ def office_enterprise(actor: User, enterprise_id: str, *, write: bool) -> Enterp
     return enterprise
 
 
-def own_filing(actor: User, filing_id: str, *, write: bool = False, lock: bool = False) -> Filing:
+def _require_legal_person(actor: User, enterprise: Enterprise, acting: Card | None) -> None:
+    legal = cards.legal_person_card(enterprise)
+    if legal is None:
+        require_main_admin(user=actor, enterprise=enterprise)
+    elif acting is None or acting.id != legal.id or acting.holder_id != actor.id:
+        raise Forbidden(
+            _("Sign in with the enterprise's legal-person card to file with E-Port."),
+            code="legal_person_card_required",
+        )
+
+
+def may_write(actor: User, enterprise: Enterprise, acting: Card | None) -> bool:
+    try:
+        _require_legal_person(actor, enterprise, acting)
+    except Forbidden:
+        return False
+    return True
+
+
+def own_filing(
+    actor: User,
+    filing_id: str,
+    *,
+    write: bool = False,
+    lock: bool = False,
+    acting: Card | None = None,
+) -> Filing:
     """A filing of an enterprise the actor manages; another enterprise's is not found."""
     rows = Filing.objects.select_related("enterprise", "authority", "operator")
     if lock:
@@ -159,7 +188,7 @@ def own_filing(actor: User, filing_id: str, *, write: bool = False, lock: bool =
     filing = rows.filter(pk=filing_id).first()
     if filing is None:
         raise NotFound()
-    office_enterprise(actor, filing.enterprise_id, write=write)
+    office_enterprise(actor, filing.enterprise_id, write=write, acting=acting)
     return filing
 
 
@@ -181,12 +210,13 @@ def create(
     kind: str,
     data: Mapping[str, Any],
     operator_id: str = "",
+    acting: Card | None = None,
 ) -> Filing:
     if kind not in TYPED_KINDS:
         message = _("Choose a filing kind: %(kinds)s.") % {"kinds": ", ".join(TYPED_KINDS)}
         raise Invalid(message, code="filing_kind", fields={"kind": message})
     with transaction.atomic():
-        enterprise = office_enterprise(actor, enterprise_id, write=True)
+        enterprise = office_enterprise(actor, enterprise_id, write=True, acting=acting)
         Enterprise.objects.select_for_update().filter(pk=enterprise.id).first()  # one at a time
         operator = _operator_for(enterprise, kind, operator_id)
         _check_can_open(enterprise, kind, operator)
@@ -219,10 +249,12 @@ def create(
     return filing
 
 
-def update(*, actor: User, filing_id: str, data: Mapping[str, Any]) -> Filing:
+def update(
+    *, actor: User, filing_id: str, data: Mapping[str, Any], acting: Card | None = None
+) -> Filing:
     """Replace a draft's or returned filing's form (a returned one becomes a draft again)."""
     with transaction.atomic():
-        filing = own_filing(actor, filing_id, write=True, lock=True)
+        filing = own_filing(actor, filing_id, write=True, lock=True, acting=acting)
         next_status(filing, "edit")  # before the checks: a declared one is a 409, not a 400
         cleaned = forms.clean(filing.kind, data, complete=False)
         _check_rules(filing.enterprise, filing.kind, cleaned)
@@ -231,9 +263,9 @@ def update(*, actor: User, filing_id: str, data: Mapping[str, Any]) -> Filing:
     return filing
 
 
-def delete(*, actor: User, filing_id: str) -> None:
+def delete(*, actor: User, filing_id: str, acting: Card | None = None) -> None:
     with transaction.atomic():
-        filing = own_filing(actor, filing_id, write=True, lock=True)
+        filing = own_filing(actor, filing_id, write=True, lock=True, acting=acting)
         if filing.status != S.DRAFT:
             raise Conflict(_("Only a saved draft may be deleted."), code="filing_state")
         record_event(
@@ -249,13 +281,13 @@ def delete(*, actor: User, filing_id: str) -> None:
         filing.delete()
 
 
-def declare(*, actor: User, filing_id: str) -> Filing:
+def declare(*, actor: User, filing_id: str, acting: Card | None = None) -> Filing:
     """申报: every required field and rule checked, addressed, and auto-approved if the
     addressed authority says so (its own filings only)."""
     from portsign.eport.domain import reviews  # reviews build on this module
 
     with transaction.atomic():
-        filing = own_filing(actor, filing_id, write=True, lock=True)
+        filing = own_filing(actor, filing_id, write=True, lock=True, acting=acting)
         next_status(filing, "declare")  # before the checks: a declared one is a 409
         filing.data = forms.clean(filing.kind, filing.data, complete=True)
         _check_rules(filing.enterprise, filing.kind, filing.data)
@@ -423,13 +455,18 @@ def current_info(enterprise: Enterprise) -> dict[str, str]:
 
 
 def add_document(
-    *, actor: User, filing_id: str, upload: UploadedFile | None, doc_type: str
+    *,
+    actor: User,
+    filing_id: str,
+    upload: UploadedFile | None,
+    doc_type: str,
+    acting: Card | None = None,
 ) -> FilingDocument:
     if doc_type not in DocumentType.values:
         message = _("Choose a document type.")
         raise Invalid(message, code="document_type", fields={"type": message})
     with transaction.atomic():
-        filing = own_filing(actor, filing_id, write=True, lock=True)
+        filing = own_filing(actor, filing_id, write=True, lock=True, acting=acting)
         if filing.status not in (S.DRAFT, S.RETURNED):
             raise Conflict(
                 _("Documents are added while the filing is a draft or returned."),
@@ -466,9 +503,11 @@ def add_document(
     return document
 
 
-def remove_document(*, actor: User, filing_id: str, document_id: str) -> None:
+def remove_document(
+    *, actor: User, filing_id: str, document_id: str, acting: Card | None = None
+) -> None:
     with transaction.atomic():
-        filing = own_filing(actor, filing_id, write=True, lock=True)
+        filing = own_filing(actor, filing_id, write=True, lock=True, acting=acting)
         document = filing.documents.filter(pk=document_id).first()
         if document is None:
             raise NotFound()
