@@ -9,8 +9,9 @@ export PORTSIGN_DATA_DIR ?= $(CURDIR)/data
 export PORTSIGN_PORT ?= 8000
 export PORTSIGN_PUBLIC_URL ?= http://127.0.0.1:$(PORTSIGN_PORT)
 
-RUN_DEBS := fonts-noto-cjk fonts-arphic-ukai gettext libreoffice-writer-nogui
-TEST_DEBS := $(RUN_DEBS) chromium postgresql poppler-utils libnss3-tools openssl softhsm2 mupdf-tools
+# softhsm2: the embedded default's E-Port card tokens (a vendor's UKey module in production).
+RUN_DEBS := fonts-noto-cjk fonts-arphic-ukai gettext libreoffice-writer-nogui softhsm2
+TEST_DEBS := $(RUN_DEBS) chromium postgresql poppler-utils libnss3-tools openssl mupdf-tools
 
 .PHONY: run test test-sqlite test-postgres lint typecheck deps deps-run debs-run debs-test assets messages bench clean
 

@@ -13,7 +13,7 @@ from portsign.contracts.domain.boxes import list_box
 from portsign.contracts.models import Contract
 from portsign.enterprises.models import Enterprise
 from portsign.eport.domain.authorities import reviewing
-from portsign.eport.models import Filing
+from portsign.eport.models import Card, Filing
 from portsign.pki.applications import signing_certificate
 from portsign.pki.ca import init_hierarchy
 from portsign.seals.models import Seal
@@ -49,4 +49,17 @@ def test_demo_is_idempotent_and_ready_to_sign():
     reviewer = User.objects.get(email="eport@portsign.example.cn")
     assert [a.code for a in reviewing(reviewer)] == ["320700"]
     assert f"/console/eport/reviews/{waiting.id}/" in out.getvalue()
+    # Issue 14: the tally company is onboarded and holds its legal-person card (once).
+    tally = Enterprise.objects.get(name="演示外轮理货有限公司")
+    approved = Filing.objects.filter(enterprise=tally, status="approved")
+    assert sorted(approved.values_list("kind", flat=True)) == [
+        "commerce",
+        "customs",
+        "enterprise_info",
+        "forex",
+    ]
+    card = Card.objects.get(enterprise=tally)
+    assert (card.kind, card.status, card.pin_must_change) == ("legal_person", "active", True)
+    assert card.holder == tally.main_admin
+    assert f"legal-person card {card.number}" in out.getvalue()
     assert verify_chain().ok

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from portsign.accounts.models import User
 from portsign.enterprises.demo import demo_id_number
 from portsign.enterprises.models import Enterprise
-from portsign.eport.domain import authorities, filings
+from portsign.eport.domain import authorities, cards, filings, reviews
 from portsign.eport.enums import AuthorityKind, FilingKind, FilingStatus
-from portsign.eport.models import Authority, Filing
+from portsign.eport.models import Authority, Card, Filing
 
 REVIEWER_EMAIL = "eport@portsign.example.cn"
 
@@ -64,3 +64,41 @@ def seed_eport(enterprise: Enterprise) -> EportDemo:
             data={"customs_code": "3207960001"},
         )
     return EportDemo(city=city, reviewer=reviewer, waiting=info)
+
+
+# The second demo enterprise is through onboarding and holds its legal-person card, so the
+# card sign-in can be tried at once (after changing the initial PIN 88888888).
+_ONBOARDING_FORMS: dict[str, dict[str, str]] = {
+    FilingKind.ENTERPRISE_INFO: {
+        "enterprise_type": "3",
+        "registered_capital": "800",
+        "capital_unit": "wan_yuan",
+        "legal_person_id_type": "resident_id",
+        "legal_person_id_number": demo_id_number(952),
+        "address": "江苏省连云港市连云区演示路 2 号",
+        "business_scope": "外轮理货、集装箱理货（演示）",
+        "aic_authority_code": "320700",
+    },
+    FilingKind.CUSTOMS: {"customs_code": "3207980002", "receipt_number": "LYG2026-0002"},
+    FilingKind.FOREX: {"forex_bureau_code": "320000"},
+    FilingKind.COMMERCE: {
+        "commerce_authority_code": "3207",
+        "registration_form_number": "02345678",
+    },
+}
+
+
+def seed_card(enterprise: Enterprise, reviewer: User) -> Card:
+    """The enterprise onboarded (each filing approved by the demo reviewer) and its
+    legal-person card issued on a token, unless it has one."""
+    existing = cards.legal_person_card(enterprise)
+    if existing is not None:
+        return existing
+    admin = enterprise.main_admin
+    for kind, data in _ONBOARDING_FORMS.items():
+        if Filing.objects.filter(enterprise=enterprise, kind=kind).exists():
+            continue
+        filing = filings.create(actor=admin, enterprise_id=enterprise.id, kind=kind, data=data)
+        filings.declare(actor=admin, filing_id=filing.id)
+        reviews.decide(actor=reviewer, filing_id=filing.id, approve=True, opinion="演示：同意。")
+    return cards.issue(actor=reviewer, enterprise_id=enterprise.id, holder=cards.LEGAL_PERSON)

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from portsign.accounts.demo import DEMO_PASSWORD, seed_accounts
 from portsign.contracts.demo import seed_contract, seed_templates
 from portsign.enterprises.demo import seed_enterprises
-from portsign.eport.demo import seed_eport
+from portsign.eport.demo import seed_card, seed_eport
 
 
 class Command(BaseCommand):
@@ -40,6 +40,12 @@ class Command(BaseCommand):
             f"  E-Port: {eport.reviewer.email} reviews for {eport.city.name}; "
             f"{seeded[0].name}'s “{eport.waiting.get_kind_display()}” waits for review: "
             f"{url}/console/eport/reviews/{eport.waiting.id}/"
+        )
+        card = seed_card(seeded[1], eport.reviewer)
+        self.stdout.write(
+            f"  E-Port: {seeded[1].name} holds legal-person card {card.number} (initial PIN "
+            f"88888888, to be changed by {seeded[1].main_admin.phone} first): "
+            f"{url}/console/eport/cards/sign-in/"
         )
         self.stdout.write("")
         self.stdout.write(
