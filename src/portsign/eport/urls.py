@@ -1,11 +1,12 @@
 from django.urls import path
 
-from portsign.eport import views
+from portsign.eport import card_views, views
 
 app_name = "eport"
 
 urlpatterns = [
-    path("", views.index, name="index"),
+    # The E-Port page, with the card session's subsystems (card_views.index calls views.index).
+    path("", card_views.index, name="index"),
     path("filings/new/", views.start, name="start"),
     path("filings/<str:filing_id>/", views.filing, name="filing"),
     path("filings/<str:filing_id>/documents/", views.add_document, name="add_document"),
@@ -23,4 +24,20 @@ urlpatterns = [
     path("reviews/", views.review_queue, name="reviews"),
     path("reviews/<str:filing_id>/", views.review, name="review"),
     path("authorities/<str:authority_id>/auto-approve/", views.auto_approve, name="auto_approve"),
+    # E-Port cards (issue 14): sign-in, the holder's cards, the enterprise's, the office's.
+    path("cards/", card_views.enterprise_cards, name="cards"),
+    path("cards/sign-in/", card_views.sign_in, name="card_sign_in"),
+    path("cards/mine/", card_views.my_cards, name="my_cards"),
+    path("cards/<str:card_id>/", card_views.card_detail, name="card"),
+    path("cards/<str:card_id>/pin/", card_views.change_pin, name="card_pin"),
+    path("cards/<str:card_id>/act/", card_views.act, name="card_act"),
+    path("office/cards/", card_views.office_cards, name="office_cards"),
+    path("office/cards/issue/", card_views.office_issue, name="office_card_issue"),
+    path("office/cards/<str:card_id>/", card_views.office_card, name="office_card"),
+    path(
+        "office/cards/<str:card_id>/act/",
+        card_views.act,
+        {"office": True},
+        name="office_card_act",
+    ),
 ]

@@ -94,8 +94,9 @@ def index(request: HttpRequest) -> HttpResponse:
             "query": query,
             "statuses": OperatorStatus.choices,
             "pages": _pages(found.total),
-            "can_write": filings.office_enterprise(user, acting, write=False).main_admin_id
-            == user.id,
+            "can_write": filings.may_write(
+                user, filings.office_enterprise(user, acting, write=False), acting_card(request)
+            ),
         }
     )
     return render(request, "eport/index.html", context)
