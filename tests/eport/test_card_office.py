@@ -194,7 +194,7 @@ def test_an_operator_session_sees_greyed_out_subsystems_with_the_reason(world):
     operator_session = card_session(operator["number"])
     states = {s["code"]: s for s in ok(operator_session.get("/eport/me/subsystems"))}
     assert [s["enabled"] for s in states.values()] == [False, False, False, False]
-    assert states["export_receipts"]["reason"] == "The card has no permission for it."
+    assert states["export_receipts"]["reason"] == "此卡没有该子系统的权限。"
     _auto_approve(world)
     ok(
         session.request(
@@ -222,7 +222,7 @@ def test_subsystems_are_greyed_while_the_pin_is_initial(world):
     from portsign.eport.domain.card_permissions import subsystems_for
 
     reasons = {s.reason for s in subsystems_for(card)}
-    assert reasons == {"The card's initial PIN has not been changed."}
+    assert reasons == {"此卡的初始口令尚未修改。"}
 
 
 # -- the comprehensive query, expiry, mailing ----------------------------------------------------

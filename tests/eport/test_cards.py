@@ -330,7 +330,7 @@ def test_extension_after_expiry_is_refused_with_the_reason(world):
     assert refused.status_code == 409
     error = refused.json()["error"]
     assert error["code"] == "card_expired"
-    assert "can only be extended before it expires" in error["message"]
+    assert "只能在到期前延期" in error["message"]
 
 
 def test_replacing_a_faulty_card_gives_a_new_token_and_revokes_the_old(world, tmp_path):
