@@ -400,3 +400,14 @@ def test_another_enterprises_card_is_not_found(world, bob, sanya, province_revie
     # The province office above the city office reads it, but may not act on it.
     assert ok(province_reviewer.api.get(f"/eport/cards/{card['id']}"))["number"] == card["number"]
     assert province_reviewer.api.post(f"/eport/cards/{card['id']}/freeze").status_code == 403
+
+
+def test_a_card_session_stops_acting_when_the_card_expires(world):
+    legal = world.issue()
+    ok(change_pin(world.admin, legal["id"]))
+    session = card_session(legal["number"])
+    assert ok(session.get("/eport/me/card"))["number"] == legal["number"]
+    IssuedCertificate.objects.filter(pk=legal["certificate_id"]).update(
+        not_after=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert session.get("/eport/me/card").json()["error"]["code"] == "no_card"

@@ -87,6 +87,8 @@ def acting_card(request: HttpRequest) -> Card | None:
     card = card_of_certificate(issued)
     if card is None or card.status != CardStatus.ACTIVE or card.pin_locked:
         return None
+    if cards.expired(card):  # a session opened before the card expired acts no longer
+        return None
     if getattr(request, "user", None) is not None and card.holder_id != request.user.id:
         return None
     return card
