@@ -25,7 +25,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portsign.accounts.backends import signed_in_user
 from portsign.accounts.models import User
-from portsign.common import ratelimit
 from portsign.common.errors import DomainError, Invalid, NotFound, RateLimited
 from portsign.common.middleware import client_ip
 from portsign.common.paging import page_from_query
@@ -153,14 +152,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         try:
-            ratelimit.enforce(
-                scope="card_login",
-                key=client_ip(request),
-                limit=30,
-                window_seconds=600,
-                message=_("Too many card sign-ins from this address; try again later."),
-                code="rate_limited",
-            )
+            card_sign_in.limit_sign_ins(client_ip(request))
             user, issued = card_sign_in.sign_in_with_card(
                 number=context["number"], pin=request.POST.get("pin", ""), host=request.get_host()
             )
@@ -251,14 +243,7 @@ def change_pin(request: HttpRequest, card_id: str) -> HttpResponse:
             if new_pin != request.POST.get("new_pin2", ""):
                 message = _("The two new PINs differ.")
                 raise Invalid(message, code="pin_mismatch", fields={"new_pin2": message})
-            ratelimit.enforce(
-                scope="card_pin",
-                key=f"{user.id}:{card_id}",
-                limit=20,
-                window_seconds=3600,
-                message=_("Too many PIN changes for this card; try again later."),
-                code="rate_limited",
-            )
+            card_pins.limit_pin_changes(user, card_id)
             card_pins.change_pin(actor=user, card_id=card_id, pin=pin, new_pin=new_pin)
         except NotFound as exc:
             raise Http404 from exc
@@ -351,16 +336,6 @@ def enterprise_cards(request: HttpRequest) -> HttpResponse:
 
 
 # -- one card: its facts, history and the moves the viewer may make -----------------------------
-
-
-def _manages(user: User, enterprise_id: str) -> bool:
-    """A manager of the enterprise (who may confirm that its cards arrived)."""
-    membership = (
-        Membership.objects.select_related("role")
-        .filter(enterprise_id=enterprise_id, user=user, is_active=True)
-        .first()
-    )
-    return membership is not None and Permission.MANAGE_ENTERPRISE in membership.role.permissions
 
 
 def _may_manage(user: User, card: Card, session_card: Card | None) -> bool:
@@ -509,7 +484,7 @@ def _detail_context(
         "may_receive": not office
         and card.mailed_at is not None
         and card.received_at is None
-        and (card.holder_id == user.id or _manages(user, card.enterprise_id)),
+        and cards.may_confirm_receipt(user, card),
         "may_mail": office
         and card.received_at is None
         and cards.is_office_reviewer(user, card.enterprise),

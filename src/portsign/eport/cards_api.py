@@ -10,7 +10,6 @@ from ninja.responses import Status
 from portsign.accounts.backends import signed_in_user
 from portsign.accounts.domain import tokens as api_tokens
 from portsign.accounts.schemas import TokenOut, UserOut
-from portsign.common import ratelimit
 from portsign.common.api_auth import AUTH
 from portsign.common.errors import NotFound
 from portsign.common.middleware import client_ip
@@ -161,14 +160,7 @@ def replace(request: HttpRequest, card_id: str) -> Status[CardDetailOut]:
 @router.post("/cards/{card_id}/pin", response=CardDetailOut, summary="The holder changes the PIN")
 def change_pin(request: HttpRequest, card_id: str, payload: PinChangeIn) -> CardDetailOut:
     actor = signed_in_user(request)
-    ratelimit.enforce(
-        scope="card_pin",
-        key=f"{actor.id}:{card_id}",
-        limit=20,
-        window_seconds=3600,
-        message=_("Too many PIN changes for this card; try again later."),
-        code="rate_limited",
-    )
+    card_pins.limit_pin_changes(actor, card_id)
     card_pins.change_pin(actor=actor, card_id=card_id, pin=payload.pin, new_pin=payload.new_pin)
     return _detail(request, card_id)
 
@@ -240,14 +232,7 @@ login_router = Router(tags=["eport cards"])
 
 @login_router.post("/cards/login", response=TokenOut, summary="Sign in with an E-Port card")
 def card_login(request: HttpRequest, payload: CardLoginIn) -> TokenOut:
-    ratelimit.enforce(
-        scope="card_login",
-        key=client_ip(request),
-        limit=30,
-        window_seconds=600,
-        message=_("Too many card sign-ins from this address; try again later."),
-        code="rate_limited",
-    )
+    card_sign_in.limit_sign_ins(client_ip(request))
     user, certificate = card_sign_in.sign_in_with_card(
         number=payload.number.strip(), pin=payload.pin, host=request.get_host()
     )

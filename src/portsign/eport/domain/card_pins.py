@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from portsign.accounts.models import User
+from portsign.common import ratelimit
 from portsign.common.errors import Conflict, Invalid, NotFound
 from portsign.eport.domain import cards, tokens
 from portsign.eport.enums import CardAction, CardStatus
@@ -125,6 +126,19 @@ def held_card(actor: User, card_id: str) -> Card:
     if card.holder_id != actor.id:
         raise NotFound()
     return card
+
+
+def limit_pin_changes(actor: User, card_id: str) -> None:
+    """PIN changes of one card by one person: 20 an hour (keyed by both, so a stranger's tries
+    never lock the holder out)."""
+    ratelimit.enforce(
+        scope="card_pin",
+        key=f"{actor.id}:{card_id}",
+        limit=20,
+        window_seconds=3600,
+        message=_("Too many PIN changes for this card; try again later."),
+        code="rate_limited",
+    )
 
 
 def change_pin(*, actor: User, card_id: str, pin: str, new_pin: str) -> Card:

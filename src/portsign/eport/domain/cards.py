@@ -66,7 +66,7 @@ def is_office_reviewer(actor: User, enterprise: Enterprise) -> bool:
     return office_of(enterprise).reviewers.filter(user=actor).exists()
 
 
-def _manages(actor: User, enterprise_id: str) -> bool:
+def manages(actor: User, enterprise_id: str) -> bool:
     membership = (
         Membership.objects.select_related("role")
         .filter(enterprise_id=enterprise_id, user=actor, is_active=True)
@@ -465,11 +465,16 @@ def record_mailing(
     return card
 
 
+def may_confirm_receipt(actor: User, card: Card) -> bool:
+    """A manager of the card's enterprise, or its holder."""
+    return card.holder_id == actor.id or manages(actor, card.enterprise_id)
+
+
 def confirm_receipt(*, actor: User, card_id: str) -> Card:
     """The enterprise (a manager of it, or the holder) confirms the card arrived."""
     with transaction.atomic():
         card = visible_card(actor, card_id, lock=True)
-        if not (_manages(actor, card.enterprise_id) or card.holder_id == actor.id):
+        if not may_confirm_receipt(actor, card):
             raise NotFound()
         if card.mailed_at is None:
             raise Conflict(_("The card has not been mailed yet."), code="card_not_mailed")
