@@ -29,6 +29,8 @@ from portsign.enterprises.api import router as enterprises_router
 from portsign.eport.api import router as eport_router
 from portsign.eport.cards_api import login_router as card_login_router
 from portsign.eport.cards_api import router as cards_router
+from portsign.eport.customs_api import router as customs_router
+from portsign.eport.entrustments_api import router as entrustments_router
 from portsign.pki.api import router as certificate_router
 from portsign.seals.api import router as seals_router
 from portsign.verification.api import router as verify_router
@@ -208,6 +210,8 @@ api.add_router("/eport", eport_router)
 # The sign-in route first: "/cards/login" would otherwise match "/cards/{card_id}".
 api.add_router("/eport", card_login_router)
 api.add_router("/eport", cards_router)
+api.add_router("/eport", customs_router)
+api.add_router("/eport", entrustments_router)
 api.add_router("", webhooks_router)
 api.add_router("", templates_router)
 if settings.SANDBOX:

@@ -351,6 +351,9 @@ CARD_PIN_TRIES = env_int("CARD_PIN_TRIES", 5, minimum=1)
 # Cards expiring within this many days are listed and their holders reminded (seed 004: 延期
 # from 60 days before expiry).
 CARD_EXPIRY_NOTICE_DAYS = env_int("CARD_EXPIRY_NOTICE_DAYS", 60, minimum=1)
+# The longest validity an initiator may give a 代理报关委托书 (EPORT.md §4.2: "often said to be
+# ≤ 1 year", UNVERIFIED, so configurable).
+ENTRUSTMENT_MAX_DAYS = env_int("ENTRUSTMENT_MAX_DAYS", 365, minimum=1)
 # Who approves certificate applications: "auto" for verified applicants (embedded default),
 # "enterprise_admin" (an administrator of the enterprise; personal ones stay automatic) or
 # "back_office" (PortSign reviewers).

@@ -200,3 +200,12 @@ def world(alice, haikou, city_reviewer):
     from tests.eport.card_helpers import card_world  # it builds on this module
 
     return card_world(alice, haikou, city_reviewer)
+
+
+@pytest.fixture
+def district_table(db) -> None:
+    """The customs district table: migration 0003 loads it, and every test's flush (tests run
+    with real transactions) empties it again."""
+    from portsign.eport.domain import districts
+
+    districts.load()

@@ -97,6 +97,9 @@ class Signoff:
     rows: Sequence[tuple[str, ...]]
     widths: tuple[float, ...] = (0.6, 0.4)
     height: float = 60.0
+    # Names for the first row's boxes ("" for none): `render_placed` says where they landed,
+    # so a signature can be put in its box.
+    anchors: tuple[str, ...] = ()
 
 
 Block = Grid | Signoff | str  # a string is a paragraph
@@ -274,15 +277,51 @@ def _signoff(signoff: Signoff) -> Table:
     return table
 
 
-def _block(block: Block) -> Flowable:
+@dataclass(frozen=True)
+class Box:
+    """Where a named signoff box landed: 1-based page, and fractions of the A4 page from its
+    top-left corner (pki.pades.Mark's geometry)."""
+
+    page: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+class _Anchor(Flowable):
+    """Zero-size: drawn just above a signoff's table, records where its named boxes are."""
+
+    def __init__(self, signoff: Signoff, found: dict[str, Box]) -> None:
+        super().__init__()
+        self.signoff, self.found = signoff, found
+        self.width = self.height = 0
+
+    def draw(self) -> None:
+        left, top = self.canv.absolutePosition(0, 0)
+        page = self.canv._doctemplate.page  # reportlab's current page number, 1-based
+        x = left
+        for name, width in zip(self.signoff.anchors, self.signoff.widths, strict=False):
+            if name:
+                self.found[name] = Box(
+                    page=page,
+                    x=x / A4[0],
+                    y=(A4[1] - top) / A4[1],
+                    width=FRAME_WIDTH * width / A4[0],
+                    height=self.signoff.height / A4[1],
+                )
+            x += FRAME_WIDTH * width
+
+
+def _block(block: Block, found: dict[str, Box]) -> Flowable | list[Flowable]:
     if isinstance(block, str):
         return Paragraph(escape(block), _style())
     if isinstance(block, Signoff):
-        return _signoff(block)
+        return [_Anchor(block, found), _signoff(block)] if block.anchors else _signoff(block)
     return _grid(block)
 
 
-def _story(document: Document) -> list[Any]:
+def _story(document: Document, found: dict[str, Box]) -> list[Any]:
     title = _style(20, alignment=TA_CENTER, spaceAfter=14)
     heading = _style(13, spaceBefore=12, spaceAfter=6)
     story: list[Any] = [Paragraph(escape(document.title), title)]
@@ -293,14 +332,15 @@ def _story(document: Document) -> list[Any]:
     for section in document.sections:
         first: list[Any] = [Paragraph(escape(section.title), heading)] if section.title else []
         for block in section.blocks:
-            flowable = _block(block)
+            made = _block(block, found)
+            flowables = made if isinstance(made, list) else [made]
             if first:  # a heading is never left alone at the foot of a page
-                story.append(KeepTogether([*first, flowable]))
+                story.append(KeepTogether([*first, *flowables]))
                 first = []
             elif isinstance(block, Signoff):  # (a KeepTogether inside one breaks the page)
-                story.append(KeepTogether([flowable]))
+                story.append(KeepTogether(flowables))
             else:
-                story.append(flowable)
+                story += flowables
             story.append(Spacer(1, 6))
         story += first
     return story
@@ -334,6 +374,12 @@ def _canvas_class(footer: str, page_marker: str) -> type[Canvas]:
 
 
 def render(document: Document) -> bytes:
+    return render_placed(document)[0]
+
+
+def render_placed(document: Document) -> tuple[bytes, dict[str, Box]]:
+    """The PDF, and where each named signoff box is in it."""
+    found: dict[str, Box] = {}
     out = io.BytesIO()
     template = SimpleDocTemplate(
         out,
@@ -347,5 +393,5 @@ def render(document: Document) -> bytes:
         creator=document.author,
     )
     canvas = _canvas_class(document.footer, document.page_marker)
-    template.build(_story(document), canvasmaker=canvas)
-    return out.getvalue()
+    template.build(_story(document, found), canvasmaker=canvas)
+    return out.getvalue(), found

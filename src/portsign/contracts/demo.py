@@ -120,13 +120,16 @@ def seed_contract(port: Enterprise, tally: Enterprise) -> Contract:
 
 def seed_templates(port: Enterprise, tally: Enterprise) -> list[Template]:
     """The three demo templates (集装箱理货协议 for the tally company, 港口作业合同 and 货运代理协议
-    for the port group), created once: an existing live template of the same name is kept."""
+    for the port group) and the port trade kit (集装箱设备交接单, 港口作业委托单 and 提货单 for the
+    port group, 代理报关委托书 and 委托报关协议 for the tally company), created once: an existing
+    live template of the same name is kept."""
     from portsign.contracts.demo_templates import DEMO_TEMPLATES, render
     from portsign.contracts.domain import templates
+    from portsign.contracts.trade_kit import TRADE_KIT
 
     owners = {"port": port, "tally": tally}
     seeded = []
-    for demo in DEMO_TEMPLATES:
+    for demo in (*DEMO_TEMPLATES, *TRADE_KIT):
         owner = owners[demo.owner]
         existing = Template.objects.filter(
             enterprise=owner, name=demo.name, archived_at__isnull=True

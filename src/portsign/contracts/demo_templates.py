@@ -193,7 +193,7 @@ def _fractions(page: int, x: float, y: float, width: float, height: float) -> di
     }
 
 
-def _signatures(first: str, second: str) -> tuple[Line | Area, ...]:
+def signatures(first: str, second: str) -> tuple[Line | Area, ...]:
     """The signing block: two columns, each role's seal area and date stamp area."""
     return (
         text("", gap=30),
@@ -266,7 +266,7 @@ TALLY = DemoTemplate(
             )
         ),
         text("双方以可靠电子签名签署，与手写签名或者盖章具有同等效力。"),
-        *_signatures("甲方", "乙方"),
+        *signatures("甲方", "乙方"),
     ),
 )
 
@@ -330,7 +330,7 @@ PORT_OPERATION = DemoTemplate(
         text("包装不良或甲方申报不实造成的损失，由甲方自行承担。", gap=26),
         heading("第五条  争议解决"),
         text("因本合同发生的争议，双方协商解决；协商不成的，提交港口所在地海事法院诉讼。"),
-        *_signatures("甲方", "乙方"),
+        *signatures("甲方", "乙方"),
     ),
 )
 
@@ -406,7 +406,7 @@ FORWARDING = DemoTemplate(
         text("责任期间发生的货损，乙方应协助甲方向承运人索赔。", gap=26),
         heading("第五条  其他"),
         text("本协议一式电子文本，经双方可靠电子签名后生效，各方可随时下载核验。"),
-        *_signatures("甲方", "乙方"),
+        *signatures("甲方", "乙方"),
     ),
 )
 

@@ -97,6 +97,9 @@ class Contract(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)  # the sender's last 催签
     # The agreement's own validity (有效期), for the 即将过期 box; not the signing deadline.
     valid_until = models.DateField(null=True, blank=True)
+    # The app that runs this contract's signing ("eport": a declaration entrustment, signed
+    # with E-Port cards); its parties sign, reject and revoke there, never here.
+    managed_by = models.CharField(max_length=10, blank=True)
     # A void statement (作废声明) points at the contract it voids once completed.
     voids = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="void_statements"

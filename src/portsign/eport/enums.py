@@ -21,6 +21,8 @@ class AuthorityKind(models.TextChoices):
     CUSTOMS = "customs", _("Customs")
     FOREX = "forex", _("Foreign exchange bureau")
     COMMERCE = "commerce", _("Commerce department")
+    # 报关协会: confirms a customs broker's 报关单位信息登记 (EPORT.md §4.2).
+    ASSOCIATION = "association", _("Customs brokers association")
 
 
 class FilingKind(models.TextChoices):
@@ -32,6 +34,7 @@ class FilingKind(models.TextChoices):
     OPERATOR_DEREGISTRATION = "operator_deregistration", _("Operator deregistration")
     ENTERPRISE_INFO_CHANGE = "enterprise_info_change", _("Change of enterprise information")
     CARD_PERMISSIONS = "card_permissions", _("Operator card permissions")
+    BROKER_REGISTRATION = "broker_registration", _("Customs broker registration (报关单位信息登记)")
 
 
 # The four onboarding filings an enterprise makes once each (seed 004 §2).
@@ -103,3 +106,39 @@ class CardAction(models.TextChoices):
     PERMISSIONS = "permissions", pgettext_lazy("card action", "Permissions changed")
     MAIL = "mail", pgettext_lazy("card action", "Mailed")
     RECEIVE = "receive", pgettext_lazy("card action", "Receipt confirmed")
+
+
+class AgreementStatus(models.TextChoices):
+    """通关无纸化三方协议, with the seed's own words (seed 001, EPORT.md §4.1)."""
+
+    SENT_TO_CUSTOMS = "sent_to_customs", pgettext_lazy("agreement", "Signed, sent to customs")
+    RECEIVED = "received", pgettext_lazy("agreement", "Received by customs")
+    APPROVED = "approved", pgettext_lazy("agreement", "Approved by customs")
+    RETURNED = "returned", pgettext_lazy("agreement", "Returned by customs")
+    TERMINATED = "terminated", pgettext_lazy("agreement", "Terminated")
+
+
+# The statuses that hold the district: it is no longer offered for signing.
+LIVE_AGREEMENT = (
+    AgreementStatus.SENT_TO_CUSTOMS,
+    AgreementStatus.RECEIVED,
+    AgreementStatus.APPROVED,
+)
+
+
+class EntrustmentStatus(models.TextChoices):
+    """代理报关委托 (EPORT.md §4.2; the names are the suggested ones, UNVERIFIED there)."""
+
+    AWAITING_CONFIRMATION = (
+        "awaiting_confirmation",
+        pgettext_lazy("entrustment", "Awaiting confirmation"),
+    )
+    EFFECTIVE = "effective", pgettext_lazy("entrustment", "Effective")
+    REVOKED = "revoked", pgettext_lazy("entrustment", "Revoked")
+    REFUSED = "refused", pgettext_lazy("entrustment", "Refused")
+    EXPIRED = "expired", pgettext_lazy("entrustment", "Expired")
+
+
+class EntrustmentSide(models.TextChoices):
+    CONSIGNOR = "consignor", _("Consignor (经营单位)")
+    BROKER = "broker", _("Customs broker (报关企业)")

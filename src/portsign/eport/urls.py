@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portsign.eport import card_views, views
+from portsign.eport import agreement_views, card_views, views
 
 app_name = "eport"
 
@@ -39,5 +39,25 @@ urlpatterns = [
         card_views.act,
         {"office": True},
         name="office_card_act",
+    ),
+    # 通关无纸化三方协议 (issue 15): the enterprise's agreements and signing, customs' queue.
+    path("agreements/", agreement_views.enterprise_agreements, name="agreements"),
+    path("agreements/sign/", agreement_views.sign, name="agreement_sign"),
+    path("agreements/<str:agreement_id>/", agreement_views.agreement_detail, name="agreement"),
+    path(
+        "agreements/<str:agreement_id>/document.pdf",
+        agreement_views.agreement_document,
+        name="agreement_document",
+    ),
+    path(
+        "agreements/<str:agreement_id>/terminate/",
+        agreement_views.terminate,
+        name="agreement_terminate",
+    ),
+    path("customs/agreements/", agreement_views.customs_agreements, name="customs_agreements"),
+    path(
+        "customs/agreements/<str:agreement_id>/",
+        agreement_views.customs_agreement,
+        name="customs_agreement",
     ),
 ]

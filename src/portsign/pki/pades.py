@@ -42,7 +42,7 @@ import datetime as dt
 import hashlib
 import io
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypedDict
@@ -81,9 +81,9 @@ from portsign.pki import services
 from portsign.pki.ca import Role, authority, certificate_of
 from portsign.pki.models import IssuedCertificate
 from portsign.pki.pades_fields import Field, Mark, SigningError, add_field, check_field_name
-from portsign.pki.responders import Responder, cms_sign, cms_signature_algorithm
+from portsign.pki.responders import Responder
 from portsign.pki.revocation import build_crl
-from portsign.pki.signer import VaultSigner, signer_for, to_asn1
+from portsign.pki.signer import TokenSigner, VaultSigner, signer_for, to_asn1, token_signer
 
 __all__ = [
     "Mark",
@@ -228,14 +228,23 @@ def sign_approval(
     reason: str = "",
     location: str = "",
     signer_name: str = "",
+    token_sign: Callable[[bytes], bytes] | None = None,
 ) -> bytes:
     """`pdf` with one more PAdES B-T approval signature by issued certificate `certificate_id`,
-    shown by `marks` (none: an invisible signature). Raises SigningError on bad input."""
+    shown by `marks` (none: an invisible signature). Raises SigningError on bad input.
+
+    *token_sign* signs with a key that stays on a PKCS#11 token (an E-Port card): it gets the
+    DER of the signed attributes and returns RSA PKCS#1 v1.5 SHA-256 made on the token; without
+    it, the certificate's key comes from the vault."""
     _check_certificate(certificate_id)
     writer = _writer(pdf)
     check_field_name(writer.prev, field_name)
     field = add_field(writer, field_name, marks)
-    signer = signer_for(certificate_id)
+    signer: VaultSigner | TokenSigner
+    if token_sign is None:
+        signer = signer_for(certificate_id)
+    else:
+        signer = token_signer(certificate_id, token_sign)
     stamper = timestamper()
     return run_sync(
         lambda: _sign(
@@ -254,7 +263,7 @@ def sign_approval(
 async def _sign(
     writer: IncrementalPdfFileWriter,
     field: Field,
-    signer: VaultSigner,
+    signer: VaultSigner | TokenSigner,
     stamper: _InProcessTimeStamper,
     *,
     field_name: str,
@@ -314,12 +323,21 @@ def _reparsed(value: Any) -> Any:
     return value.__class__.load(value.dump())
 
 
+def _cms_parts(signer: VaultSigner | TokenSigner) -> _CmsParts:
+    # A token signer is made for one use and holds that use's PIN: never kept in a cache.
+    return _vault_parts(signer) if isinstance(signer, VaultSigner) else _build_parts(signer)
+
+
 @lru_cache(maxsize=1024)
-def _cms_parts(signer: VaultSigner) -> _CmsParts:
+def _vault_parts(signer: VaultSigner) -> _CmsParts:
+    return _build_parts(signer)
+
+
+def _build_parts(signer: VaultSigner | TokenSigner) -> _CmsParts:
     certificate = signer.signing_cert
     assert certificate is not None  # signer_for always sets it
     digest_algorithm = algos.DigestAlgorithm({"algorithm": MD_ALGORITHM})
-    signature_algorithm = algos.SignedDigestAlgorithm(cms_signature_algorithm(signer.private_key))
+    signature_algorithm = algos.SignedDigestAlgorithm(signer.cms_algorithm())
     chain = [certificate, *(c for c in signer.cert_registry if c.sha256 != certificate.sha256)]
     issuer_serial = {"issuer": certificate.issuer, "serial_number": certificate.serial_number}
     attributes = [
@@ -367,7 +385,7 @@ def _cms_parts(signer: VaultSigner) -> _CmsParts:
 
 
 async def _cms_signature(
-    digest: bytes, signer: VaultSigner, stamper: _InProcessTimeStamper
+    digest: bytes, signer: VaultSigner | TokenSigner, stamper: _InProcessTimeStamper
 ) -> bytes:
     """A CAdES detached SignedData (PAdES B-T) over the byte-range digest: content-type,
     message-digest, signing-certificate-v2 and algorithm protection signed; the signature
@@ -378,7 +396,7 @@ async def _cms_signature(
         [*parts.fixed_attributes, {"type": "message_digest", "values": [digest]}]
     )
     # RFC 5652 5.4: the signature covers the attributes as a SET (asn1crypto's default tag).
-    signature = cms_sign(signer.private_key, signed_attrs.dump())
+    signature = signer.sign_sha256(signed_attrs.dump())
     token = await stamper.async_timestamp(hashlib.sha256(signature).digest(), MD_ALGORITHM)
     signer_info = cms.SignerInfo(
         {

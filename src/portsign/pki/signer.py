@@ -6,20 +6,22 @@ private key loaded once per process from the vault.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, cast
 
+from asn1crypto import core as asn1_core
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
-from pyhanko.sign.signers import SimpleSigner
+from pyhanko.sign.signers import Signer, SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from portsign.pki.ca import Role, authority, certificate_of
 from portsign.pki.models import IssuedCertificate
-from portsign.pki.responders import cms_sign
+from portsign.pki.responders import cms_sign, cms_signature_algorithm
 from portsign.pki.vault import load_private_key
 
 
@@ -41,12 +43,58 @@ class VaultSigner(SimpleSigner):
         super().__init__(**kwargs)
         self.private_key = private_key
 
+    def cms_algorithm(self) -> dict[str, Any]:
+        """The CMS signatureAlgorithm of its SHA-256 signatures."""
+        return cms_signature_algorithm(self.private_key)
+
+    def sign_sha256(self, data: bytes) -> bytes:
+        return cms_sign(self.private_key, data)
+
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
         if digest_algorithm == "sha256" and mechanism in ("rsassa_pkcs1v15", "ecdsa"):
             return cms_sign(self.private_key, data)
         signature: bytes = super().sign_raw(data, digest_algorithm)
         return signature
+
+
+class TokenSigner(Signer):
+    """A signer whose RSA key stays on a PKCS#11 token (an E-Port card): *sign* computes
+    RSA PKCS#1 v1.5 with SHA-256 over the data on the token, after its PIN was presented.
+    pki/pades.py uses the same two methods of both signers."""
+
+    def __init__(self, *, sign: Callable[[bytes], bytes], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._sign = sign
+
+    def cms_algorithm(self) -> dict[str, Any]:
+        # sha256WithRSAEncryption carries explicit NULL parameters (RFC 4055 5).
+        return {"algorithm": "sha256_rsa", "parameters": asn1_core.Null()}
+
+    def sign_sha256(self, data: bytes) -> bytes:
+        return self._sign(data)
+
+    async def async_sign_raw(
+        self, data: bytes, digest_algorithm: str, dry_run: bool = False
+    ) -> bytes:
+        if digest_algorithm != "sha256":  # the token signs SHA-256 only
+            raise ValueError(f"a card signs with SHA-256, not {digest_algorithm}")
+        return self._sign(data)
+
+
+def token_signer(issued_id: str, sign: Callable[[bytes], bytes]) -> TokenSigner:
+    """A signer for an issued certificate whose key is on a token (card certificates have no
+    key in the vault); built per use, since *sign* carries the PIN of this one use."""
+    issued = IssuedCertificate.objects.get(pk=issued_id)
+    certificate = to_asn1(x509.load_pem_x509_certificate(issued.certificate_pem.encode()))
+    if certificate.public_key.algorithm != "rsa":
+        raise ValueError(f"certificate {issued_id} is not an RSA certificate")
+    chain = [to_asn1(certificate_of(authority(Role.ISSUING)))]
+    return TokenSigner(
+        sign=sign,
+        signing_cert=certificate,
+        cert_registry=SimpleCertificateStore.from_certs(chain),
+    )
 
 
 @lru_cache(maxsize=1024)

@@ -10,7 +10,7 @@ class WebhooksConfig(AppConfig):
         # Contract events become outbox rows in the transaction of the change.
         from portsign.contracts import events
         from portsign.eport import events as eport_events
-        from portsign.webhooks.domain.deliveries import on_contract_event, on_filing_event
+        from portsign.webhooks.domain.deliveries import on_contract_event, on_eport_event
 
         events.listen(on_contract_event)
-        eport_events.listen(on_filing_event)
+        eport_events.listen(on_eport_event)

@@ -511,6 +511,7 @@ def revoke(*, actor: User, contract_id: str, reason: str = "") -> Contract:
     clean = _reason(reason, required=False)
     with transaction.atomic():
         contract = own_contract(actor, contract_id, lock=True)
+        refuse_managed(contract)
         contract.reason = clean
         move_status(contract, ContractStatus.REVOKED, actor_id=actor.id, reason=clean)
         notify_outcome(contract, _("The contract “%(title)s” was revoked by the sender."))
@@ -552,10 +553,21 @@ def _reason(raw: str, *, required: bool) -> str:
     )
 
 
+def refuse_managed(contract: Contract) -> None:
+    """A contract another app runs (an E-Port entrustment) is signed, refused and revoked
+    there, with E-Port cards: never through the contract pages or API."""
+    if contract.managed_by == "eport":
+        raise Conflict(
+            _("This is an E-Port declaration entrustment: confirm, refuse or revoke it there."),
+            code="managed_contract",
+        )
+
+
 def acting_party(*, actor: User, contract: Contract, acting_as: str) -> Party:
     """The party *actor* acts for now, which must be waiting for their signature (待我签署)."""
     if contract.status != ContractStatus.SIGNING:
         raise Conflict(_("This contract is not being signed."), code="not_signing")
+    refuse_managed(contract)
     membership = resolve_acting_as(user=actor, acting_as=acting_as)
     if membership is None:
         claim_invitations(actor)

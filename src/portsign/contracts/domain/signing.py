@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -432,6 +433,33 @@ def perform(
     finally:
         Contract.objects.filter(pk=contract.id).update(busy_until=None)
     return Contract.objects.get(pk=contract.id)
+
+
+def sign_managed(
+    *,
+    contract_id: str,
+    party_id: str,
+    actor: User,
+    make: Callable[[bytes, str], bytes],
+    certificate_ids: list[str],
+    marks: list[Mark] | None = None,
+    allowed: list[Seal] | None = None,
+) -> Contract:
+    """One finishing act of a party of a managed contract (`contracts.domain.managed`), whose
+    app proved the intent (an E-Port card's PIN) and makes the signature: *make* gets the
+    current PDF and the field name and returns it signed. Then as any act: recorded as a new
+    version, the party signed, the contract completed (B-LTA) when it was the last."""
+    _claim(contract_id, party_id)
+    try:
+        contract = Contract.objects.select_related("current").get(pk=contract_id)
+        field = f"PortSign-{next_version_number(contract)}-E"
+        signed = make(documents.read_document(contract.current), field)
+        act = _Act(actor, marks or [], allowed or [], signed, certificate_ids, True)
+        if _record(contract_id, party_id, act):
+            _complete_or_leave_for_later(contract_id)
+    finally:
+        Contract.objects.filter(pk=contract_id).update(busy_until=None)
+    return Contract.objects.get(pk=contract_id)
 
 
 def finish(*, actor: User, contract_id: str, acting_as: str) -> Contract:

@@ -32,6 +32,7 @@ from portsign.enterprises.rules import enterprise_for, require_main_admin
 from portsign.eport.domain import authorities, cards, forms
 from portsign.eport.enums import (
     ONBOARDING,
+    AuthorityKind,
     CardStatus,
     DocumentType,
     FilingKind,
@@ -126,6 +127,16 @@ _ACTION_WORDS = {  # lazy: read in the language of each request, not of the impo
     "approve": gettext_lazy("approved"),
     "return": gettext_lazy("returned"),
 }
+
+
+def addressed_kind(kind: str) -> str:
+    """The kind of authority a filing goes to: the brokers association for a broker's
+    registration, the E-Port office for everything else."""
+    return (
+        AuthorityKind.ASSOCIATION
+        if kind == FilingKind.BROKER_REGISTRATION
+        else AuthorityKind.OFFICE
+    )
 
 
 # Kinds an enterprise fills in; a card-permission filing is made from the card's page.
@@ -232,7 +243,7 @@ def create(
         filing = Filing.objects.create(
             enterprise=enterprise,
             kind=kind,
-            authority=authorities.addressed_to(enterprise.uscc),
+            authority=authorities.addressed_to(enterprise.uscc, addressed_kind(kind)),
             data=cleaned,
             operator=operator,
             created_by=actor,
@@ -293,7 +304,9 @@ def declare(*, actor: User, filing_id: str, acting: Card | None = None) -> Filin
         _check_rules(filing.enterprise, filing.kind, filing.data)
         _check_can_declare(filing)
         # Re-addressed on each declaration: an office may have been registered since.
-        filing.authority = authorities.addressed_to(filing.enterprise.uscc)
+        filing.authority = authorities.addressed_to(
+            filing.enterprise.uscc, addressed_kind(filing.kind)
+        )
         move(filing, "declare", actor=actor)
         if filing.kind == FilingKind.OPERATOR_DEREGISTRATION and filing.operator:
             Operator.objects.filter(pk=filing.operator.pk).update(
@@ -323,6 +336,17 @@ def _operator_for(enterprise: Enterprise, kind: str, operator_id: str) -> Operat
 
 def _check_can_open(enterprise: Enterprise, kind: str, operator: Operator | None) -> None:
     filings = Filing.objects.filter(enterprise=enterprise)
+    if kind == FilingKind.BROKER_REGISTRATION:
+        if current_info_filing(enterprise) is None:
+            raise Conflict(
+                _("Register as a customs broker once the enterprise information is approved."),
+                code="not_onboarded",
+            )
+        if filings.filter(kind=kind).exists():
+            raise Conflict(
+                _("This enterprise already has this filing; open it to edit or follow it."),
+                code="filing_exists",
+            )
     if kind in ONBOARDING and filings.filter(kind=kind).exists():
         raise Conflict(
             _("This enterprise already has this filing; open it to edit or follow it."),

@@ -289,6 +289,12 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         ),
     ),
     FilingKind.OPERATOR_DEREGISTRATION: (Field("reason", gettext_lazy("Reason"), text(200)),),
+    # 报关单位信息登记, confirmed by the brokers association (EPORT.md §4.2).
+    FilingKind.BROKER_REGISTRATION: (
+        Field("customs_code", gettext_lazy("Customs registration code"), customs_code),
+        Field("contact_name", gettext_lazy("Contact person"), text(50)),
+        Field("contact_phone", gettext_lazy("Contact phone"), phone),
+    ),
     # Made by `card_permissions.request_change` from the legal-person card's choice, never typed.
     FilingKind.CARD_PERMISSIONS: (
         Field("card_number", gettext_lazy("Card number"), text(20)),

@@ -21,7 +21,7 @@ from portsign.accounts.models import User
 from portsign.common.errors import Conflict, Forbidden, Invalid, NotFound
 from portsign.common.notify.outbox import queue_message
 from portsign.common.text import clean_text
-from portsign.eport.domain import authorities, card_permissions, filings, operators
+from portsign.eport.domain import authorities, brokers, card_permissions, filings, operators
 from portsign.eport.enums import AuthorityKind, FilingKind, FilingStatus, ReviewState
 from portsign.eport.models import Authority, Filing, JointReview
 
@@ -213,6 +213,7 @@ def _conclude(
     )
     operators.on_decided(filing)
     card_permissions.on_decided(filing)
+    brokers.on_decided(filing)
     _tell_applicant(filing)
     from portsign.eport import events
 

@@ -31,7 +31,6 @@ from portsign.common.errors import Conflict, Invalid, NotFound
 from portsign.contracts.enums import PartyKind
 from portsign.contracts.events import ContractEvent
 from portsign.contracts.models import Contract, Party
-from portsign.eport.models import Filing
 from portsign.pki.vault import open_secret
 from portsign.webhooks import transport
 from portsign.webhooks.domain import targets
@@ -96,31 +95,21 @@ def on_contract_event(event: ContractEvent) -> None:
         _queue(delivery.id)
 
 
-def on_filing_event(name: str, filing: Filing) -> None:
-    """An E-Port filing decision for the filing enterprise's subscribed endpoints."""
+def on_eport_event(name: str, enterprise_id: str, body: dict[str, Any]) -> None:
+    """An E-Port event (a filing decided, an agreement or entrustment moved) for the
+    enterprise's subscribed endpoints."""
     endpoints = [
         endpoint
-        for endpoint in Endpoint.objects.filter(enterprise_id=filing.enterprise_id, active=True)
+        for endpoint in Endpoint.objects.filter(enterprise_id=enterprise_id, active=True)
         if name in endpoint.events
     ]
     now = timezone.now()
-    body = {
-        "event": name,
-        "created_at": now.isoformat(),
-        "filing": {
-            "id": filing.id,
-            "kind": filing.kind,
-            "status": filing.status,
-            "opinion": filing.opinion,
-            "auto_approved": filing.auto_approved,
-            "enterprise": {"id": filing.enterprise_id, "name": filing.enterprise.name},
-            "authority": {"code": filing.authority.code, "name": filing.authority.name},
-        },
-    }
     for endpoint in endpoints:
         delivery = Delivery(endpoint=endpoint, event=name, next_attempt_at=now)
         delivery.payload = json.dumps(
-            {"id": delivery.id, **body}, ensure_ascii=False, separators=(",", ":")
+            {"id": delivery.id, "event": name, "created_at": now.isoformat(), **body},
+            ensure_ascii=False,
+            separators=(",", ":"),
         )
         delivery.save(force_insert=True)
         _queue(delivery.id)

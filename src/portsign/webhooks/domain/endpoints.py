@@ -39,8 +39,18 @@ EVENT_LABELS: dict[str, Promise] = {
     "voided": gettext_lazy("Voided"),
     eport_events.APPROVED: gettext_lazy("E-Port filing approved"),
     eport_events.RETURNED: gettext_lazy("E-Port filing returned"),
+    eport_events.AGREEMENT_SIGNED: gettext_lazy("Paperless agreement signed"),
+    eport_events.AGREEMENT_RECEIVED: gettext_lazy("Paperless agreement received by customs"),
+    eport_events.AGREEMENT_APPROVED: gettext_lazy("Paperless agreement approved"),
+    eport_events.AGREEMENT_RETURNED: gettext_lazy("Paperless agreement returned"),
+    eport_events.AGREEMENT_TERMINATED: gettext_lazy("Paperless agreement terminated"),
+    eport_events.ENTRUSTMENT_CREATED: gettext_lazy("Declaration entrustment awaiting confirmation"),
+    eport_events.ENTRUSTMENT_EFFECTIVE: gettext_lazy("Declaration entrustment effective"),
+    eport_events.ENTRUSTMENT_REFUSED: gettext_lazy("Declaration entrustment refused"),
+    eport_events.ENTRUSTMENT_REVOKED: gettext_lazy("Declaration entrustment revoked"),
+    eport_events.ENTRUSTMENT_EXPIRED: gettext_lazy("Declaration entrustment expired"),
 }
-# What an endpoint may subscribe to: contract events (the default) and E-Port filing decisions.
+# What an endpoint may subscribe to: contract events (the default) and E-Port events.
 ALL_EVENTS = (*EVENTS, *eport_events.EVENTS)
 
 

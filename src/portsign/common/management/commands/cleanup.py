@@ -27,6 +27,7 @@ from portsign.contracts.domain.followup import send_due_reminders
 from portsign.contracts.domain.signing import resume_completions
 from portsign.enterprises.domain.enterprises import expire_overdue
 from portsign.eport.domain.cards import remind_expiring as remind_expiring_cards
+from portsign.eport.domain.entrustments import expire_overdue as expire_entrustments
 from portsign.pki.anchors import anchor_head
 from portsign.pki.expiry import send_expiry_notices
 from portsign.pki.materials import drop_unattached
@@ -70,6 +71,8 @@ class Command(BaseCommand):
             "lapsed": expire_overdue(now=now),
             # Contracts every party signed whose completion (B-LTA) was cut short by a crash.
             "completions_resumed": resume_completions(now=now),
+            # 代理报关委托 past their validity's end become 已过期 (with their contracts).
+            "entrustments_expired": expire_entrustments(now=now),
             # Contracts past their signing deadline become 逾期未签 (also on access); never one
             # every party signed.
             "contracts_expired": expire_contracts(now=now),
