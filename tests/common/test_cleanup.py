@@ -45,7 +45,8 @@ def test_cleanup_keeps_live_rows_and_deletes_dead_ones():
     expected = (
         "cleanup: captchas=1, codes=1, challenges=1, idempotency=0, rate_counters=1, locks=1, "
         "lapsed=0, "
-        "completions_resumed=0, entrustments_expired=0, contracts_expired=0, reminders=0, webhooks_due=0, "
+        "completions_resumed=0, entrustments_expired=0, contracts_expired=0, reminders=0, "
+        "webhooks_due=0, "
         "webhooks_forgotten=0, certificate_materials=0, certificate_notices=0, card_reminders=0, "
         "notifications_requeued=0, notice_digests=0, "
         "conversions_resumed=0, conversions_forgotten=0, audit_anchored=0"

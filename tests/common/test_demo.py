@@ -13,7 +13,7 @@ from portsign.contracts.domain.boxes import list_box
 from portsign.contracts.models import Contract
 from portsign.enterprises.models import Enterprise
 from portsign.eport.domain.authorities import reviewing
-from portsign.eport.models import Card, Filing
+from portsign.eport.models import Broker, Card, District, Filing
 from portsign.pki.applications import signing_certificate
 from portsign.pki.ca import init_hierarchy
 from portsign.seals.models import Seal
@@ -47,12 +47,25 @@ def test_demo_is_idempotent_and_ready_to_sign():
     assert (waiting.status, waiting.authority.code) == ("declared", "320700")
     assert Filing.objects.get(enterprise=port, kind="customs").status == "draft"
     reviewer = User.objects.get(email="eport@portsign.example.cn")
-    assert [a.code for a in reviewing(reviewer)] == ["320700"]
+    # …and (issue 15) for the customs of 南京 and 青岛 and the Jiangsu brokers association.
+    assert sorted((a.kind, a.code) for a in reviewing(reviewer)) == [
+        ("association", "320000"),
+        ("customs", "320000"),
+        ("customs", "370000"),
+        ("office", "320700"),
+    ]
+    assert sorted(
+        District.objects.filter(authority__isnull=False).values_list("code", flat=True)
+    ) == [
+        "2300",
+        "4200",
+    ]
     assert f"/console/eport/reviews/{waiting.id}/" in out.getvalue()
     # Issue 14: the tally company is onboarded and holds its legal-person card (once).
     tally = Enterprise.objects.get(name="演示外轮理货有限公司")
     approved = Filing.objects.filter(enterprise=tally, status="approved")
     assert sorted(approved.values_list("kind", flat=True)) == [
+        "broker_registration",
         "commerce",
         "customs",
         "enterprise_info",
@@ -62,4 +75,5 @@ def test_demo_is_idempotent_and_ready_to_sign():
     assert (card.kind, card.status, card.pin_must_change) == ("legal_person", "active", True)
     assert card.holder == tally.main_admin
     assert f"legal-person card {card.number}" in out.getvalue()
+    assert Broker.objects.get(enterprise=tally).customs_code == "3207980002"
     assert verify_chain().ok

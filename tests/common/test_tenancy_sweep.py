@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Model
 from django.utils import timezone
@@ -75,12 +77,18 @@ from portsign.eport.domain import filings as eport_filings
 from portsign.eport.domain import reviews as eport_reviews
 from portsign.eport.domain.authorities import add_reviewer, create_authority
 from portsign.eport.models import (
+    AgreementEvent,
     Authority,
+    AutoConfirmation,
+    District,
+    Entrustment,
+    EntrustmentEvent,
     Filing,
     FilingDocument,
     FilingEvent,
     JointReview,
     Operator,
+    PaperlessAgreement,
     Reviewer,
 )
 from portsign.pki.models import (
@@ -432,6 +440,31 @@ def build_tenant_a(alice: Person) -> TenantA:
             decided_at=timezone.now(),
         )
     card = eport_cards.issue(actor=hank.user, enterprise_id=acme.id, holder="legal_person")
+    # A paperless agreement of Acme's with 青岛海关 and a declaration entrustment to the other
+    # enterprise (rows only, with the agreement's PDF in storage: the sweep needs ids).
+    qingdao, _made = District.objects.get_or_create(code="4200", defaults={"name": "青岛海关"})
+    agreement = PaperlessAgreement.objects.create(
+        enterprise=acme,
+        district=qingdao,
+        status="sent_to_customs",
+        card=card,
+        signed_by=alice.user,
+        path=default_storage.save(f"eport/agreements/{new_id()}.pdf", ContentFile(pdf_bytes(1))),
+        sha256="0" * 64,
+        size=1,
+    )
+    entrustment = Entrustment.objects.create(
+        number="4200202612040000001",
+        consignor=acme,
+        broker=pending,
+        initiator="consignor",
+        district=qingdao,
+        valid_until=timezone.localdate() + dt.timedelta(days=30),
+        status="awaiting_confirmation",
+        contract=Contract.objects.get(pk=completed),
+        created_by=alice.user,
+        initiator_card=card,
+    )
 
     # Alice's own API token and login certificate.
     _ok(alice.api.post("/auth/tokens", {"name": "ci"}))
@@ -492,6 +525,8 @@ def build_tenant_a(alice: Person) -> TenantA:
         "area_id": area,
         "batch_id": batch,
         "card_id": card.id,
+        "agreement_id": agreement.id,
+        "entrustment_id": entrustment.id,
     }
     alternatives = [
         (
@@ -694,6 +729,12 @@ SNAPSHOT: list[type[Model]] = [
     FilingEvent,
     JointReview,
     Operator,
+    District,
+    PaperlessAgreement,
+    AgreementEvent,
+    Entrustment,
+    EntrustmentEvent,
+    AutoConfirmation,
 ]
 
 
@@ -748,16 +789,16 @@ class Sweep:
 
 def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, charlie):
     operations = _operations()
-    assert len(operations) == 188
+    assert len(operations) == 211
     with_ids = [(m, p, o) for m, p, o in operations if PARAM.search(p)]
-    assert len(with_ids) == 141
+    assert len(with_ids) == 157
     # Public operations (no security) would be out of scope; none of them names an object.
     assert [(m, p) for m, p, o in with_ids if not o.get("security")] == []
     assert set(OUT_OF_SCOPE) | set(BY_DESIGN) | set(UNDOCUMENTED_BODIES) <= {
         (m, p) for m, p, _o in with_ids
     }
     swept = [(m, p, o) for m, p, o in with_ids if (m, p) not in OUT_OF_SCOPE]
-    assert len(swept) == 139
+    assert len(swept) == 155
 
     tenant = build_tenant_a(alice)
     intruders = build_intruders(bob, charlie)
@@ -794,8 +835,8 @@ def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, c
 
     assert sweep.found == KNOWN_LEAKS, "\n".join(sweep.answers)
     assert sweeps == {
-        "primary": 139,
-        "enterprise in verification": 41,
+        "primary": 155,
+        "enterprise in verification": 46,
         "draft": 26,
         "completed": 26,
         "personal draft": 26,
@@ -804,7 +845,7 @@ def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, c
         "declared filing": 7,
         "own outer object": 10,
     }
-    assert sweep.probes == (139 + 41 + 26 + 26 + 26 + 9 + 6 + 7) * 3 + 10 == 850
+    assert sweep.probes == (155 + 46 + 26 + 26 + 26 + 9 + 6 + 7) * 3 + 10 == 913
     # Nothing of anybody changed: no row of any tenant's objects, no message, no audit event.
     after = snapshot(tenant.owner)
     assert [name for name in before if before[name] != after[name]] == []

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from portsign.accounts.models import User
 from portsign.enterprises.demo import demo_id_number
 from portsign.enterprises.models import Enterprise
-from portsign.eport.domain import authorities, cards, filings, reviews
+from portsign.eport.domain import authorities, cards, districts, filings, reviews
 from portsign.eport.enums import AuthorityKind, FilingKind, FilingStatus
 from portsign.eport.models import Authority, Card, Filing
 
@@ -85,7 +85,40 @@ _ONBOARDING_FORMS: dict[str, dict[str, str]] = {
         "commerce_authority_code": "3207",
         "registration_form_number": "02345678",
     },
+    # A registered customs broker too (报关单位信息登记, confirmed by the association).
+    FilingKind.BROKER_REGISTRATION: {
+        "customs_code": "3207980002",
+        "contact_name": "演示联系人",
+        "contact_phone": "0518-80000002",
+    },
 }
+
+
+def seed_customs(reviewer: User) -> list[str]:
+    """Customs for the paperless agreements (青岛 4200, 南京 2300) and the brokers association
+    for broker registrations, all reviewed by the demo reviewer. The district codes it set."""
+    districts.load()  # migration 0003 loaded it; a flushed test database has it no more
+    national = authorities.create_authority(
+        kind=AuthorityKind.CUSTOMS, code="100000", name="海关总署（演示）", parent=None
+    )
+    direct = {"4200": ("370000", "青岛海关（演示）"), "2300": ("320000", "南京海关（演示）")}
+    for district, (code, name) in direct.items():
+        customs = authorities.create_authority(
+            kind=AuthorityKind.CUSTOMS, code=code, name=name, parent=national
+        )
+        authorities.add_reviewer(authority=customs, user=reviewer)
+        districts.assign(code=district, authority=customs)
+    association = authorities.create_authority(
+        kind=AuthorityKind.ASSOCIATION, code="100000", name="中国报关协会（演示）", parent=None
+    )
+    jiangsu = authorities.create_authority(
+        kind=AuthorityKind.ASSOCIATION,
+        code="320000",
+        name="江苏省报关协会（演示）",
+        parent=association,
+    )
+    authorities.add_reviewer(authority=jiangsu, user=reviewer)
+    return list(direct)
 
 
 def seed_card(enterprise: Enterprise, reviewer: User) -> Card:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portsign.eport import agreement_views, card_views, views
+from portsign.eport import agreement_views, card_views, entrustment_views, views
 
 app_name = "eport"
 
@@ -59,5 +59,19 @@ urlpatterns = [
         "customs/agreements/<str:agreement_id>/",
         agreement_views.customs_agreement,
         name="customs_agreement",
+    ),
+    # 代理报关委托 (issue 15 point 3): given and taken, new, each one, and 自动确认.
+    path("entrustments/", entrustment_views.entrustment_list, name="entrustments"),
+    path("entrustments/new/", entrustment_views.entrustment_new, name="entrustment_new"),
+    path("entrustments/auto-confirm/", entrustment_views.auto_confirm, name="entrustment_auto"),
+    path(
+        "entrustments/<str:entrustment_id>/",
+        entrustment_views.entrustment_detail,
+        name="entrustment",
+    ),
+    path(
+        "entrustments/<str:entrustment_id>/document.pdf",
+        entrustment_views.entrustment_document,
+        name="entrustment_document",
     ),
 ]

@@ -347,13 +347,13 @@ def receive(*, actor: User, agreement_id: str) -> PaperlessAgreement:
 
 
 def approve(*, actor: User, agreement_id: str, opinion: str = "") -> PaperlessAgreement:
-    checked = _opinion(opinion, required=False)
-    return _move(_for_customs(actor, agreement_id), "approve", actor, checked)
+    found = _for_customs(actor, agreement_id)
+    return _move(found, "approve", actor, _opinion(opinion, required=False))
 
 
 def return_agreement(*, actor: User, agreement_id: str, opinion: str) -> PaperlessAgreement:
-    checked = _opinion(opinion, required=True)
-    return _move(_for_customs(actor, agreement_id), "return", actor, checked)
+    found = _for_customs(actor, agreement_id)  # a stranger learns nothing from the opinion check
+    return _move(found, "return", actor, _opinion(opinion, required=True))
 
 
 def terminate(*, actor: User, agreement_id: str, acting: Card | None) -> PaperlessAgreement:

@@ -472,8 +472,8 @@ def _reason(raw: str, *, required: bool) -> str:
 
 def refuse(*, actor: User, acting: Card | None, entrustment_id: str, reason: str) -> Entrustment:
     """拒绝: the side asked to confirm refuses, with a reason, using its operator card."""
+    entrustment, side = visible(actor, entrustment_id)  # before the reason: 404 to strangers
     clean = _reason(reason, required=True)
-    entrustment, side = visible(actor, entrustment_id)
     if side == entrustment.initiator:
         raise Forbidden(_("The other side confirms this entrustment."), code="not_the_confirmer")
     signing_card(actor, acting, enterprise_of(entrustment, side), entrustment.district)
@@ -484,8 +484,8 @@ def revoke(
     *, actor: User, acting: Card | None, entrustment_id: str, reason: str = ""
 ) -> Entrustment:
     """撤销: the initiator withdraws one awaiting confirmation; either side ends one in effect."""
-    clean = _reason(reason, required=False)
     entrustment, side = visible(actor, entrustment_id)
+    clean = _reason(reason, required=False)
     signing_card(actor, acting, enterprise_of(entrustment, side), entrustment.district)
     allowed = (
         (S.EFFECTIVE,) if side != entrustment.initiator else (S.AWAITING_CONFIRMATION, S.EFFECTIVE)

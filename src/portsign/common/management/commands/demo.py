@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from portsign.accounts.demo import DEMO_PASSWORD, seed_accounts
 from portsign.contracts.demo import seed_contract, seed_templates
 from portsign.enterprises.demo import seed_enterprises
-from portsign.eport.demo import seed_card, seed_eport
+from portsign.eport.demo import seed_card, seed_customs, seed_eport
 
 
 class Command(BaseCommand):
@@ -40,6 +40,11 @@ class Command(BaseCommand):
             f"  E-Port: {eport.reviewer.email} reviews for {eport.city.name}; "
             f"{seeded[0].name}'s “{eport.waiting.get_kind_display()}” waits for review: "
             f"{url}/console/eport/reviews/{eport.waiting.id}/"
+        )
+        codes = seed_customs(eport.reviewer)
+        self.stdout.write(
+            f"  E-Port: {eport.reviewer.email} also reviews paperless agreements for customs "
+            f"districts {', '.join(codes)} and broker registrations: {url}/console/eport/"
         )
         card = seed_card(seeded[1], eport.reviewer)
         self.stdout.write(
