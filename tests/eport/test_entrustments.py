@@ -124,7 +124,7 @@ def test_refusal_revocation_and_their_rules(trade):
     second = ok(entrust(trade.consignor.session, trade), 201)
     url = f"/eport/entrustments/{second['id']}"
     not_theirs = trade.broker.session.post(f"{url}/revoke", {"reason": ""})
-    assert (not_theirs.status_code, error_code(not_theirs)) == (409, "entrustment_state")
+    assert (not_theirs.status_code, error_code(not_theirs)) == (403, "not_the_initiator")
     assert (
         ok(trade.consignor.session.post(f"{url}/revoke", {"reason": "重新委托"}))["status"]
         == "revoked"

@@ -148,7 +148,7 @@ class PinIn(Schema):
     pin: str = Field("", max_length=32)
 
 
-class ReasonIn(Schema):
+class EntrustmentReasonIn(Schema):
     reason: str = Field("", max_length=2000)
 
 

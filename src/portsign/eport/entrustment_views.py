@@ -89,9 +89,9 @@ def _acting_enterprise(request: HttpRequest, user: User) -> Enterprise | None:
     return membership.enterprise
 
 
-def _visible(user: User, entrustment_id: str) -> tuple[Entrustment, str]:
+def _visible(request: HttpRequest, user: User, entrustment_id: str) -> tuple[Entrustment, str]:
     try:
-        return entrustments.visible(user, entrustment_id)
+        return entrustments.visible(user, entrustment_id, acting_card(request))
     except NotFound as exc:
         raise Http404 from exc
 
@@ -176,7 +176,9 @@ def entrustment_list(request: HttpRequest) -> HttpResponse:
     """The acting enterprise's entrustments, newest first, by role, status, number and the
     counterpart's name."""
     user, acting = signed_in_user(request), acting_card(request)
-    filters = {key: request.GET.get(key, "").strip() for key in ("role", "status", "number", "counterpart")}
+    filters = {
+        key: request.GET.get(key, "").strip() for key in ("role", "status", "number", "counterpart")
+    }
     context: dict[str, Any] = {
         "active": "eport",
         "statuses": _status_choices(),
@@ -351,6 +353,7 @@ def _create(
         message = _("Required.") if not code else str(exc.message)
         raise NotFound(message, code="district_unknown", fields={"district": message}) from exc
     mine_consignor = role == EntrustmentSide.CONSIGNOR
+    goods: list[dict[str, object]] = [{**row} for row in _goods_typed(data, _row_count(data))]
     return entrustments.create(
         actor=user,
         acting=acting,
@@ -359,7 +362,7 @@ def _create(
             broker_id=other if mine_consignor else own.id,
             district=code,
             valid_until=_valid_until(data.get("valid_until", "")),
-            goods=list(_goods_typed(data, _row_count(data))),
+            goods=goods,
             accept_terms=data.get("accept_terms") == "on",
             pin=data.get("pin", ""),
         ),
@@ -465,7 +468,10 @@ def _decide(
 ) -> Entrustment:
     if action == "confirm":
         return entrustments.confirm(
-            actor=user, acting=acting, entrustment_id=entrustment_id, pin=request.POST.get("pin", "")
+            actor=user,
+            acting=acting,
+            entrustment_id=entrustment_id,
+            pin=request.POST.get("pin", ""),
         )
     if action == "refuse":
         return entrustments.refuse(
@@ -475,7 +481,10 @@ def _decide(
             reason=request.POST.get("reason", ""),
         )
     return entrustments.revoke(
-        actor=user, acting=acting, entrustment_id=entrustment_id, reason=request.POST.get("reason", "")
+        actor=user,
+        acting=acting,
+        entrustment_id=entrustment_id,
+        reason=request.POST.get("reason", ""),
     )
 
 
@@ -494,7 +503,7 @@ def entrustment_detail(request: HttpRequest, entrustment_id: str) -> HttpRespons
     """An entrustment as either side sees it; POST: 确认 (confirm, with the PIN), 拒绝 (refuse,
     with the reason) or 撤销 (revoke), back to the page with the outcome."""
     user, acting = signed_in_user(request), acting_card(request)
-    entrustment, side = _visible(user, entrustment_id)
+    entrustment, side = _visible(request, user, entrustment_id)
     context: dict[str, Any] = {"active": "eport", "session_card": acting, "field_errors": {}}
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -513,7 +522,7 @@ def entrustment_detail(request: HttpRequest, entrustment_id: str) -> HttpRespons
                 field_errors={k: str(v) for k, v in exc.fields.items() if k in ("pin", "reason")},
                 reason=request.POST.get("reason", ""),
             )
-            entrustment, side = _visible(user, entrustment_id)
+            entrustment, side = _visible(request, user, entrustment_id)
         else:
             messages.success(request, _decided(action, done))
             return redirect("eport:entrustment", entrustment_id=entrustment_id)
@@ -539,7 +548,7 @@ def entrustment_detail(request: HttpRequest, entrustment_id: str) -> HttpRespons
 @require_GET
 def entrustment_document(request: HttpRequest, entrustment_id: str) -> HttpResponse:
     """The entrustment's PDF as signed so far (the contract's current version), for both sides."""
-    found, _side = _visible(signed_in_user(request), entrustment_id)
+    found, _side = _visible(request, signed_in_user(request), entrustment_id)
     found.contract.refresh_from_db()
     response = HttpResponse(
         documents.read_document(found.contract.current), content_type="application/pdf"

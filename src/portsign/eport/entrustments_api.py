@@ -17,8 +17,8 @@ from portsign.eport.customs_schemas import (
     EntrustmentIn,
     EntrustmentOut,
     EntrustmentPageOut,
+    EntrustmentReasonIn,
     PinIn,
-    ReasonIn,
     TermsOut,
 )
 from portsign.eport.domain import auto_confirmations, brokers, entrustments, filings
@@ -92,7 +92,9 @@ def list_entrustments(
 
 
 def _out(request: HttpRequest, entrustment_id: str) -> EntrustmentOut:
-    found, side = entrustments.visible(signed_in_user(request), entrustment_id)
+    found, side = entrustments.visible(
+        signed_in_user(request), entrustment_id, acting_card(request)
+    )
     return EntrustmentOut.of(found, side, history=True)
 
 
@@ -106,7 +108,9 @@ def get_entrustment(request: HttpRequest, entrustment_id: str) -> EntrustmentOut
     summary="The entrustment's signed PDF (the contract's current version)",
 )
 def entrustment_document(request: HttpRequest, entrustment_id: str) -> HttpResponse:
-    found, _side = entrustments.visible(signed_in_user(request), entrustment_id)
+    found, _side = entrustments.visible(
+        signed_in_user(request), entrustment_id, acting_card(request)
+    )
     found.contract.refresh_from_db()
     response = HttpResponse(
         documents.read_document(found.contract.current), content_type="application/pdf"
@@ -135,7 +139,9 @@ def confirm(request: HttpRequest, entrustment_id: str, payload: PinIn) -> Entrus
     response=EntrustmentOut,
     summary="The other side refuses, with a reason",
 )
-def refuse(request: HttpRequest, entrustment_id: str, payload: ReasonIn) -> EntrustmentOut:
+def refuse(
+    request: HttpRequest, entrustment_id: str, payload: EntrustmentReasonIn
+) -> EntrustmentOut:
     entrustments.refuse(
         actor=signed_in_user(request),
         acting=acting_card(request),
@@ -150,7 +156,9 @@ def refuse(request: HttpRequest, entrustment_id: str, payload: ReasonIn) -> Entr
     response=EntrustmentOut,
     summary="Revoke: the initiator before confirmation, either side once effective",
 )
-def revoke(request: HttpRequest, entrustment_id: str, payload: ReasonIn) -> EntrustmentOut:
+def revoke(
+    request: HttpRequest, entrustment_id: str, payload: EntrustmentReasonIn
+) -> EntrustmentOut:
     entrustments.revoke(
         actor=signed_in_user(request),
         acting=acting_card(request),

@@ -17,7 +17,7 @@ from django.db import transaction
 
 from portsign.accounts.models import User
 from portsign.contracts.domain import documents, involvement, numbers
-from portsign.contracts.domain.contracts import activate_next, move_status, notify_outcome
+from portsign.contracts.domain.contracts import activate_next, move_status
 from portsign.contracts.enums import ContractStatus, Ordering, PartyKind, PartyStatus
 from portsign.contracts.models import Contract, Party, Version
 from portsign.enterprises.models import Enterprise
@@ -86,9 +86,10 @@ def open_contract(
     return contract, made
 
 
-def close(contract_id: str, to: str, *, actor_id: str, reason: str, notice: str) -> None:
+def close(contract_id: str, to: str, *, actor_id: str, reason: str) -> None:
     """End a contract still being signed (revoked, rejected, expired) with its app's record;
-    a contract that already ended is left as it is. Inside the caller's transaction."""
+    a contract that already ended is left as it is. Inside the caller's transaction. The app
+    tells the parties (once, in its own words)."""
     contract = Contract.objects.select_for_update().get(pk=contract_id)
     if contract.status != ContractStatus.SIGNING:
         return
@@ -98,4 +99,3 @@ def close(contract_id: str, to: str, *, actor_id: str, reason: str, notice: str)
         )
     contract.reason = reason[:300]
     move_status(contract, to, actor_id=actor_id, reason=reason[:300])
-    notify_outcome(contract, notice)

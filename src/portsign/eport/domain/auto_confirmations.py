@@ -55,7 +55,11 @@ def switch_on(
     card = agreements.require_legal_person_card(actor, consignor, acting)
     broker = brokers.registered(broker_id)
     seal = Seal.objects.filter(
-        pk=seal_id, enterprise=consignor, kind__in=SEAL_KINDS, status=SealStatus.ACTIVE
+        pk=seal_id,
+        enterprise=consignor,
+        kind__in=SEAL_KINDS,
+        status=SealStatus.ACTIVE,
+        deleted_at__isnull=True,
     ).first()
     if seal is None:
         message = _("Choose an official or contract seal of the enterprise that is in use.")

@@ -72,13 +72,23 @@ def _member(user: User, enterprise_id: str) -> bool:
     ).exists()
 
 
-def side_of(actor: User, entrustment: Entrustment) -> str:
-    """Which side *actor* belongs to; anyone else: 404."""
-    if _member(actor, entrustment.consignor_id):
-        return EntrustmentSide.CONSIGNOR
-    if _member(actor, entrustment.broker_id):
-        return EntrustmentSide.BROKER
-    raise NotFound()
+def side_of(actor: User, entrustment: Entrustment, acting: Card | None = None) -> str:
+    """Which side *actor* acts for: the side of the card the session was opened with, else the
+    side they are a member of (the consignor's if both); anyone else: 404."""
+    sides = [
+        side
+        for side, enterprise_id in (
+            (EntrustmentSide.CONSIGNOR, entrustment.consignor_id),
+            (EntrustmentSide.BROKER, entrustment.broker_id),
+        )
+        if _member(actor, enterprise_id)
+    ]
+    if not sides:
+        raise NotFound()
+    for side in sides:
+        if acting is not None and acting.enterprise_id == enterprise_of(entrustment, side).id:
+            return side
+    return sides[0]
 
 
 def enterprise_of(entrustment: Entrustment, side: str) -> Enterprise:
@@ -125,7 +135,9 @@ def signing_card(
 # -- reading ----------------------------------------------------------------------------------
 
 
-def visible(actor: User, entrustment_id: str) -> tuple[Entrustment, str]:
+def visible(
+    actor: User, entrustment_id: str, acting: Card | None = None
+) -> tuple[Entrustment, str]:
     found = (
         Entrustment.objects.select_related("consignor", "broker", "district", "contract")
         .filter(pk=entrustment_id)
@@ -133,7 +145,7 @@ def visible(actor: User, entrustment_id: str) -> tuple[Entrustment, str]:
     )
     if found is None:
         raise NotFound()
-    return found, side_of(actor, found)
+    return found, side_of(actor, found, acting)
 
 
 @dataclass(frozen=True)
@@ -341,7 +353,6 @@ def create(*, actor: User, acting: Card | None, new: NewEntrustment) -> Entrustm
                 ContractStatus.REVOKED,
                 actor_id=actor.id,
                 reason="发起方签名未完成",
-                notice=_("The contract “%(title)s” was revoked by the sender."),
             )
         raise
     with transaction.atomic():
@@ -417,7 +428,7 @@ def _refuse_expired(entrustment: Entrustment) -> None:
 
 def confirm(*, actor: User, acting: Card | None, entrustment_id: str, pin: str) -> Entrustment:
     """接受: the other side signs with its operator card; the entrustment takes effect."""
-    entrustment, side = visible(actor, entrustment_id)
+    entrustment, side = visible(actor, entrustment_id, acting)
     if side == entrustment.initiator:
         raise Forbidden(_("The other side confirms this entrustment."), code="not_the_confirmer")
     _refuse_state(entrustment, (S.AWAITING_CONFIRMATION,), _("confirmed"))
@@ -465,17 +476,20 @@ def _reason(raw: str, *, required: bool) -> str:
         field="reason",
         min_length=2 if required else 0,
         max_length=300,
-        message=_("Give a reason (2 to 300 characters)."),
+        message=_("Give a reason (2 to 300 characters).")
+        if required
+        else _("At most 300 characters."),
         code="reason_required",
     )
 
 
 def refuse(*, actor: User, acting: Card | None, entrustment_id: str, reason: str) -> Entrustment:
     """拒绝: the side asked to confirm refuses, with a reason, using its operator card."""
-    entrustment, side = visible(actor, entrustment_id)  # before the reason: 404 to strangers
+    entrustment, side = visible(actor, entrustment_id, acting)  # before the reason: a 404
     clean = _reason(reason, required=True)
     if side == entrustment.initiator:
         raise Forbidden(_("The other side confirms this entrustment."), code="not_the_confirmer")
+    _refuse_expired(entrustment)
     signing_card(actor, acting, enterprise_of(entrustment, side), entrustment.district)
     return _end(entrustment.id, actor, "refuse", clean, (S.AWAITING_CONFIRMATION,))
 
@@ -484,13 +498,16 @@ def revoke(
     *, actor: User, acting: Card | None, entrustment_id: str, reason: str = ""
 ) -> Entrustment:
     """撤销: the initiator withdraws one awaiting confirmation; either side ends one in effect."""
-    entrustment, side = visible(actor, entrustment_id)
+    entrustment, side = visible(actor, entrustment_id, acting)
     clean = _reason(reason, required=False)
+    _refuse_expired(entrustment)
     signing_card(actor, acting, enterprise_of(entrustment, side), entrustment.district)
-    allowed = (
-        (S.EFFECTIVE,) if side != entrustment.initiator else (S.AWAITING_CONFIRMATION, S.EFFECTIVE)
-    )
-    return _end(entrustment.id, actor, "revoke", clean, allowed)
+    if side != entrustment.initiator and entrustment.status == S.AWAITING_CONFIRMATION:
+        raise Forbidden(
+            _("Only the initiator withdraws an entrustment awaiting confirmation; refuse it."),
+            code="not_the_initiator",
+        )
+    return _end(entrustment.id, actor, "revoke", clean, (S.AWAITING_CONFIRMATION, S.EFFECTIVE))
 
 
 _ENDS = {"refuse": S.REFUSED, "revoke": S.REVOKED, "expire": S.EXPIRED}
@@ -519,7 +536,6 @@ def _end(
             _CONTRACT_ENDS[action],
             actor_id=actor.id if actor else "",
             reason=reason,
-            notice=_("The declaration entrustment “%(title)s” ended."),
         )
         _log(entrustment, actor, action, detail=reason)
         for side in EntrustmentSide.values:
