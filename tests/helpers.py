@@ -151,9 +151,21 @@ def verify_person(person: Person, sequence: int = 1) -> Person:
     return person
 
 
+def give_materials(owner: Person, enterprise, sequence: int):
+    """Upload blank pictures as the business licence and both sides of the legal
+    representative's ID card: every verification method needs them first."""
+    from portsign.enterprises.demo import submit_sample_materials
+
+    return submit_sample_materials(
+        actor=owner.user,
+        enterprise=enterprise,
+        legal_rep_id_number=synthetic_id_number(sequence, birth="19750505"),
+    )
+
+
 def make_enterprise(owner: Person, name: str, sequence: int, *, verified: bool = True):
     """An enterprise created by *owner* (real-name verified first), optionally verified by
-    micro-deposit with the amount read from the sandbox bank."""
+    micro-deposit with the amount read from the sandbox bank (after uploading materials)."""
     from portsign.enterprises.domain import deposits, enterprises
 
     if not owner.user.is_real_name_verified:
@@ -162,6 +174,7 @@ def make_enterprise(owner: Person, name: str, sequence: int, *, verified: bool =
         actor=owner.user, name=name, uscc=synthetic_uscc(sequence), legal_rep_name="Legal Rep"
     )
     if verified:
+        give_materials(owner, enterprise, sequence)
         account = f"62220000{sequence:08d}1"
         deposits.start_deposit(
             actor=owner.user,

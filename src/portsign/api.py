@@ -21,6 +21,7 @@ from portsign.common.schemas import ErrorOut
 from portsign.contracts.api import approval_router
 from portsign.contracts.api import router as contracts_router
 from portsign.contracts.areas_api import router as areas_router
+from portsign.contracts.draft_api import router as _drafts  # noqa: F401  (on contracts_router)
 from portsign.contracts.package_api import router as package_router
 from portsign.contracts.signing_api import router as signing_router
 from portsign.contracts.templates_api import router as templates_router
@@ -31,6 +32,8 @@ from portsign.eport.cards_api import login_router as card_login_router
 from portsign.eport.cards_api import router as cards_router
 from portsign.eport.customs_api import router as customs_router
 from portsign.eport.entrustments_api import router as entrustments_router
+from portsign.integrations.api import router as api_keys_router
+from portsign.integrations.oauth_api import router as bindings_router
 from portsign.pki.api import router as certificate_router
 from portsign.seals.api import router as seals_router
 from portsign.verification.api import router as verify_router
@@ -213,6 +216,8 @@ api.add_router("/eport", cards_router)
 api.add_router("/eport", customs_router)
 api.add_router("/eport", entrustments_router)
 api.add_router("", webhooks_router)
+api.add_router("", api_keys_router)
+api.add_router("", bindings_router)
 api.add_router("", templates_router)
 if settings.SANDBOX:
     api.add_router("/sandbox", sandbox_router)

@@ -75,6 +75,9 @@ INSTALLED_APPS = [
     "portsign.verification",
     "portsign.eport",
     "portsign.webhooks",
+    "portsign.integrations",
+    # The OAuth 2.0 authorization server for platform bindings (integrations/oauth_*.py).
+    "oauth2_provider",
 ]
 
 MIDDLEWARE = [
@@ -395,6 +398,38 @@ PKI_TSA_POLICY = env_str("PKI_TSA_POLICY", "1.3.6.1.4.1.61234.1.1")
 TOKEN_TTL_DAYS = env_int("TOKEN_TTL_DAYS", 30, minimum=1)
 # Webhooks (issue 6 §7): callback URLs per enterprise, signed JSON, retried with back-off.
 WEBHOOK_MAX_ENDPOINTS = env_int("WEBHOOK_MAX_ENDPOINTS", 10, minimum=1)
+# Enterprise API keys (API.md, SPEC B6): requests per key per minute, beyond which it gets
+# 429; and active keys per enterprise (each is a service account in the member list).
+API_KEY_RATE_PER_MINUTE = env_int("API_KEY_RATE_PER_MINUTE", 600, minimum=1)
+API_KEY_MAX_PER_ENTERPRISE = env_int("API_KEY_MAX_PER_ENTERPRISE", 20, minimum=1)
+# Platform bindings (SPEC B6) through django-oauth-toolkit: clients are registered by the back
+# office (`portsign oauth-client add`) with exact redirect URIs; authorization code with PKCE
+# S256 only (RFC 9700); the consent page is integrations.oauth_views.ConsentView, which
+# always asks (a binding is given once, with a code, never silently renewed).
+OAUTH_ACCESS_TOKEN_SECONDS = env_int("OAUTH_ACCESS_TOKEN_SECONDS", 3600, minimum=60)
+OAUTH_REFRESH_TOKEN_DAYS = env_int("OAUTH_REFRESH_TOKEN_DAYS", 30, minimum=1)
+OAUTH2_PROVIDER = {
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only, never "plain"
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,  # header only, never the query
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # only tokens' SHA-256 is kept
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,  # RFC 9207 `iss` on the redirect
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,  # a replayed refresh token ends its family
+    "ALLOW_URI_WILDCARDS": False,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if PRODUCTION else ["http", "https"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": OAUTH_ACCESS_TOKEN_SECONDS,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": OAUTH_REFRESH_TOKEN_DAYS * 86400,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REQUEST_APPROVAL_PROMPT": "force",
+    # One scope: what the consent page lists (account, real-name status, the enterprise's
+    # basics) and acting for that enterprise through integrations.oauth_rules.
+    "SCOPES": {"binding": "Account, real-name status and the bound enterprise's basics"},
+    "DEFAULT_SCOPES": ["binding"],
+}
+# DOT's stock models, named so migrations that point at them resolve (they are swappable).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 # Connect and read timeout of one delivery attempt: a slow receiver must not hold a worker.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
 # Waits after each failed attempt (10 s, 30 s, 2 min, 10 min, 1 h, 6 h); after the last one

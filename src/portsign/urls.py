@@ -12,6 +12,9 @@ urlpatterns = [
     path("console/seals/", include("portsign.seals.urls")),
     path("console/contracts/", include("portsign.contracts.urls")),
     path("console/webhooks/", include("portsign.webhooks.urls")),
+    path("console/integrations/", include("portsign.integrations.urls")),
+    # Platform bindings (SPEC B6): OAuth 2.0 authorization server, consent and return pages.
+    path("oauth/", include("portsign.integrations.oauth_urls")),
     path("console/eport/", include("portsign.eport.urls")),
     path("verify/", verify_page, name="verify"),
     path("console/backoffice/", include("portsign.backoffice.urls")),

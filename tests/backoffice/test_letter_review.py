@@ -48,6 +48,8 @@ def _upload_materials(alice, draft, content=None, name="licence.png"):
         f"/api/v1/enterprises/{draft.id}/materials",
         {
             "licence": SimpleUploadedFile(name, content or _png()),
+            "id_front": SimpleUploadedFile("front.png", _png()),
+            "id_back": SimpleUploadedFile("back.png", _png((300, 200))),
             "legal_rep_id_number": synthetic_id_number(70),
         },
         headers={"Authorization": f"Bearer {alice.token}"},
@@ -71,8 +73,9 @@ def test_letter_pdf_is_generated(alice, draft):
 
 def test_letter_needs_the_licence_first(alice, draft):
     response = _submit_letter(alice, draft)
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "licence_required"
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "materials_required"
+    assert set(response.json()["error"]["fields"]) == {"licence", "id_front", "id_back"}
 
 
 @pytest.mark.parametrize(

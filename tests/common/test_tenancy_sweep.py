@@ -91,6 +91,9 @@ from portsign.eport.models import (
     PaperlessAgreement,
     Reviewer,
 )
+from portsign.integrations.domain import keys
+from portsign.integrations.domain.clients import register_client
+from portsign.integrations.models import ApiKey, Binding
 from portsign.pki.models import (
     CertificateApplication,
     CertificateAuthorization,
@@ -164,6 +167,10 @@ OWNER_GET_NOT_2XX: dict[tuple[str, str], int] = {
     # enterprise in verification has both, and is swept with them).
     ("/enterprises/{enterprise_id}/verification/letter", ""): 404,
     ("/enterprises/{enterprise_id}/verification/legal-rep", ""): 404,
+    # Nor a manual review, which needs a failed method; the enterprise in verification has its
+    # letter under review, which a manual review would not be asked beside.
+    ("/enterprises/{enterprise_id}/verification/manual-review", ""): 404,
+    ("/enterprises/{enterprise_id}/verification/manual-review", "enterprise in verification"): 404,
     # The evidence report exists once a contract is completed.
     ("/contracts/{contract_id}/evidence.pdf", ""): 409,
     ("/contracts/{contract_id}/evidence.pdf", "draft"): 409,
@@ -249,6 +256,8 @@ def build_tenant_a(alice: Person) -> TenantA:
             f"{PREFIX}/enterprises/{pending.id}/materials",
             {
                 "licence": SimpleUploadedFile(*files["png"]),
+                "id_front": SimpleUploadedFile(*files["png"]),
+                "id_back": SimpleUploadedFile(*files["jpeg"]),
                 "legal_rep_id_number": synthetic_id_number(90),
             },
             headers={"Authorization": f"Bearer {alice.token}"},
@@ -495,6 +504,15 @@ def build_tenant_a(alice: Person) -> TenantA:
         expires_at=timezone.now() + dt.timedelta(hours=1),
     ).id
 
+    # An API key of Acme's and a platform binding of alice's (issue 16).
+    api_key = keys.create_key(
+        actor=alice.user, enterprise_id=acme.id, name="sweep", scopes=["contracts:read"]
+    )[0]
+    platform = register_client(name="EDI", redirect_uris=["https://edi.example.cn/cb"])
+    binding = Binding.objects.create(
+        user=alice.user, enterprise=acme, application=platform.application, scopes=["binding"]
+    )
+
     ids = {
         "enterprise_id": acme.id,
         "member_id": dave_member.id,
@@ -527,6 +545,8 @@ def build_tenant_a(alice: Person) -> TenantA:
         "card_id": card.id,
         "agreement_id": agreement.id,
         "entrustment_id": entrustment.id,
+        "key_id": api_key.id,
+        "platform_binding_id": binding.id,
     }
     alternatives = [
         (
@@ -735,6 +755,8 @@ SNAPSHOT: list[type[Model]] = [
     Entrustment,
     EntrustmentEvent,
     AutoConfirmation,
+    ApiKey,
+    Binding,
 ]
 
 
@@ -789,16 +811,16 @@ class Sweep:
 
 def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, charlie):
     operations = _operations()
-    assert len(operations) == 211
+    assert len(operations) == 225
     with_ids = [(m, p, o) for m, p, o in operations if PARAM.search(p)]
-    assert len(with_ids) == 157
+    assert len(with_ids) == 168
     # Public operations (no security) would be out of scope; none of them names an object.
     assert [(m, p) for m, p, o in with_ids if not o.get("security")] == []
     assert set(OUT_OF_SCOPE) | set(BY_DESIGN) | set(UNDOCUMENTED_BODIES) <= {
         (m, p) for m, p, _o in with_ids
     }
     swept = [(m, p, o) for m, p, o in with_ids if (m, p) not in OUT_OF_SCOPE]
-    assert len(swept) == 155
+    assert len(swept) == 166
 
     tenant = build_tenant_a(alice)
     intruders = build_intruders(bob, charlie)
@@ -835,17 +857,17 @@ def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, c
 
     assert sweep.found == KNOWN_LEAKS, "\n".join(sweep.answers)
     assert sweeps == {
-        "primary": 155,
-        "enterprise in verification": 46,
-        "draft": 26,
-        "completed": 26,
-        "personal draft": 26,
+        "primary": 166,
+        "enterprise in verification": 51,
+        "draft": 29,
+        "completed": 29,
+        "personal draft": 29,
         "personal signature": 9,
-        "personal certificate": 6,
+        "personal certificate": 7,
         "declared filing": 7,
-        "own outer object": 10,
+        "own outer object": 12,
     }
-    assert sweep.probes == (155 + 46 + 26 + 26 + 26 + 9 + 6 + 7) * 3 + 10 == 913
+    assert sweep.probes == (166 + 51 + 29 + 29 + 29 + 9 + 7 + 7) * 3 + 12 == 993
     # Nothing of anybody changed: no row of any tenant's objects, no message, no audit event.
     after = snapshot(tenant.owner)
     assert [name for name in before if before[name] != after[name]] == []

@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
+from tests.backoffice.test_letter_review import _png
 from tests.helpers import last_code, outbox, synthetic_id_number, synthetic_uscc
 
 pytestmark = pytest.mark.e2e
@@ -44,6 +45,15 @@ def test_enterprise_onboarding_and_invitation(page, browser, live_server):
     page.get_by_test_id("legal_rep_name").fill("示例法人")
     page.get_by_test_id("create-enterprise").click()
     expect(page.get_by_test_id("enterprise-status")).to_have_text("未认证")
+
+    # Every verification method needs the licence and both sides of the ID card first.
+    for testid in ("licence", "id_front", "id_back"):
+        page.get_by_test_id(testid).set_input_files(
+            {"name": f"{testid}.png", "mimeType": "image/png", "buffer": _png()}
+        )
+    page.locator("#materials [data-testid=legal_rep_id_number]").fill(synthetic_id_number(33))
+    page.get_by_test_id("materials-submit").click()
+    expect(page.get_by_test_id("missing-materials")).to_have_count(0)
 
     page.get_by_test_id("bank_name").fill("示例银行连云港分行")
     page.get_by_test_id("bank_account").fill("6222000000310001")

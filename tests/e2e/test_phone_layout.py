@@ -115,6 +115,8 @@ def world(live_server) -> World:
         f"/api/v1/enterprises/{draft.id}/materials",
         {
             "licence": SimpleUploadedFile("licence.png", _png()),
+            "id_front": SimpleUploadedFile("front.png", _png()),
+            "id_back": SimpleUploadedFile("back.png", _png()),
             "legal_rep_id_number": synthetic_id_number(85),
         },
         headers=headers,

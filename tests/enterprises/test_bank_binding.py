@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import Api, error_code, make_enterprise
+from tests.helpers import Api, error_code, give_materials, make_enterprise
 
 
 @pytest.fixture
 def draft(alice):
-    return make_enterprise(alice, "Binding Test Co., Ltd.", 11, verified=False)
+    """An unverified enterprise of alice, its materials uploaded (every method needs them)."""
+    return give_materials(
+        alice, make_enterprise(alice, "Binding Test Co., Ltd.", 11, verified=False), 11
+    )
 
 
 def _start(person, enterprise, account, method="micro_deposit"):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from portsign.common.models import AuditEvent
 from portsign.enterprises.models import DepositVerification, Enterprise, Membership, Role
-from tests.helpers import Api, error_code, make_enterprise, outbox
+from tests.helpers import Api, error_code, give_materials, make_enterprise, outbox
 
 ACCOUNT = "6222000000770001"
 OTHER_ACCOUNT = "6222000000770002"
@@ -19,8 +19,9 @@ BANK = "Test Bank Branch"
 
 @pytest.fixture
 def draft(alice):
-    """An unverified enterprise of alice."""
-    return make_enterprise(alice, "Initech Freight Co., Ltd.", 7, verified=False)
+    """An unverified enterprise of alice, its materials uploaded (every method needs them)."""
+    enterprise = make_enterprise(alice, "Initech Freight Co., Ltd.", 7, verified=False)
+    return give_materials(alice, enterprise, 7)
 
 
 def start(person, enterprise, method="micro_deposit", account=ACCOUNT, bank_name=BANK):
@@ -425,7 +426,7 @@ def test_non_admin_of_verified_enterprise_cannot_start(acme, bob):
     assert error_code(response) == "permission_denied"
 
 
-# -- lapsing during verification ------------------------------------------------------------------
+# -- the deadline during verification -------------------------------------------------------------
 
 
 def lapse(enterprise) -> None:
@@ -434,22 +435,29 @@ def lapse(enterprise) -> None:
     )
 
 
-def test_confirm_after_materials_deadline(alice, draft):
+def test_confirm_after_materials_deadline_still_verifies(alice, draft):
+    # A transfer starts only once the materials are in, and the materials stop the clock.
     start(alice, draft)
     lapse(draft)
     response = confirm(alice, draft, paid())
-    assert response.status_code == 409
-    assert error_code(response) == "enterprise_expired"
-    assert status_of(draft) == "expired"
+    assert (response.status_code, response.json()["status"]) == (200, "verified")
+    assert status_of(draft) == "verified"
 
 
-def test_check_payment_after_materials_deadline(alice, draft):
+def test_check_payment_after_materials_deadline_still_verifies(alice, draft):
     reference = start(alice, draft, method="reverse_deposit").json()["reference"]
     pay(ACCOUNT, "0.01", reference)
     lapse(draft)
     response = check(alice, draft)
-    assert response.status_code == 409
-    assert error_code(response) == "enterprise_expired"
+    assert (response.status_code, response.json()["status"]) == (200, "verified")
+    assert status_of(draft) == "verified"
+
+
+def test_an_enterprise_without_its_id_card_still_lapses(alice, draft):
+    Enterprise.objects.filter(pk=draft.id).update(id_back_path="", id_back_sha256="")
+    lapse(draft)
+    response = start(alice, draft)
+    assert (response.status_code, error_code(response)) == (409, "enterprise_expired")
     assert status_of(draft) == "expired"
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from portsign.common.models import AuditEvent
 from portsign.enterprises.models import Enterprise, Membership
-from tests.helpers import error_code, outbox, synthetic_uscc, verify_person
+from tests.helpers import error_code, give_materials, outbox, synthetic_uscc, verify_person
 
 BUILTIN_KEYS = ["admin", "approver", "member", "seal_manager", "signer"]
 
@@ -175,6 +175,8 @@ def test_second_verification_of_same_uscc_refused(verified_alice, bob):
     verify_person(bob, 2)
     first = create(verified_alice, synthetic_uscc(41)).json()
     second = create(bob, synthetic_uscc(41)).json()
+    give_materials(verified_alice, Enterprise.objects.get(pk=first["id"]), 41)
+    give_materials(bob, Enterprise.objects.get(pk=second["id"]), 42)
     bank = {"method": "micro_deposit", "bank_name": "Test Bank Branch"}
     verified_alice.api.post(
         f"/enterprises/{first['id']}/verification", {**bank, "bank_account": "6222000000410001"}

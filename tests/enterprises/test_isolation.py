@@ -19,6 +19,7 @@ from tests.helpers import (
     Person,
     assert_isolated,
     error_code,
+    give_materials,
     make_enterprise,
     make_person,
     outbox,
@@ -57,8 +58,9 @@ class World:
         return Membership.objects.get(enterprise=self.acme, user=self.alice.user).id
 
     def draft(self) -> Enterprise:
-        """An unverified enterprise of alice."""
-        return make_enterprise(self.alice, "Draft Warehousing Co., Ltd.", 9, verified=False)
+        """An unverified enterprise of alice, its materials uploaded."""
+        draft = make_enterprise(self.alice, "Draft Warehousing Co., Ltd.", 9, verified=False)
+        return give_materials(self.alice, draft, 9)
 
 
 Case = Callable[[World], tuple[str, str, Any, int]]

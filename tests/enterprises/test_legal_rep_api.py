@@ -11,6 +11,7 @@ from portsign.common.models import AuditEvent
 from tests.helpers import (
     assert_isolated,
     error_code,
+    give_materials,
     last_code,
     make_enterprise,
     outbox,
@@ -22,7 +23,10 @@ REP_PHONE = "+8613800000077"
 
 @pytest.fixture
 def draft(alice):
-    return make_enterprise(alice, "Draft Harbour Co., Ltd.", 8, verified=False)
+    """An unverified enterprise of alice, its materials uploaded (every method needs them)."""
+    return give_materials(
+        alice, make_enterprise(alice, "Draft Harbour Co., Ltd.", 8, verified=False), 8
+    )
 
 
 def _start(person, enterprise, method="carrier3", phone=REP_PHONE, seq=80):
@@ -183,7 +187,16 @@ def test_sandbox_bank_page_makes_a_reverse_payment(alice, draft):
 
 def test_legal_rep_must_be_the_registered_one(alice):
     draft = make_enterprise(alice, "Registry 不符 Co., Ltd.", 12, verified=False)
+    give_materials(alice, draft, 12)
     response = _start(alice, draft)
     assert response.status_code == 409
     assert error_code(response) == "enterprise_mismatch"
     assert outbox(REP_PHONE) == []
+    # A failed attempt (which opens the manual review), not a code to the phone.
+    attempt = alice.api.get(f"/enterprises/{draft.id}/verification/legal-rep").json()
+    assert (attempt["status"], attempt["failure"], attempt["phone"]) == (
+        "failed",
+        "not_legal_rep",
+        "",
+    )
+    assert alice.api.get(f"/enterprises/{draft.id}").json()["status"] == "unverified"

@@ -387,7 +387,7 @@ def test_transfer_is_audited(acme, alice, bob_member, folders):
     )
     event = AuditEvent.objects.get(action="member.transferred")
     assert event.object_id == bob_member
-    assert event.data == {"to": target, "counts": {KIND: 1}}
+    assert event.data == {"to": target, "targets": {}, "counts": {KIND: 1}}
 
 
 def test_remove_after_transfer(acme, alice, bob, bob_member, folders):

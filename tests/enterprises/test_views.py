@@ -7,7 +7,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 
 from portsign.enterprises.models import Membership, Role
-from tests.helpers import make_enterprise, outbox, verify_person
+from tests.helpers import give_materials, make_enterprise, outbox, verify_person
 
 
 def _web(person) -> Client:
@@ -51,6 +51,7 @@ def test_invite_remove_and_hand_over(acme, alice, bob, bob_in_acme):
 
 def test_deposit_forms(alice):
     draft = make_enterprise(alice, "Form Test Co., Ltd.", 9, verified=False)
+    give_materials(alice, draft, 9)
     web = _web(alice)
     web.post(
         f"/console/enterprise/{draft.id}/verification/start/",

@@ -12,6 +12,7 @@ from portsign.eport.domain.authorities import add_reviewer, create_authority
 from portsign.eport.models import Authority
 from tests.helpers import (
     Person,
+    give_materials,
     make_person,
     outbox,
     synthetic_id_number,
@@ -33,6 +34,7 @@ def make_enterprise_in(owner: Person, name: str, sequence: int, region: str):
         uscc=synthetic_uscc(sequence, region=region),
         legal_rep_name="Legal Rep",
     )
+    give_materials(owner, enterprise, sequence)
     account = f"62220000{sequence:08d}1"
     deposits.start_deposit(
         actor=owner.user,

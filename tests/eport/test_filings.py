@@ -23,10 +23,13 @@ from tests.seals.conftest import add_member
 def test_enterprise_info_is_prefilled_from_the_verified_enterprise(alice, haikou, offices):
     filing = new_filing(alice, haikou, "enterprise_info")
     assert filing["status"] == "draft"
+    # The legal representative's ID came with the verification materials (issue 16 point 7).
     assert filing["data"] == {
         "name": "海口椰风国际贸易有限公司",
         "uscc": haikou.uscc,
         "legal_person_name": "Legal Rep",
+        "legal_person_id_type": "resident_id",
+        "legal_person_id_number": haikou.legal_rep_id_number,
     }
     assert filing["authority"]["code"] == "460100"
     assert filing["enterprise"] == {"id": haikou.id, "name": haikou.name, "uscc": haikou.uscc}
@@ -160,8 +163,6 @@ def test_declaring_needs_every_required_field(alice, haikou, offices):
         "business_scope",
         "capital_unit",
         "enterprise_type",
-        "legal_person_id_number",
-        "legal_person_id_type",
         "registered_capital",
     ]
     assert Filing.objects.get(pk=filing["id"]).status == "draft"

@@ -53,6 +53,12 @@ def upload(person: Person, content: bytes, name: str = "material.png"):
     )
 
 
+def forget_licence(enterprise) -> None:
+    """As if the enterprise had been verified before materials were required (issue 16)."""
+    type(enterprise).objects.filter(pk=enterprise.pk).update(licence_path="", licence_sha256="")
+    enterprise.refresh_from_db()
+
+
 def give_licence(enterprise, content: bytes | None = None):
     """As if the licence had been uploaded during enterprise verification."""
     stored = store_bytes(content or png(colour="red"), folder="licences", kind="png")

@@ -195,5 +195,5 @@ def test_the_application_is_audited_with_its_details(hierarchy, acme, alice):
         "medium": "cloud",
         "renews": "",
         "authorization": "",
-        "materials": [],
+        "materials": [acme.licence_sha256],  # uploaded to verify the enterprise
     }

@@ -84,9 +84,14 @@ def test_a_ukey_application_with_files_from_the_console(hierarchy, acme, alice):
         alice.user.name,
         alice.user.phone,
     )
-    assert application.materials.count() == 2
+    # The two files, after the business licence uploaded to verify the enterprise.
+    assert [m.label for m in application.materials.order_by("position")] == [
+        "business_licence",
+        "material",
+        "material",
+    ]
     page = web.get(f"/console/enterprise/{acme.id}/").content.decode()
-    assert 'data-testid="certificate-materials">2<' in page
+    assert 'data-testid="certificate-materials">3<' in page
 
 
 def test_a_console_error_is_shown_and_nothing_is_applied(hierarchy, acme, alice):

@@ -15,7 +15,7 @@ from portsign.backoffice import domain as backoffice
 from portsign.common.models import AuditEvent
 from portsign.pki.models import CertificateMaterial
 from tests.helpers import error_code, verify_person
-from tests.pki.certificate_helpers import apply, give_licence, pdf, png, upload
+from tests.pki.certificate_helpers import apply, forget_licence, give_licence, pdf, png, upload
 
 
 @pytest.fixture(autouse=True)
@@ -70,6 +70,7 @@ def test_materials_and_the_licence_go_with_the_application(hierarchy, acme, alic
 
 
 def test_without_a_licence_only_the_uploads_are_attached(hierarchy, acme, alice):
+    forget_licence(acme)
     first = upload(alice, png()).json()
     body = apply(alice, acme, material_ids=[first["id"]]).json()
     assert [m["label"] for m in body["materials"]] == ["material"]
@@ -124,6 +125,7 @@ def test_the_back_office_reviewer_sees_the_materials(hierarchy, acme, alice, cha
 
 
 def test_cleanup_forgets_uploads_no_application_used(hierarchy, acme, alice):
+    forget_licence(acme)  # only the uploads are the application's materials
     stale, fresh = upload(alice, png()).json(), upload(alice, pdf(), "b.pdf").json()
     used = upload(alice, png(colour="blue")).json()
     apply(alice, acme, material_ids=[used["id"]])

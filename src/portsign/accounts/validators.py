@@ -6,48 +6,71 @@ import re
 import string
 from dataclasses import dataclass
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from portsign.accounts.enums import Channel
 from portsign.common.errors import Invalid
 from portsign.common.text import clean_text
 
-# Mainland mobile prefixes in use (MIIT numbering plan): 13x, 145-149, 150-153/155-159,
-# 162/165-167, 170-178, 18x, 190-193/195-199.
-_CN_MOBILE = re.compile(r"^1(3\d|4[5-9]|5[0-35-9]|6[2567]|7[0-8]|8\d|9[0-35-9])\d{8}$")
+# Numbers typed without a country code are mainland China numbers.
+DEFAULT_REGION = "CN"
+_MAINLAND_CODE = 86
+# What can receive a text message. FIXED_LINE_OR_MOBILE is the plan's own answer for regions
+# whose mobile and fixed numbers share ranges (the US, Canada, ...), so it is accepted too.
+_MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+# Separators people type between digit groups; anything else but digits and a leading "+" is
+# refused rather than guessed at (phonenumbers would read letters as keypad digits).
+_SEPARATORS = re.compile(r"[\s\-().]")
+_MAX_DIGITS = 17  # E.164 allows 15 digits; room for a 00 international prefix
 PASSWORD_MIN, PASSWORD_MAX = 8, 16
 _SYMBOLS = set(string.punctuation)
+_INTERNATIONAL_HINT = _(
+    "Enter a valid mobile number. Outside mainland China, start with + and the country code, "
+    "such as +852 or +853."
+)
 
 
 @dataclass(frozen=True)
 class Account:
     channel: str  # Channel value
-    address: str  # "+8613800000000" or a lower-cased e-mail address
+    address: str  # E.164 ("+8613800000000", "+85251234567") or a lower-cased e-mail address
+
+
+def _phone_invalid(message: str | Promise, field: str) -> Invalid:
+    return Invalid(message, code="phone_invalid", fields={field: message})
 
 
 def normalize_phone(raw: str, *, field: str = "account") -> str:
-    digits = re.sub(r"[\s-]", "", raw or "")
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    elif digits.startswith("0086"):
-        digits = digits[4:]
-    elif digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    if not digits.isdigit() or len(digits) != 11:
-        raise Invalid(
-            _("A mainland mobile number has 11 digits."),
-            code="phone_invalid",
-            fields={field: _("A mainland mobile number has 11 digits.")},
+    """*raw* as an E.164 mobile number ("+8613800000000", "+85251234567").
+
+    Without a country code a number is read as a mainland China one; a number that is not a
+    valid mobile number of its region (fixed lines, service numbers, unassigned ranges) is
+    refused with ``phone_invalid`` naming *field*.
+    """
+    compact = _SEPARATORS.sub("", raw or "")
+    digits = compact[1:] if compact.startswith(("+", "\uff0b")) else compact
+    if not digits.isdecimal() or len(digits) > _MAX_DIGITS:
+        raise _phone_invalid(_INTERNATIONAL_HINT, field)
+    try:
+        number = phonenumbers.parse(compact, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        raise _phone_invalid(_INTERNATIONAL_HINT, field) from None
+    if not phonenumbers.is_valid_number(number):
+        if number.country_code != _MAINLAND_CODE:
+            raise _phone_invalid(_INTERNATIONAL_HINT, field)
+        if len(str(number.national_number)) != 11:
+            raise _phone_invalid(_("A mainland mobile number has 11 digits."), field)
+        raise _phone_invalid(_("This is not a valid mainland mobile number prefix."), field)
+    if phonenumbers.number_type(number) not in _MOBILE_TYPES:
+        raise _phone_invalid(
+            _("This is not a mobile number; enter one that can receive text messages."), field
         )
-    if not _CN_MOBILE.match(digits):
-        raise Invalid(
-            _("This is not a valid mainland mobile number prefix."),
-            code="phone_invalid",
-            fields={field: _("This is not a valid mainland mobile number prefix.")},
-        )
-    return "+86" + digits
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
 def normalize_email(raw: str, *, field: str = "account") -> str:
@@ -66,7 +89,8 @@ def normalize_email(raw: str, *, field: str = "account") -> str:
 
 
 def parse_account(raw: str, *, field: str = "account") -> Account:
-    """An account is a mainland mobile number or an e-mail address."""
+    """An account is a mobile number (mainland China unless it has a country code) or an
+    e-mail address."""
     value = (raw or "").strip()
     if not value:
         raise Invalid(

@@ -17,16 +17,53 @@ from portsign.common.middleware import activate_user_language
 
 
 class BearerAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
-        # Imported here: tokens belong to accounts, which sits above common.
-        from portsign.accounts.domain.tokens import user_for_token
+    """A personal token (`pst_…`, from sign-in), an enterprise API key (`psk_…`), or a
+    platform's OAuth access token (anything else: integrations.oauth_auth)."""
 
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        # Imported here: tokens belong to accounts, keys to integrations, both above common.
+        from portsign.accounts.domain.tokens import TOKEN_PREFIX, user_for_token
+        from portsign.integrations.domain.keys import KEY_PREFIX
+
+        if token.startswith(KEY_PREFIX):
+            return _key_user(request, token)
+        if not token.startswith(TOKEN_PREFIX):
+            return _platform_user(request, token)
         found = user_for_token(token)
         if found is None:
             return None
         request.user, request.api_token = found  # type: ignore[attr-defined]
         activate_user_language(request, found[0].language)
         return found[0]
+
+
+def _key_user(request: HttpRequest, token: str) -> Any:
+    """The key's service account acts; the request is counted (429 over the key's rate),
+    audited and held to the key's scopes (403) by integrations.domain.usage."""
+    from portsign.integrations.domain.usage import use_key
+
+    key = use_key(raw=token, method=request.method or "", path=request.path)
+    if key is None:
+        return None
+    request.user, request.api_token = key.user, None  # type: ignore[attr-defined]
+    request.api_key = key  # type: ignore[attr-defined]
+    activate_user_language(request, key.user.language)
+    return key.user
+
+
+def _platform_user(request: HttpRequest, token: str) -> Any:
+    """The person who bound the platform acts, held to the bound identity (403/404); no live
+    binding (revoked, expired, unknown token) is None → 401 (seed 000: bind before signing
+    through the platform)."""
+    from portsign.integrations.oauth_auth import use_oauth_token
+
+    binding = use_oauth_token(raw=token, request=request)
+    if binding is None:
+        return None
+    request.user, request.api_token = binding.user, None  # type: ignore[attr-defined]
+    request.oauth_binding = binding  # type: ignore[attr-defined]
+    activate_user_language(request, binding.user.language)
+    return binding.user
 
 
 class SessionUser(SessionAuth):

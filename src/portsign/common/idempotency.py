@@ -42,9 +42,15 @@ def _principal(request: HttpRequest) -> str | None:
     """Who sends this write, by a credential that is valid now; None for anonymous callers."""
     authorization = request.META.get("HTTP_AUTHORIZATION", "")
     if authorization.startswith("Bearer "):
+        # Imported here: tokens and keys belong to apps above common.
         from portsign.accounts.domain.tokens import user_for_token
+        from portsign.integrations.domain.keys import KEY_PREFIX, key_for_token
 
-        found = user_for_token(authorization.removeprefix("Bearer ").strip())
+        raw = authorization.removeprefix("Bearer ").strip()
+        if raw.startswith(KEY_PREFIX):  # an enterprise API key (only read: BearerAuth counts)
+            key = key_for_token(raw)
+            return f"apikey:{key.id}" if key else None
+        found = user_for_token(raw)
         return f"token:{found[1].id}" if found else None
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:

@@ -8,4 +8,8 @@ class ContractsConfig(AppConfig):
 
     def ready(self) -> None:
         # Seals placed on unfinished contracts cannot be deleted.
-        from portsign.contracts import hooks  # noqa: F401
+        # A departing member's contracts, signing turns, templates and bulk sends are handed over.
+        from portsign.contracts import (
+            departure,  # noqa: F401
+            hooks,  # noqa: F401
+        )

@@ -243,6 +243,11 @@ class TemplateContractIn(Schema):
         default_factory=list, description="one per role; the sender's own role may be left out"
     )
     send: bool = Field(False, description="send at once instead of keeping a draft")
+    business_fields: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the enterprise's business fields by key, as `fields` of a multipart draft; "
+        "a template field or a `fields` key of the same name gives its value too (this wins)",
+    )
 
 
 # -- templates ---------------------------------------------------------------------------------
@@ -495,6 +500,7 @@ def create_from_template(request: HttpRequest) -> Status[ContractOut]:
         title=payload.title,
         deadline=payload.deadline,
         send=payload.send,
+        business_fields=payload.business_fields,
     )
     out = ContractOut.of(_load(actor, contract.id), versions=True)
     return Status(201, with_fills(with_suggested_marks(out)))

@@ -264,6 +264,8 @@ def detail(request: HttpRequest, contract_id: str) -> HttpResponse:
             "contract": contract,
             "parties": parties,
             "is_sender": contract.sender_id == user.id,
+            # The sender, or an administrator of the sending enterprise (issue 16 point 4).
+            "may_follow": domain.may_follow(user, contract),
             "my_party": mine,
             "my_fill": my_fill,
             "fill_fields": fills.fields_of(my_fill) if my_fill else [],

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from portsign.accounts.backends import signed_in_user
 from portsign.accounts.domain.codes import mask_address
+from portsign.backoffice.models import Review
 from portsign.common.api_auth import AUTH
 from portsign.common.errors import NotFound
 from portsign.enterprises.domain import (
@@ -39,6 +40,7 @@ from portsign.enterprises.schemas import (
     MemberPatch,
     RoleIn,
     RoleOut,
+    RolePatchIn,
     TransferIn,
 )
 
@@ -179,6 +181,7 @@ def transfer(
         enterprise_id=enterprise_id,
         member_id=member_id,
         to_member_id=payload.to_member_id,
+        targets=payload.targets,
     )
 
 
@@ -214,6 +217,24 @@ def create_role(request: HttpRequest, enterprise_id: str, payload: RoleIn) -> St
             )
         ),
     )
+
+
+@router.patch(
+    "/{enterprise_id}/roles/{role_id}",
+    response=RoleOut,
+    summary="Rename a custom role or change its permissions",
+)
+def update_role(
+    request: HttpRequest, enterprise_id: str, role_id: str, payload: RolePatchIn
+) -> RoleOut:
+    role = members.update_role(
+        actor=signed_in_user(request),
+        enterprise_id=enterprise_id,
+        role_id=role_id,
+        name=payload.name,
+        permissions=payload.permissions,
+    )
+    return RoleOut.of(role)
 
 
 @router.delete(
@@ -355,12 +376,20 @@ class ReviewOut(Schema):
 @router.post(
     "/{enterprise_id}/materials",
     response=EnterpriseOut,
-    summary="Upload the business licence and the legal representative's ID number",
+    summary="Upload the business licence, the ID card and the legal representative's ID number",
+    description=(
+        "Every verification method needs the business licence and both sides of the ID card "
+        "of the legal representative (as_agent: of the applicant) first. Files received before "
+        "may be left out and are kept, except the ID card when as_agent changes; "
+        "missing_materials names what is still to upload."
+    ),
 )
 def upload_materials(
     request: HttpRequest,
     enterprise_id: str,
-    licence: File[NinjaUploadedFile],
+    licence: File[NinjaUploadedFile | None] = None,
+    id_front: File[NinjaUploadedFile | None] = None,
+    id_back: File[NinjaUploadedFile | None] = None,
     legal_rep_id_number: Form[str] = "",
     as_agent: Form[bool] = False,
 ) -> EnterpriseOut:
@@ -369,6 +398,8 @@ def upload_materials(
             actor=signed_in_user(request),
             enterprise_id=enterprise_id,
             licence=licence,
+            id_front=id_front,
+            id_back=id_back,
             legal_rep_id_number=legal_rep_id_number,
             as_agent=as_agent,
         )
@@ -396,16 +427,7 @@ def submit_letter(
     review = materials.submit_letter(
         actor=signed_in_user(request), enterprise_id=enterprise_id, letter=letter
     )
-    return Status(
-        201,
-        ReviewOut(
-            id=review.id,
-            status=review.status,
-            opinion=review.opinion,
-            submitted_at=review.submitted_at,
-            reviewed_at=review.reviewed_at,
-        ),
-    )
+    return Status(201, _review(review))
 
 
 @router.get(
@@ -417,6 +439,10 @@ def letter_status(request: HttpRequest, enterprise_id: str) -> ReviewOut:
     review = materials.letter_review(actor=signed_in_user(request), enterprise_id=enterprise_id)
     if review is None:
         raise NotFound()
+    return _review(review)
+
+
+def _review(review: Review) -> ReviewOut:
     return ReviewOut(
         id=review.id,
         status=review.status,
@@ -424,6 +450,36 @@ def letter_status(request: HttpRequest, enterprise_id: str) -> ReviewOut:
         submitted_at=review.submitted_at,
         reviewed_at=review.reviewed_at,
     )
+
+
+class ManualReviewIn(Schema):
+    note: str = Field("", description="What went wrong with the other methods (optional)")
+
+
+@router.post(
+    "/{enterprise_id}/verification/manual-review",
+    response={201: ReviewOut},
+    summary="After a verification method failed, ask PortSign to review the materials",
+)
+def request_manual_review(
+    request: HttpRequest, enterprise_id: str, payload: ManualReviewIn
+) -> Status[ReviewOut]:
+    review = materials.request_manual_review(
+        actor=signed_in_user(request), enterprise_id=enterprise_id, note=payload.note
+    )
+    return Status(201, _review(review))
+
+
+@router.get(
+    "/{enterprise_id}/verification/manual-review",
+    response=ReviewOut,
+    summary="The manual review of my enterprise's materials",
+)
+def manual_review_status(request: HttpRequest, enterprise_id: str) -> ReviewOut:
+    review = materials.manual_review(actor=signed_in_user(request), enterprise_id=enterprise_id)
+    if review is None:
+        raise NotFound()
+    return _review(review)
 
 
 class LegalRepIn(Schema):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from portsign.accounts.models import User
 from portsign.common.cn_ids import id_number_check_char, org_code_check_char, uscc_check_char
 from portsign.common.models import SandboxMessage
-from portsign.enterprises.domain import deposits, enterprises
+from portsign.enterprises.domain import deposits, enterprises, materials
 from portsign.enterprises.models import DepositVerification, Enterprise
 
 
@@ -57,9 +61,34 @@ def seed_enterprises() -> list[Enterprise]:
     return seeded
 
 
+def _picture(name: str, colour: str) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 200), colour).save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def submit_sample_materials(
+    *, actor: User, enterprise: Enterprise, legal_rep_id_number: str
+) -> Enterprise:
+    """Blank pictures standing in for the business licence and both sides of the legal
+    representative's ID card: every verification method needs them first. For the demo and
+    for tests, never for a real enterprise."""
+    return materials.submit_materials(
+        actor=actor,
+        enterprise_id=enterprise.id,
+        licence=_picture("licence.png", "#f4e3c1"),
+        id_front=_picture("id-front.png", "#dbe8f5"),
+        id_back=_picture("id-back.png", "#e8f0d8"),
+        legal_rep_id_number=legal_rep_id_number,
+    )
+
+
 def _verified_enterprise(admin: User, demo: DemoEnterprise) -> Enterprise:
     enterprise = enterprises.create_enterprise(
         actor=admin, name=demo.name, uscc=demo_uscc(demo.sequence), legal_rep_name=demo.legal_rep
+    )
+    submit_sample_materials(
+        actor=admin, enterprise=enterprise, legal_rep_id_number=demo_id_number(demo.sequence + 50)
     )
     account = f"62220000{demo.sequence:08d}"
     attempt = deposits.start_deposit(

@@ -33,6 +33,8 @@ class VerificationMethod(models.TextChoices):
     LEGAL_REP_CARRIER3 = "legal_rep_carrier3", _("Legal representative's mobile number")
     LEGAL_REP_FACE = "legal_rep_face", _("Legal representative's face recognition")
     AUTHORIZATION_LETTER = "authorization_letter", _("Stamped authorization letter (manual review)")
+    # After another method failed, a PortSign reviewer checks the materials (人工审核, SPEC B1).
+    MANUAL_REVIEW = "manual_review", _("Manual review of the materials")
 
 
 class DepositStatus(models.TextChoices):

@@ -35,11 +35,18 @@ class Enterprise(models.Model):
     verified_at = models.DateTimeField(null=True, blank=True)
     verification_method = models.CharField(max_length=20, blank=True)
     # Materials (SPEC B1): the business licence, and the legal representative's ID number, or —
-    # when the applicant acts as an agent without it — the agent's own verified ID.
+    # when the applicant acts as an agent without it — the agent's own verified ID. Every
+    # verification method needs them first (issue 16 item 7).
     licence_path = models.CharField(max_length=200, blank=True)
     licence_sha256 = models.CharField(max_length=64, blank=True)
     legal_rep_id_number = models.CharField(max_length=18, blank=True)
     applicant_is_agent = models.BooleanField(default=False)
+    # Both sides of the ID card of the legal representative — or of the agent, who applies
+    # with their own card when the legal representative's is not available (seed 002).
+    id_front_path = models.CharField(max_length=200, blank=True)
+    id_front_sha256 = models.CharField(max_length=64, blank=True)
+    id_back_path = models.CharField(max_length=200, blank=True)
+    id_back_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [
@@ -193,7 +200,8 @@ class LegalRepVerification(models.Model):
     face_session_id = models.CharField(max_length=100, blank=True)
     face_url = models.CharField(max_length=500, blank=True)
     provider_code = models.CharField(max_length=64, blank=True)
-    failure = models.CharField(max_length=16, blank=True)  # mismatch | provider_error
+    # mismatch | provider_error | enterprise_closed | not_legal_rep (the registry names another)
+    failure = models.CharField(max_length=16, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -32,9 +32,15 @@ class EnterpriseOut(Schema):
     materials_deadline: datetime
     verified_at: datetime | None
     verification_method: str
+    missing_materials: list[str] = Field(
+        description="What to upload before a verification method can start: "
+        "licence | id_front | id_back"
+    )
 
     @staticmethod
     def of(e: Enterprise) -> EnterpriseOut:
+        from portsign.enterprises.domain.enterprises import missing_materials
+
         return EnterpriseOut(
             id=e.id,
             name=e.name,
@@ -45,6 +51,7 @@ class EnterpriseOut(Schema):
             materials_deadline=e.materials_deadline,
             verified_at=e.verified_at,
             verification_method=e.verification_method,
+            missing_materials=[] if e.status == "verified" else missing_materials(e),
         )
 
 
@@ -153,7 +160,17 @@ class MemberPatch(Schema):
 
 
 class TransferIn(Schema):
-    to_member_id: str
+    to_member_id: str = Field(description="who receives what *targets* does not name")
+    targets: dict[str, str] = Field(
+        default_factory=dict,
+        description="kind of item (contract, signing_party, template, bulk_send, seal) → "
+        "the member who receives those",
+    )
+
+
+class RolePatchIn(Schema):
+    name: str | None = None
+    permissions: list[str] | None = None
 
 
 class HandOverIn(Schema):

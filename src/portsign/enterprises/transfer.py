@@ -40,11 +40,24 @@ def owned_items(member: Membership) -> dict[str, int]:
     return {kind: n for kind, n in counts.items() if n}
 
 
-def move_all(source: Membership, target: Membership, actor_id: str) -> dict[str, list[str]]:
-    """Move everything; call inside the transaction of the transfer. Returns the ids moved, by
-    kind, for the kinds that had any."""
-    moved = {kind: item.move(source, target, actor_id) for kind, item in _REGISTRY.items()}
-    for kind, ids in moved.items():
+def kinds() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def move_all(
+    source: Membership,
+    target: Membership,
+    actor_id: str,
+    *,
+    targets: dict[str, Membership] | None = None,
+) -> dict[str, list[str]]:
+    """Move everything: each kind to its member in *targets*, the rest to *target*. Call
+    inside the transaction of the transfer. Returns the ids moved, by kind, for the kinds that
+    had any; one audit event per item names who it went to."""
+    moved: dict[str, list[str]] = {}
+    for kind, item in _REGISTRY.items():
+        to = (targets or {}).get(kind, target)
+        ids = item.move(source, to, actor_id)
         for item_id in ids:
             record_event(
                 action="item.transferred",
@@ -52,6 +65,8 @@ def move_all(source: Membership, target: Membership, actor_id: str) -> dict[str,
                 acting_as=source.enterprise_id,
                 object_type=kind,
                 object_id=item_id,
-                data={"from": source.user_id, "to": target.user_id},
+                data={"from": source.user_id, "to": to.user_id},
             )
-    return {kind: ids for kind, ids in moved.items() if ids}
+        if ids:
+            moved[kind] = ids
+    return moved

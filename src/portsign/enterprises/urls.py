@@ -22,12 +22,22 @@ urlpatterns = [
         name="certificate_renew",
     ),
     path(
+        "<str:enterprise_id>/certificates/<str:application_id>/decide/",
+        views.certificate_decide,
+        name="certificate_decide",
+    ),
+    path(
         "<str:enterprise_id>/certificate-authorizations/",
         views.certificate_authorization,
         name="certificate_authorization",
     ),
     path("<str:enterprise_id>/letter.pdf", views.letter_pdf, name="letter_pdf"),
     path("<str:enterprise_id>/letter/", views.letter_upload, name="letter_upload"),
+    path(
+        "<str:enterprise_id>/manual-review/",
+        views.manual_review_request,
+        name="manual_review_request",
+    ),
     path("<str:enterprise_id>/legal-rep/", views.legal_rep_start, name="legal_rep_start"),
     path(
         "<str:enterprise_id>/legal-rep/confirm/", views.legal_rep_confirm, name="legal_rep_confirm"

@@ -147,6 +147,17 @@ def _detail_page(request: HttpRequest, enterprise_id: str, **extra: Any) -> Http
             "letter_review": backoffice.latest_review(
                 kind=materials.LETTER_KIND, subject_id=enterprise.id
             ),
+            "manual_review": backoffice.latest_review(
+                kind=materials.MANUAL_KIND, subject_id=enterprise.id
+            ),
+            "missing_materials": [
+                enterprises.MATERIALS[name] for name in enterprises.missing_materials(enterprise)
+            ],
+            "failed_methods": (
+                materials.failed_methods(enterprise)
+                if can_verify and enterprise.status != EnterpriseStatus.VERIFIED
+                else []
+            ),
             "tries_left": settings.DEPOSIT_MAX_TRIES - deposit.tries if deposit else 0,
             "platform_account": PLATFORM_ACCOUNT,
             "reverse_amount": REVERSE_AMOUNT,
@@ -285,6 +296,8 @@ def materials_upload(request: HttpRequest, enterprise_id: str) -> HttpResponse:
             actor=signed_in_user(request),
             enterprise_id=enterprise_id,
             licence=request.FILES.get("licence"),
+            id_front=request.FILES.get("id_front"),
+            id_back=request.FILES.get("id_back"),
             legal_rep_id_number=request.POST.get("legal_rep_id_number", ""),
             as_agent=request.POST.get("as_agent") == "on",
         ),
@@ -322,6 +335,22 @@ def letter_upload(request: HttpRequest, enterprise_id: str) -> HttpResponse:
             letter=request.FILES.get("letter"),
         ),
         _("The letter was submitted for review."),
+        enterprise_id,
+        "#verification",
+    )
+
+
+@login_required
+@require_POST
+def manual_review_request(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    return _act(
+        request,
+        lambda: materials.request_manual_review(
+            actor=signed_in_user(request),
+            enterprise_id=enterprise_id,
+            note=request.POST.get("note", ""),
+        ),
+        _("The materials were submitted for manual review."),
         enterprise_id,
         "#verification",
     )
@@ -459,6 +488,34 @@ def certificate_renew(
             form=ApplicationForm.from_post(request.POST, default_term=None),
         ),
         str(gettext_lazy("The renewal was submitted.")),
+        enterprise_id,
+        "#certificates",
+    )
+
+
+@login_required
+@require_POST
+def certificate_decide(
+    request: HttpRequest, enterprise_id: str, application_id: str
+) -> HttpResponse:
+    """An administrator approves or rejects a pending application (policy enterprise_admin)."""
+    from portsign.pki import applications
+
+    user = signed_in_user(request)
+    approve = request.POST.get("decision") == "approve"
+
+    def decide() -> object:
+        chosen = _enterprise_application(user, enterprise_id, application_id)
+        if approve:
+            return applications.approve(actor=user, application_id=chosen)
+        return applications.reject(
+            actor=user, application_id=chosen, reason=request.POST.get("reason", "")
+        )
+
+    return _act(
+        request,
+        decide,
+        _("The application was approved.") if approve else _("The application was rejected."),
         enterprise_id,
         "#certificates",
     )

@@ -314,6 +314,25 @@ def approve(request: HttpRequest, application_id: str) -> CertificateOut:
     )
 
 
+class CertificateRejectIn(Schema):
+    reason: str = Field(description="Told to the applicant (2 to 300 characters)")
+
+
+@router.post(
+    "/certificates/{application_id}/reject",
+    response=CertificateOut,
+    summary="Reject an application with a reason (enterprise administrators, per policy)",
+)
+def reject(
+    request: HttpRequest, application_id: str, payload: CertificateRejectIn
+) -> CertificateOut:
+    return CertificateOut.of(
+        applications.reject(
+            actor=signed_in_user(request), application_id=application_id, reason=payload.reason
+        )
+    )
+
+
 @router.post(
     "/certificates/{application_id}/renew",
     response={201: CertificateOut},

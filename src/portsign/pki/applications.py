@@ -33,6 +33,7 @@ from portsign.backoffice.registry import ReviewKind, register
 from portsign.common.audit import record_event
 from portsign.common.errors import Conflict, Forbidden, NotFound
 from portsign.common.notify.outbox import queue_message
+from portsign.common.text import clean_text
 from portsign.enterprises.enums import Permission
 from portsign.enterprises.models import Enterprise, Membership
 from portsign.enterprises.rules import enterprise_for, membership_of
@@ -288,6 +289,45 @@ def _notify_decision(application: CertificateApplication) -> None:
     notify_holder(application.applicant, subject=str(_("Certificate approved")), text=text)
 
 
+def _holder(application: CertificateApplication) -> str:
+    return application.enterprise.name if application.enterprise else application.applicant.name
+
+
+def _notify_rejection(application: CertificateApplication) -> None:
+    text = _("【PortSign】Your certificate application for %(holder)s was rejected: %(reason)s") % {
+        "holder": _holder(application),
+        "reason": application.decision_reason,
+    }
+    notify_holder(
+        application.applicant, subject=str(_("Certificate application rejected")), text=text
+    )
+
+
+def _reject(application_id: str, decider: User, reason: str, *, via: str) -> CertificateApplication:
+    """The one place an application is rejected: lock, check, save, audit, tell the applicant."""
+    with transaction.atomic():
+        locked = CertificateApplication.objects.select_for_update().filter(pk=application_id).get()
+        if locked.status != Status.PENDING:
+            raise Conflict(_("This application was already decided."), code="already_decided")
+        locked.status, locked.decision_reason = Status.REJECTED, reason[:300]
+        locked.decided_by, locked.decided_at = decider, timezone.now()
+        locked.save(update_fields=["status", "decision_reason", "decided_by", "decided_at"])
+        record_event(
+            action="certificate.rejected",
+            actor_id=decider.id,
+            acting_as=str(locked.enterprise_id or "personal"),
+            object_type="certificate_application",
+            object_id=locked.id,
+            data={"reason": locked.decision_reason, "via": via},
+        )
+        _notify_rejection(
+            CertificateApplication.objects.select_related("enterprise", "applicant").get(
+                pk=locked.pk
+            )
+        )
+    return locked
+
+
 def application_for(*, actor: User, application_id: str) -> CertificateApplication:
     """The application if the actor applied for it or may manage its enterprise; else 404."""
     application = (
@@ -335,9 +375,14 @@ def enterprise_applications(*, actor: User, enterprise_id: str) -> QuerySet[Cert
     )
 
 
-def approve(*, actor: User, application_id: str) -> CertificateApplication:
+def decided_by_enterprise_admin(application: CertificateApplication) -> bool:
+    """Whether an administrator of the application's enterprise approves or rejects it."""
+    return _policy(application) == "enterprise_admin"
+
+
+def _for_enterprise_admin(actor: User, application_id: str) -> CertificateApplication:
     application = application_for(actor=actor, application_id=application_id)
-    if _policy(application) != "enterprise_admin":
+    if not decided_by_enterprise_admin(application):
         raise Forbidden(
             _("Applications are approved automatically or by PortSign reviewers."),
             code="approval_not_yours",
@@ -347,7 +392,26 @@ def approve(*, actor: User, application_id: str) -> CertificateApplication:
         enterprise_id=str(application.enterprise_id),
         permission=Permission.MANAGE_MEMBERS,
     )
-    return _decide(application, approver=actor)
+    return application
+
+
+def approve(*, actor: User, application_id: str) -> CertificateApplication:
+    return _decide(_for_enterprise_admin(actor, application_id), approver=actor)
+
+
+def reject(*, actor: User, application_id: str, reason: str) -> CertificateApplication:
+    """An enterprise administrator rejects an application (policy enterprise_admin), with a
+    reason the applicant is told."""
+    application = _for_enterprise_admin(actor, application_id)
+    clean = clean_text(
+        reason,
+        field="reason",
+        min_length=2,
+        max_length=300,
+        code="reason_required",
+        message=_("Give the applicant a reason for the rejection (2 to 300 characters)."),
+    )
+    return _reject(application.id, actor, clean, via="enterprise_admin")
 
 
 def change_status(
@@ -392,6 +456,7 @@ class Row:
     status: str  # public_status
     label: str  # its translated name
     renewable: bool
+    decidable: bool  # pending, and for an administrator of its enterprise to decide
 
 
 def rows(found: Iterable[CertificateApplication]) -> list[Row]:
@@ -405,6 +470,7 @@ def rows(found: Iterable[CertificateApplication]) -> list[Row]:
                 status=status,
                 label=str(STATUS_LABELS[status]),
                 renewable=renewal_problem(application, now) is None,
+                decidable=status == Status.PENDING and decided_by_enterprise_admin(application),
             )
         )
     return listed
@@ -502,12 +568,7 @@ def _review_approved(review: Review, reviewer: User) -> None:
 
 
 def _review_returned(review: Review, reviewer: User) -> None:
-    CertificateApplication.objects.filter(pk=review.subject_id).update(
-        status=Status.REJECTED,
-        decided_by=reviewer,
-        decided_at=timezone.now(),
-        decision_reason=review.opinion[:300],
-    )
+    _reject(review.subject_id, reviewer, review.opinion, via="back_office")
 
 
 def _is_member(review: Review, reviewer: User) -> bool:

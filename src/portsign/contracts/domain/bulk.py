@@ -10,9 +10,11 @@ the row's transaction, so the status endpoint's progress is exact at every momen
 Idempotent on retry: the job's key is a hash of template, sender, file and options, so uploading
 the same file again returns the same job (and resumes it if it was interrupted).
 
-Columns: each field's key (or its label), `<role>.account` and `<role>.enterprise` for every
-role (the sender's own role may be left out), and optionally `title` and `deadline`. A row with
-`<role>.enterprise` names an enterprise party; without it, a person.
+Columns: each field's key (or its label), each of the enterprise's business fields (业务字段) not
+named by a field, by key or label, `<role>.account` and `<role>.enterprise` for every role (the
+sender's own role may be left out), and optionally `title` and `deadline`. A row with
+`<role>.enterprise` names an enterprise party; without it, a person. A required field or business
+field needs its column; a row whose cell is empty fails on its own.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ from portsign.accounts.models import User
 from portsign.common import jobs
 from portsign.common.audit import record_event
 from portsign.common.errors import DomainError, Invalid, NotFound, TooLarge
-from portsign.contracts.domain import templates
+from portsign.contracts.domain import template_values, templates
+from portsign.contracts.models import BusinessField
 from portsign.contracts.template_models import (
     BulkSend,
     BulkSendRow,
@@ -176,9 +179,23 @@ def field_column(fields: list[TemplateField], header: str) -> TemplateField | No
     return next((f for f in fields if header in (f.key, f.label)), None)
 
 
+def business_columns(template: Template, fields: list[TemplateField]) -> list[BusinessField]:
+    """The enterprise's business fields that no field of the template names (those that one
+    does come with the field's value)."""
+    keys = {f.key for f in fields}
+    return [
+        b for b in template_values.business_fields_of(template.enterprise_id) if b.key not in keys
+    ]
+
+
+def business_column(business: list[BusinessField], header: str) -> BusinessField | None:
+    return next((b for b in business if header in (b.key, b.label)), None)
+
+
 def sample_headers(template: Template) -> list[str]:
     """The header row of a sheet for *template* (what the sample CSV holds)."""
-    headers = [f.key for f in templates.sender_fields(template)]
+    fields = templates.sender_fields(template)
+    headers = [f.key for f in fields] + [b.key for b in business_columns(template, fields)]
     for role in template.roles.all():
         if not role.is_sender:
             headers += [f"{role.name}.{ENTERPRISE}", f"{role.name}.{ACCOUNT}"]
@@ -187,6 +204,7 @@ def sample_headers(template: Template) -> list[str]:
 
 def check_columns(template: Template, headers: list[str]) -> None:
     fields = templates.sender_fields(template)
+    business = business_columns(template, fields)
     roles = list(template.roles.all())
     party_columns = {f"{r.name}.{part}" for r in roles for part in (ACCOUNT, ENTERPRISE)}
     if len(set(headers)) != len(headers):
@@ -194,11 +212,18 @@ def check_columns(template: Template, headers: list[str]) -> None:
     unknown = [
         h
         for h in headers
-        if field_column(fields, h) is None and h not in party_columns and h not in OPTIONAL_COLUMNS
+        if field_column(fields, h) is None
+        and business_column(business, h) is None
+        and h not in party_columns
+        and h not in OPTIONAL_COLUMNS
     ]
-    missing = [
-        f.key for f in fields if f.required and f.key not in headers and f.label not in headers
+    # A business field a field of the template names comes in that field's column.
+    present = {f.key for f in fields if f.key in headers or f.label in headers}
+    present |= {b.key for b in business if b.key in headers or b.label in headers}
+    required = [f.key for f in fields if f.required] + [
+        b.key for b in template_values.business_fields_of(template.enterprise_id) if b.required
     ]
+    missing = [key for key in dict.fromkeys(required) if key not in present]
     missing += [
         f"{r.name}.{ACCOUNT}"
         for r in roles
@@ -348,6 +373,7 @@ def _send_row(job: BulkSend, row_id: int) -> None:
         acting_as=job.sender_enterprise_id,
         values=request.values,
         parties=request.parties,
+        business_fields=request.business_fields,
     )
     with transaction.atomic():
         row = BulkSendRow.objects.select_for_update().get(pk=row_id)
@@ -394,6 +420,7 @@ def _finish(job: BulkSend) -> None:
 @dataclass(frozen=True)
 class RowRequest:
     values: dict[str, str]
+    business_fields: dict[str, str]
     parties: list[dict[str, str]]
     title: str
     deadline: dt.datetime | None
@@ -403,11 +430,15 @@ def _row_request(job: BulkSend, cells: dict[str, str]) -> RowRequest:
     """A row's cells as the arguments of one contract from the template."""
     template = job.template
     fields = templates.sender_fields(template)
+    business = business_columns(template, fields)
     values: dict[str, str] = {}
+    business_fields: dict[str, str] = {}
     for header, cell in cells.items():
         field = field_column(fields, header)
         if field is not None:
             values[field.key] = cell
+        elif (named := business_column(business, header)) is not None:
+            business_fields[named.key] = cell
     parties = []
     for role in template.roles.all():
         account = cells.get(f"{role.name}.{ACCOUNT}", "")
@@ -424,6 +455,7 @@ def _row_request(job: BulkSend, cells: dict[str, str]) -> RowRequest:
         )
     return RowRequest(
         values=values,
+        business_fields=business_fields,
         parties=parties,
         title=cells.get("title", ""),
         deadline=parse_deadline(cells.get("deadline", "")),

@@ -68,21 +68,37 @@ MAX_ATTACHMENTS = 10
 # -- visibility --------------------------------------------------------------------------------
 
 
+def _memberships(user: User) -> list[Membership]:
+    return list(Membership.objects.select_related("role").filter(user=user, is_active=True))
+
+
 def viewer_enterprises(user: User) -> list[str]:
     """Enterprises whose contracts *user* may see."""
     return [
         m.enterprise_id
-        for m in Membership.objects.select_related("role").filter(user=user, is_active=True)
+        for m in _memberships(user)
         if Permission.VIEW_CONTRACTS in m.role.permissions
     ]
 
 
+def _sent_by(user: User, memberships: list[Membership]) -> Q:
+    """Contracts *user* sent personally, or for an enterprise they are still an active member
+    of: a member who left (or was disabled) no longer reaches the enterprise's contracts."""
+    return Q(sender=user) & (
+        Q(sender_enterprise__isnull=True)
+        | Q(sender_enterprise_id__in=[m.enterprise_id for m in memberships])
+    )
+
+
 def visible_to(user: User) -> Q:
     """Senders see their drafts; parties see a contract once it is sent."""
-    enterprises = viewer_enterprises(user)
+    memberships = _memberships(user)
+    enterprises = [
+        m.enterprise_id for m in memberships if Permission.VIEW_CONTRACTS in m.role.permissions
+    ]
     sent = ~Q(status=ContractStatus.DRAFT)
     return (
-        Q(sender=user)
+        _sent_by(user, memberships)
         | Q(sender_enterprise_id__in=enterprises)
         | (sent & Q(parties__user=user, parties__kind=PartyKind.PERSON))
         | (sent & Q(parties__enterprise_id__in=enterprises))
@@ -103,14 +119,48 @@ def visible_contract(*, actor: User, contract_id: str) -> Contract:
 
 
 def own_contract(actor: User, contract_id: str, *, lock: bool = False) -> Contract:
-    """A contract the actor sent (the sender alone edits, sends and revokes it)."""
-    rows = Contract.objects.filter(pk=contract_id, sender=actor)
+    """A contract the actor sent (the sender alone edits and sends it)."""
+    rows = Contract.objects.filter(_sent_by(actor, _memberships(actor)), pk=contract_id)
     if lock:
         rows = rows.select_for_update()
     contract = rows.first()
     if contract is None:
         visible_contract(actor=actor, contract_id=contract_id)  # 404 unless they may see it
         raise Forbidden(_("Only the sender may change this contract."), code="not_sender")
+    return contract
+
+
+def may_follow(actor: User, contract: Contract) -> bool:
+    """Whether *actor* may revoke, remind and extend *contract* (`followed_contract`); never
+    one another app runs (an E-Port entrustment ends there)."""
+    if contract.managed_by:
+        return False
+    try:
+        followed_contract(actor, contract.id)
+    except (Forbidden, NotFound):
+        return False
+    return True
+
+
+def followed_contract(actor: User, contract_id: str, *, lock: bool = False) -> Contract:
+    """A contract the actor sent, or any contract of an enterprise the actor administers (its
+    members and roles: the person who handles departures): they revoke, remind and extend it."""
+    memberships = _memberships(actor)
+    administered = [
+        m.enterprise_id for m in memberships if Permission.MANAGE_MEMBERS in m.role.permissions
+    ]
+    rows = Contract.objects.filter(
+        _sent_by(actor, memberships) | Q(sender_enterprise_id__in=administered), pk=contract_id
+    )
+    if lock:
+        rows = rows.select_for_update()
+    contract = rows.first()
+    if contract is None:
+        visible_contract(actor=actor, contract_id=contract_id)  # 404 unless they may see it
+        raise Forbidden(
+            _("Only the sender or an administrator of the enterprise may do this."),
+            code="not_sender",
+        )
     return contract
 
 
@@ -251,7 +301,11 @@ def _contract_type(enterprise: Enterprise | None, name: str) -> ContractType | N
     return found
 
 
-def _business_fields(enterprise: Enterprise | None, values: dict[str, Any]) -> dict[str, str]:
+def _business_fields(
+    enterprise: Enterprise | None, values: dict[str, Any], *, required: bool = True
+) -> dict[str, str]:
+    """The enterprise's business field values, checked (SPEC D2); *required* False for a
+    document the enterprise's own forms do not govern (a void statement)."""
     if enterprise is None:
         return {}
     defined = {f.key: f for f in BusinessField.objects.filter(enterprise=enterprise)}
@@ -262,7 +316,7 @@ def _business_fields(enterprise: Enterprise | None, values: dict[str, Any]) -> d
     clean: dict[str, str] = {}
     for key, field in defined.items():
         value = str(values.get(key, "") or "").strip()[:200]
-        if field.required and not value:
+        if required and field.required and not value:
             message = _("%(label)s is required.") % {"label": field.label}
             raise Invalid(message, code="business_field", fields={f"fields.{key}": message})
         if value and field.kind == "number":
@@ -298,6 +352,7 @@ def create_draft(
     business_fields: dict[str, Any] | None = None,
     valid_until: dt.date | None = None,
     conversion: str = "",
+    business_fields_required: bool = True,
 ) -> Contract:
     """草稿: the uploaded body (PDF, or Word converted) stored immutable, nothing sent yet."""
     enterprise = _sender_identity(actor, acting_as)
@@ -306,7 +361,7 @@ def create_draft(
         message = _("Choose sequential or parallel.")
         raise Invalid(message, code="ordering", fields={"ordering": message})
     kind = _contract_type(enterprise, contract_type)
-    fields = _business_fields(enterprise, business_fields or {})
+    fields = _business_fields(enterprise, business_fields or {}, required=business_fields_required)
     body = documents.store_pdf(documents.uploaded_pdf(actor, upload, conversion))
     with transaction.atomic():
         contract = Contract.objects.create(
@@ -510,7 +565,7 @@ def revoke(*, actor: User, contract_id: str, reason: str = "") -> Contract:
     """合同已撤销: the sender withdraws a contract before it is completed."""
     clean = _reason(reason, required=False)
     with transaction.atomic():
-        contract = own_contract(actor, contract_id, lock=True)
+        contract = followed_contract(actor, contract_id, lock=True)
         refuse_managed(contract)
         contract.reason = clean
         move_status(contract, ContractStatus.REVOKED, actor_id=actor.id, reason=clean)

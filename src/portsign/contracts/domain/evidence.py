@@ -52,6 +52,7 @@ ENTERPRISE_METHODS: dict[str, Promise] = {
     "authorization_letter": pgettext_lazy(
         "verification method", "Stamped authorization letter (manual review)"
     ),
+    "manual_review": pgettext_lazy("verification method", "Manual review of the materials"),
 }
 PERSON_METHODS: dict[str, Promise] = {
     "carrier3": pgettext_lazy("verification method", "Mobile carrier check"),

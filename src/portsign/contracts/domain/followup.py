@@ -18,8 +18,8 @@ from portsign.common.errors import Conflict, Invalid, RateLimited
 from portsign.contracts.domain import fills
 from portsign.contracts.domain.contracts import (
     contract_url,
+    followed_contract,
     local_deadline,
-    own_contract,
     tell,
 )
 from portsign.contracts.enums import ContractStatus, PartyStatus
@@ -52,7 +52,7 @@ def _remind(contract: Contract, party: Party, *, automatic: bool) -> None:
 def remind(*, actor: User, contract_id: str) -> int:
     """The sender reminds every party whose turn it is; at most once per interval."""
     with transaction.atomic():
-        contract = own_contract(actor, contract_id, lock=True)
+        contract = followed_contract(actor, contract_id, lock=True)
         if contract.status != ContractStatus.SIGNING:
             raise Conflict(_("Only a contract being signed can be reminded."), code="not_signing")
         now = timezone.now()
@@ -119,7 +119,7 @@ def extend_deadline(*, actor: User, contract_id: str, deadline: dt.datetime) -> 
     """The sender moves the deadline while the contract is being signed."""
     deadline = to_utc(deadline, field="deadline", code="deadline_range")
     with transaction.atomic():
-        contract = own_contract(actor, contract_id, lock=True)
+        contract = followed_contract(actor, contract_id, lock=True)
         if contract.status != ContractStatus.SIGNING:
             raise Conflict(
                 _("Only the deadline of a contract being signed can be changed."),

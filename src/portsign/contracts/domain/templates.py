@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -35,10 +34,11 @@ from portsign.accounts.models import User
 from portsign.common.audit import record_event
 from portsign.common.errors import Conflict, DomainError, Invalid, NotFound
 from portsign.common.text import clean_text
-from portsign.contracts.domain import contracts, documents
-from portsign.contracts.domain.flatten import Stamp, flatten
+from portsign.contracts.domain import contracts, documents, template_values
+from portsign.contracts.domain.flatten import flatten
+from portsign.contracts.domain.template_values import clean_values, stamps
 from portsign.contracts.enums import Ordering, PartyKind
-from portsign.contracts.models import BusinessField, Contract, ContractType, Party
+from portsign.contracts.models import Contract, ContractType, Party
 from portsign.contracts.template_models import (
     AreaKind,
     DateFormat,
@@ -62,9 +62,6 @@ TEXT_DEFAULT_LENGTH = 100
 TEXT_MAX_LENGTH = 500
 MAX_DECIMALS = 6
 KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
-# Spreadsheet cells say yes and no in many ways; a Chinese form ticks with √ and crosses with ×.
-TRUE_WORDS = {"1", "true", "yes", "y", "on", "√", "✓", "是", "勾选"}
-FALSE_WORDS = {"0", "false", "no", "n", "off", "×", "✗", "否", "不勾选"}
 
 
 # -- access ------------------------------------------------------------------------------------
@@ -531,184 +528,12 @@ def _audit(template: Template, actor: User, action: str, data: dict[str, str]) -
     )
 
 
-# -- values ------------------------------------------------------------------------------------
-
-
-def _text_value(field: TemplateField, raw: object) -> str:
-    value = str(raw).strip()
-    if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t\n" for ch in value):
-        raise ValueError(_("Remove the invisible control characters from this text."))
-    if len(value) > (field.max_length or 0):
-        raise ValueError(
-            _("%(label)s has at most %(n)d characters.")
-            % {"label": field.label, "n": field.max_length or 0}
-        )
-    return value
-
-
-def _number_value(field: TemplateField, raw: object) -> str:
-    text = str(raw).strip().replace(",", "") if not isinstance(raw, bool) else "x"
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite():
-        raise ValueError(_("%(label)s must be a number.") % {"label": field.label})
-    places = max(0, -int(value.as_tuple().exponent))
-    if field.decimals is not None and places > field.decimals:
-        raise ValueError(
-            _("%(label)s has at most %(n)d decimal places.")
-            % {"label": field.label, "n": field.decimals}
-        )
-    if field.min_value is not None and value < field.min_value:
-        raise ValueError(
-            _("%(label)s is at least %(min)s.")
-            % {"label": field.label, "min": _plain(field.min_value)}
-        )
-    if field.max_value is not None and value > field.max_value:
-        raise ValueError(
-            _("%(label)s is at most %(max)s.")
-            % {"label": field.label, "max": _plain(field.max_value)}
-        )
-    return f"{value:f}"
-
-
-def _plain(value: Decimal) -> str:
-    return f"{value.normalize():f}"
-
-
-_DATE_PATTERNS = {
-    DateFormat.ISO: re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
-    DateFormat.SLASH: re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
-    DateFormat.CHINESE: re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
-}
-
-
-def _date_value(field: TemplateField, raw: object) -> str:
-    """An ISO date; given as ISO (API, spreadsheets) or in the field's own format."""
-    if isinstance(raw, dt.datetime):
-        return raw.date().isoformat()
-    if isinstance(raw, dt.date):
-        return raw.isoformat()
-    text = str(raw).strip()
-    for pattern in (_DATE_PATTERNS[DateFormat.ISO], _DATE_PATTERNS[DateFormat(field.date_format)]):
-        match = pattern.match(text)
-        if match:
-            try:
-                return dt.date(*(int(part) for part in match.groups())).isoformat()
-            except ValueError:
-                break
-    raise ValueError(
-        _("%(label)s must be a date like %(example)s.")
-        % {"label": field.label, "example": DateFormat(field.date_format).label}
-    )
-
-
-def _checkbox_value(field: TemplateField, raw: object) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    word = str(raw).strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise ValueError(_("%(label)s is true or false.") % {"label": field.label})
-
-
-_PARSERS = {
-    FieldKind.TEXT: _text_value,
-    FieldKind.NUMBER: _number_value,
-    FieldKind.DATE: _date_value,
-    FieldKind.CHECKBOX: _checkbox_value,
-}
-
-
-def _blank(raw: object) -> bool:
-    return raw is None or (isinstance(raw, str) and not raw.strip())
-
-
-def clean_values(fields: Sequence[TemplateField], raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Checked values by key (text and numbers as text, dates ISO, checkboxes bool). Every
-    problem is reported at once under `fields.<key>`; the code is the first problem's."""
-    known = {f.key for f in fields}
-    problems: dict[str, str] = {}
-    codes: list[str] = []
-    for key in sorted(set(raw) - known):
-        problems[f"fields.{key}"] = _("This template has no field “%(key)s”.") % {"key": key}
-        codes.append("field_unknown")
-    clean: dict[str, Any] = {}
-    for field in fields:
-        value = raw.get(field.key)
-        if _blank(value):
-            if field.required:
-                problems[f"fields.{field.key}"] = _("%(label)s is required.") % {
-                    "label": field.label
-                }
-                codes.append("field_required")
-            continue
-        try:
-            clean[field.key] = _PARSERS[FieldKind(field.kind)](field, value)
-        except ValueError as exc:
-            problems[f"fields.{field.key}"] = str(exc)
-            codes.append("field_invalid")
-    if problems:
-        first = next(iter(problems.values()))
-        message = first if len(problems) == 1 else _("Some fields are missing or invalid.")
-        raise Invalid(message, code=codes[0], fields=problems)
-    return clean
-
-
-def printed(field: TemplateField, value: Any) -> str:
-    """A value as it is printed on the page."""
-    if field.kind == FieldKind.DATE:
-        day = dt.date.fromisoformat(value)
-        if field.date_format == DateFormat.CHINESE:
-            return f"{day.year}年{day.month}月{day.day}日"
-        if field.date_format == DateFormat.SLASH:
-            return day.strftime("%Y/%m/%d")
-        return day.isoformat()
-    return str(value)
-
-
-def stamps(fields: Sequence[TemplateField], values: Mapping[str, Any]) -> list[Stamp]:
-    """What to draw for *values*: text, or a tick for a ticked checkbox (unticked: nothing)."""
-    drawn: list[Stamp] = []
-    for field in fields:
-        if field.key not in values:
-            continue
-        value = values[field.key]
-        if field.kind == FieldKind.CHECKBOX and not value:
-            continue
-        drawn.append(
-            Stamp(
-                page=field.page,
-                x=field.x,
-                y=field.y,
-                width=field.width,
-                height=field.height,
-                text="" if field.kind == FieldKind.CHECKBOX else printed(field, value),
-                tick=field.kind == FieldKind.CHECKBOX,
-            )
-        )
-    return drawn
+# -- values (checked and drawn in template_values.py) ------------------------------------------
 
 
 def sender_fields(template: Template) -> list[TemplateField]:
     """The fields the sender's side fills when a contract is made (the parties' come later)."""
     return [f for f in template.fields.all() if f.filled_by != FilledBy.PARTY]
-
-
-def _refuse_party_values(fields: Sequence[TemplateField], raw: Mapping[str, Any]) -> None:
-    """A value for a party's field is not the sender's to give: say so, rather than "unknown"."""
-    problems = {
-        f"fields.{f.key}": _("%(label)s is filled in by %(role)s after sending.")
-        % {"label": f.label, "role": f.role.name if f.role else "?"}
-        for f in fields
-        if f.filled_by == FilledBy.PARTY and not _blank(raw.get(f.key))
-    }
-    if problems:
-        first = next(iter(problems.values()))
-        raise Invalid(first, code="field_filled_by_party", fields=problems)
 
 
 # The definition of a party's field as copied onto its contract (PartyFill.fields).
@@ -823,6 +648,7 @@ class Prepared:
     parties: list[PartySpec]
     pdf: bytes
     party_fields: list[TemplateField]  # filled in by the parties after sending
+    business_fields: dict[str, str]  # checked as for any draft (template_values)
 
 
 def prepare_contract(
@@ -832,15 +658,21 @@ def prepare_contract(
     acting_as: str = "",
     values: Mapping[str, Any],
     parties: Sequence[Mapping[str, Any]] = (),
+    business_fields: Mapping[str, Any] | None = None,
 ) -> Prepared:
-    """Check the values and parties and draw the values into the PDF (no transaction: drawing
-    takes a moment and holds no lock)."""
+    """Check the values, business values and parties and draw the values into the PDF (no
+    transaction: drawing takes a moment and holds no lock)."""
     template = template_for(actor=actor, template_id=template_id, acting_as=acting_as)
     require_ready(template)
     fields = list(template.fields.select_related("role"))
     own = [f for f in fields if f.filled_by != FilledBy.PARTY]
-    _refuse_party_values(fields, values)
+    business = {f.key for f in template_values.business_fields_of(template.enterprise_id)}
+    values, given = template_values.split_business(fields, values, business)
+    template_values.refuse_party_values(fields, values)
     clean = clean_values(own, values)
+    checked = template_values.business_values(
+        template.enterprise, business, clean, {**given, **(business_fields or {})}
+    )
     specs = _parties(template, actor, parties)
     pdf = flatten(documents.read_document(template.document), stamps(own, clean))
     return Prepared(
@@ -849,6 +681,7 @@ def prepare_contract(
         parties=specs,
         pdf=pdf,
         party_fields=[f for f in fields if f.filled_by == FilledBy.PARTY],
+        business_fields=checked,
     )
 
 
@@ -863,11 +696,6 @@ def make_contract(
     """Store a prepared contract: the draft, its parties, the link to the template, and — with
     *send* — send it. Call inside a transaction: it is all or nothing."""
     template = prepared.template
-    business = set(
-        BusinessField.objects.filter(enterprise_id=template.enterprise_id).values_list(
-            "key", flat=True
-        )
-    )
     draft = contracts.create_draft(
         actor=actor,
         upload=SimpleUploadedFile("contract.pdf", prepared.pdf, content_type="application/pdf"),
@@ -876,7 +704,7 @@ def make_contract(
         contract_type=template.contract_type.name if template.contract_type else "",
         deadline=deadline,
         ordering=template.ordering,
-        business_fields={k: str(v) for k, v in prepared.values.items() if k in business},
+        business_fields=prepared.business_fields,
     )
     marks: dict[str, list[dict[str, Any]]] = {}
     for spec in prepared.parties:
@@ -926,11 +754,17 @@ def create_contract(
     title: str = "",
     deadline: dt.datetime | None = None,
     send: bool = False,
+    business_fields: Mapping[str, Any] | None = None,
 ) -> Contract:
     """A contract from a template in one call: values checked and flattened into the body, one
-    party per role, optionally sent. All or nothing."""
+    party per role, business values as for any draft, optionally sent. All or nothing."""
     prepared = prepare_contract(
-        actor=actor, template_id=template_id, acting_as=acting_as, values=values, parties=parties
+        actor=actor,
+        template_id=template_id,
+        acting_as=acting_as,
+        values=values,
+        parties=parties,
+        business_fields=business_fields,
     )
     with transaction.atomic():
         return make_contract(

@@ -5,6 +5,10 @@ Any party (or the sender) proposes voiding with a reason. PortSign writes a void
 parties as a contract of its own, in parallel. When every party has signed the statement, the
 original becomes 已作废 and links to it. A statement that is rejected or expires voids nothing,
 and a new one may be proposed.
+
+The statement is PortSign's text, not a contract someone wrote. Sent for the enterprise that sent
+the original, it carries the original's business values (业务字段, those the enterprise still
+defines): it is about the same business.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from portsign.contracts.domain import contracts as domain
 from portsign.contracts.domain import involvement
 from portsign.contracts.domain.pdftext import Line, render
 from portsign.contracts.enums import OPEN_STATUSES, ContractStatus, Ordering, PartyKind
-from portsign.contracts.models import Contract, Party
+from portsign.contracts.models import BusinessField, Contract, Party
 from portsign.enterprises.enums import Permission
 from portsign.enterprises.rules import require, resolve_acting_as
 
@@ -64,6 +68,17 @@ def _proposer_may(actor: User, contract: Contract, acting_as: str) -> None:
     raise Forbidden(_("Only the sender or a party may propose voiding."), code="not_a_party")
 
 
+def _carried_fields(contract: Contract, acting_as: str) -> dict[str, str]:
+    """The original's business values, when the statement is sent for the same enterprise (a
+    party's enterprise has business fields of its own)."""
+    if contract.sender_enterprise_id is None or acting_as != contract.sender_enterprise_id:
+        return {}
+    defined = set(
+        BusinessField.objects.filter(enterprise_id=acting_as).values_list("key", flat=True)
+    )
+    return {k: v for k, v in contract.business_fields.items() if k in defined}
+
+
 def propose_void(*, actor: User, contract_id: str, acting_as: str, reason: str) -> Contract:
     clean = clean_text(
         reason,
@@ -90,6 +105,8 @@ def propose_void(*, actor: User, contract_id: str, acting_as: str, reason: str) 
         title=f"作废声明：{contract.title}"[:100],
         acting_as=acting_as,
         ordering=Ordering.PARALLEL,
+        business_fields=_carried_fields(contract, acting_as),
+        business_fields_required=False,  # a statement about a contract, not a new business
     )
     with transaction.atomic():
         Contract.objects.filter(pk=statement.pk).update(voids=contract)

@@ -29,7 +29,7 @@ from portsign.common.errors import Conflict, Invalid, NotFound
 from portsign.common.text import clean_text
 from portsign.enterprises.bank import BankError, bank_gateway
 from portsign.enterprises.domain.enterprises import (
-    open_for_verification,
+    open_for_method,
     refuse_if_lapsed,
     set_enterprise_status,
 )
@@ -77,7 +77,7 @@ def start_deposit(
             code="method_invalid",
             fields={"method": _("Unknown method.")},
         )
-    enterprise = open_for_verification(actor=actor, enterprise_id=enterprise_id)
+    enterprise = open_for_method(actor=actor, enterprise_id=enterprise_id)
     name, account = _clean_account(bank_name, bank_account)
     _refuse_too_many_starts(enterprise)
     verification = DepositVerification(

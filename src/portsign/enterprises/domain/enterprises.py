@@ -9,11 +9,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from portsign.accounts.models import User
 from portsign.common.audit import record_event
 from portsign.common.cn_ids import normalize_uscc
 from portsign.common.errors import Conflict
+from portsign.common.notify.outbox import queue_message
 from portsign.common.text import clean_text
 from portsign.enterprises.enums import (
     BUILTIN_PERMISSIONS,
@@ -21,6 +23,7 @@ from portsign.enterprises.enums import (
     BuiltinRole,
     EnterpriseStatus,
     Permission,
+    VerificationMethod,
 )
 from portsign.enterprises.models import Enterprise, Membership, Role
 from portsign.enterprises.rules import enterprise_for
@@ -137,13 +140,37 @@ def set_enterprise_status(
             object_id=enterprise.id,
             data={"from": old, "to": status},
         )
+        if status == EnterpriseStatus.VERIFIED:
+            _tell_verified(enterprise)
     return enterprise
+
+
+def tell_main_admin(enterprise: Enterprise, *, subject: str, text: str) -> None:
+    """An SMS to the main administrator's phone, else an e-mail (in the caller's transaction:
+    a rolled-back decision sends nothing)."""
+    admin = enterprise.main_admin
+    to, channel = (admin.phone, "sms") if admin.phone else (admin.email or "", "email")
+    if to:
+        queue_message(to=to, channel=channel, subject=subject, text=text)
+
+
+def _tell_verified(enterprise: Enterprise) -> None:
+    method = enterprise.verification_method
+    label = VerificationMethod(method).label if method in VerificationMethod.values else method
+    tell_main_admin(
+        enterprise,
+        subject=str(_("Enterprise verified")),
+        text=_("【PortSign】%(enterprise)s passed enterprise verification (%(method)s).")
+        % {"enterprise": enterprise.name, "method": label},
+    )
 
 
 def _lapsable() -> Q:
     """SPEC B1: basic information lapses when materials were not submitted by the deadline.
-    Submitting the business licence stops the clock (a review may then take its time)."""
-    return Q(status__in=[EnterpriseStatus.UNVERIFIED, EnterpriseStatus.VERIFYING], licence_path="")
+    Submitting them all — the business licence and both sides of the ID card — stops the
+    clock (a review may then take its time)."""
+    incomplete = Q(licence_path="") | Q(id_front_path="") | Q(id_back_path="")
+    return Q(incomplete, status__in=[EnterpriseStatus.UNVERIFIED, EnterpriseStatus.VERIFYING])
 
 
 def expire_overdue(*, now: datetime | None = None) -> int:
@@ -192,6 +219,49 @@ def open_for_verification(*, actor: User, enterprise_id: str) -> Enterprise:
             _("%(enterprise)s is already verified.") % {"enterprise": enterprise.name},
             code="already_verified",
         )
+    return enterprise
+
+
+# What every verification method needs first (SPEC B1, seed 002), in the order of the form.
+MATERIALS = {
+    "licence": gettext_lazy("the business licence"),
+    "id_front": gettext_lazy("the portrait side of the ID card"),
+    "id_back": gettext_lazy("the national emblem side of the ID card"),
+}
+
+
+def missing_materials(enterprise: Enterprise) -> list[str]:
+    """The materials still to upload: the licence, and both sides of the ID card of the legal
+    representative (or of the agent applying without it)."""
+    stored = {
+        "licence": enterprise.licence_path,
+        "id_front": enterprise.id_front_path,
+        "id_back": enterprise.id_back_path,
+    }
+    return [name for name in MATERIALS if not stored[name]]
+
+
+def require_materials(enterprise: Enterprise) -> None:
+    missing = missing_materials(enterprise)
+    if missing:
+        required = _("Required.")
+        raise Conflict(
+            _("Upload the materials before verifying the enterprise: %(missing)s.")
+            % {
+                "missing": pgettext("list separator", ", ").join(
+                    str(MATERIALS[name]) for name in missing
+                )
+            },
+            code="materials_required",
+            fields={name: required for name in missing},
+        )
+
+
+def open_for_method(*, actor: User, enterprise_id: str) -> Enterprise:
+    """The enterprise the actor may start a verification method for: open for verification,
+    and with its materials uploaded (issue 16 item 7)."""
+    enterprise = open_for_verification(actor=actor, enterprise_id=enterprise_id)
+    require_materials(enterprise)
     return enterprise
 
 

@@ -22,7 +22,11 @@ from portsign.accounts.validators import Account, normalize_phone
 from portsign.common.audit import record_event
 from portsign.common.cn_ids import mask_id_number, normalize_id_number
 from portsign.common.errors import Conflict, Invalid, NotFound
-from portsign.enterprises.domain.enterprises import open_for_verification, set_enterprise_status
+from portsign.enterprises.domain.enterprises import (
+    open_for_method,
+    open_for_verification,
+    set_enterprise_status,
+)
 from portsign.enterprises.enums import (
     EnterpriseStatus,
     LegalRepStatus,
@@ -41,7 +45,7 @@ _METHODS = {
 def start_legal_rep(
     *, actor: User, enterprise_id: str, method: str, legal_rep_id_number: str, phone: str = ""
 ) -> LegalRepVerification:
-    enterprise = open_for_verification(actor=actor, enterprise_id=enterprise_id)
+    enterprise = open_for_method(actor=actor, enterprise_id=enterprise_id)
     if method not in _METHODS:
         raise Invalid(
             _("Use carrier3 or face."),
@@ -49,10 +53,15 @@ def start_legal_rep(
             fields={"method": _("Unknown method.")},
         )
     rep_id = normalize_id_number(legal_rep_id_number, field="legal_rep_id_number")
-    _check_enterprise_elements(enterprise)
     attempt = LegalRepVerification(
         enterprise=enterprise, method=_METHODS[method], legal_rep_id_number=rep_id, created_by=actor
     )
+    try:
+        _check_enterprise_elements(enterprise)
+    except Conflict as exc:
+        if exc.code == "enterprise_mismatch":
+            _record_registry_failure(attempt, actor)
+        raise
     if method == "carrier3":
         attempt.phone = normalize_phone(phone, field="phone")
         attempt.status = LegalRepStatus.AWAITING_CODE
@@ -78,6 +87,16 @@ def start_legal_rep(
             )
         _audit(attempt, actor, "enterprise.legal_rep_started")
     return attempt
+
+
+def _record_registry_failure(attempt: LegalRepVerification, actor: User) -> None:
+    """The registry does not name this legal representative: a failed attempt, which opens
+    the manual review (the registry may lag behind a recent change of legal representative)."""
+    attempt.status, attempt.failure = LegalRepStatus.FAILED, "not_legal_rep"
+    attempt.completed_at = timezone.now()
+    with transaction.atomic():
+        attempt.save(force_insert=True)
+        _audit(attempt, actor, "enterprise.legal_rep_failed")
 
 
 def _check_enterprise_elements(enterprise: Enterprise) -> None:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from portsign.accounts.models import User
 from portsign.common.audit import record_event
 from portsign.common.errors import Conflict, Forbidden, Invalid, NotFound
+from portsign.common.notify.outbox import queue_message
 from portsign.common.text import clean_text
 from portsign.enterprises import transfer
 from portsign.enterprises.domain.enterprises import require_real_name
@@ -108,7 +109,12 @@ def update_member(
         raise Forbidden(_("You cannot change your own role or status."), code="cannot_change_self")
     changes: dict[str, object] = {}
     if role_id is not None:
-        member.role = _role(enterprise, role_id)
+        new_role = _role(enterprise, role_id)
+        if _is_key_role(member.role) or _is_key_role(new_role):
+            raise Conflict(
+                _("An API key's account keeps the role of its key."), code="role_not_editable"
+            )
+        member.role = new_role
         require_can_grant(granter, member.role.permissions)
         changes["role"] = member.role.key
     if is_active is not None:
@@ -140,21 +146,30 @@ def remove_member(*, actor: User, enterprise_id: str, member_id: str) -> None:
 
 
 def transfer_items(
-    *, actor: User, enterprise_id: str, member_id: str, to_member_id: str
+    *,
+    actor: User,
+    enterprise_id: str,
+    member_id: str,
+    to_member_id: str,
+    targets: dict[str, str] | None = None,
 ) -> dict[str, list[str]]:
-    """One-click transfer of everything the member owns to another active member."""
+    """One-click transfer of everything the member owns: each kind named in *targets* (kind →
+    member id) to that member, the rest to *to_member_id*; every one another, active member."""
     enterprise = enterprise_for(
         user=actor, enterprise_id=enterprise_id, permission=Permission.MANAGE_MEMBERS
     )
-    source, target = _member(enterprise, member_id), _member(enterprise, to_member_id)
-    if source.pk == target.pk or not target.is_active:
-        raise Invalid(
-            _("Choose another, active member to receive the items."),
-            code="transfer_target_invalid",
-            fields={"to_member_id": _("Invalid.")},
-        )
+    source = _member(enterprise, member_id)
+    unknown = sorted(set(targets or {}) - set(transfer.kinds()))
+    if unknown:
+        message = _("Unknown kinds of items: %(kinds)s.") % {"kinds": ", ".join(unknown)}
+        raise Invalid(message, code="transfer_kind", fields={"targets": message})
+    target = _successor(enterprise, source, to_member_id, "to_member_id")
+    chosen = {
+        kind: _successor(enterprise, source, member, f"targets.{kind}")
+        for kind, member in (targets or {}).items()
+    }
     with transaction.atomic():
-        moved = transfer.move_all(source, target, actor.id)
+        moved = transfer.move_all(source, target, actor.id, targets=chosen)
         _audit(
             "member.transferred",
             actor,
@@ -162,9 +177,28 @@ def transfer_items(
             "membership",
             source.id,
             to=target.id,
+            targets={kind: m.id for kind, m in chosen.items()},
             counts={k: len(v) for k, v in moved.items()},
         )
     return moved
+
+
+def _successor(
+    enterprise: Enterprise, source: Membership, member_id: str, field: str
+) -> Membership:
+    target = _member(enterprise, member_id)
+    if target.pk == source.pk or not target.is_active or _is_key_role(target.role):
+        raise Invalid(
+            _("Choose another, active member to receive the items."),
+            code="transfer_target_invalid",
+            fields={field: _("Invalid.")},
+        )
+    return target
+
+
+def _is_key_role(role: Role) -> bool:
+    """The role of an enterprise API key's account: managed with the key, never by hand."""
+    return role.key.startswith("apikey-")
 
 
 def hand_over_main_admin(*, actor: User, enterprise_id: str, member_id: str) -> Enterprise:
@@ -211,17 +245,21 @@ def _permissions(raw: list[str]) -> list[str]:
     return sorted(set(raw))
 
 
-def create_role(*, actor: User, enterprise_id: str, name: str, permissions: list[str]) -> Role:
-    granter = _manager(actor, enterprise_id)
-    enterprise = granter.enterprise
-    clean = clean_text(
-        name,
+def _role_name(raw: str) -> str:
+    return clean_text(
+        raw,
         field="name",
         min_length=1,
         max_length=50,
         code="role_name_invalid",
         message=_("A role name has 1 to 50 characters."),
     )
+
+
+def create_role(*, actor: User, enterprise_id: str, name: str, permissions: list[str]) -> Role:
+    granter = _manager(actor, enterprise_id)
+    enterprise = granter.enterprise
+    clean = _role_name(name)
     role = Role(enterprise=enterprise, name=clean, permissions=_permissions(permissions))
     require_can_grant(granter, role.permissions)
     role.key = f"custom-{role.id}"
@@ -237,6 +275,44 @@ def create_role(*, actor: User, enterprise_id: str, name: str, permissions: list
                 name=clean,
                 permissions=role.permissions,
             )
+    except IntegrityError as exc:
+        raise Conflict(
+            _("A role with this name exists."), code="role_exists", fields={"name": _("Taken.")}
+        ) from exc
+    return role
+
+
+def update_role(
+    *,
+    actor: User,
+    enterprise_id: str,
+    role_id: str,
+    name: str | None = None,
+    permissions: list[str] | None = None,
+) -> Role:
+    """Rename a custom role or change its permissions (members holding it change with it);
+    built-in roles and API keys' roles stay as they are."""
+    granter = _manager(actor, enterprise_id)
+    enterprise = granter.enterprise
+    role = Role.objects.filter(pk=role_id, enterprise=enterprise).first()
+    if role is None:
+        raise NotFound()
+    if role.builtin or _is_key_role(role):
+        raise Conflict(
+            _("Built-in roles and API keys' roles cannot be edited."), code="role_not_editable"
+        )
+    changes: dict[str, object] = {}
+    if name is not None:
+        role.name = _role_name(name)
+        changes["name"] = role.name
+    if permissions is not None:
+        role.permissions = _permissions(permissions)
+        require_can_grant(granter, role.permissions)
+        changes["permissions"] = role.permissions
+    try:
+        with transaction.atomic():
+            role.save(update_fields=["name", "permissions"])
+            _audit("role.updated", actor, enterprise.id, "role", role.id, **changes)
     except IntegrityError as exc:
         raise Conflict(
             _("A role with this name exists."), code="role_exists", fields={"name": _("Taken.")}
@@ -389,7 +465,24 @@ def decide_join_request(
                 user=request.user_id,
                 via="join_request",
             )
+        _tell_requester(request)
     return request
+
+
+def _tell_requester(request: JoinRequest) -> None:
+    """The applicant hears the decision (SMS to their phone, else an e-mail)."""
+    user = request.user
+    to, channel = (user.phone, "sms") if user.phone else (user.email or "", "email")
+    if not to:
+        return
+    what = {"enterprise": request.enterprise.name, "reason": request.decision_reason}
+    if request.status == JoinStatus.APPROVED:
+        subject = _("Join request approved")
+        text = _("【PortSign】Your request to join %(enterprise)s was approved.") % what
+    else:
+        subject = _("Join request rejected")
+        text = _("【PortSign】Your request to join %(enterprise)s was rejected: %(reason)s") % what
+    queue_message(to=to, channel=channel, subject=str(subject), text=text)
 
 
 def withdraw_join_request(*, actor: User, request_id: str) -> JoinRequest:

@@ -28,6 +28,7 @@ from portsign.contracts.domain.signing import resume_completions
 from portsign.enterprises.domain.enterprises import expire_overdue
 from portsign.eport.domain.cards import remind_expiring as remind_expiring_cards
 from portsign.eport.domain.entrustments import expire_overdue as expire_entrustments
+from portsign.integrations.domain.bindings import clear_expired_tokens
 from portsign.pki.anchors import anchor_head
 from portsign.pki.expiry import send_expiry_notices
 from portsign.pki.materials import drop_unattached
@@ -95,6 +96,8 @@ class Command(BaseCommand):
             "conversions_resumed": conversions.resume_stale(now=now),
             # Word conversions a day old, with their files (named by no draft after that long).
             "conversions_forgotten": conversions.forget_old(now=now),
+            # OAuth grants and tokens of bound platforms past their lifetime.
+            "oauth_tokens_cleared": clear_expired_tokens(),
             # The audit head, time-stamped by our TSA into file storage when it moved.
             "audit_anchored": anchor_head(),
         }
