@@ -14,6 +14,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from portsign.accounts.api import auth_router, me_router
+from portsign.archive.api import router as archive_router
 from portsign.common.api import sandbox_router
 from portsign.common.conversions_api import router as conversions_router
 from portsign.common.errors import DomainError, RateLimited, error_body
@@ -219,6 +220,7 @@ api.add_router("", webhooks_router)
 api.add_router("", api_keys_router)
 api.add_router("", bindings_router)
 api.add_router("", templates_router)
+api.add_router("", archive_router)
 if settings.SANDBOX:
     api.add_router("/sandbox", sandbox_router)
     api.add_router("/sandbox/bank", sandbox_bank_router)

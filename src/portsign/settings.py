@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "portsign.eport",
     "portsign.webhooks",
     "portsign.integrations",
+    "portsign.archive",
     # The OAuth 2.0 authorization server for platform bindings (integrations/oauth_*.py).
     "oauth2_provider",
 ]

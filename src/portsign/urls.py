@@ -13,6 +13,7 @@ urlpatterns = [
     path("console/contracts/", include("portsign.contracts.urls")),
     path("console/webhooks/", include("portsign.webhooks.urls")),
     path("console/integrations/", include("portsign.integrations.urls")),
+    path("console/archive/", include("portsign.archive.urls")),
     # Platform bindings (SPEC B6): OAuth 2.0 authorization server, consent and return pages.
     path("oauth/", include("portsign.integrations.oauth_urls")),
     path("console/eport/", include("portsign.eport.urls")),

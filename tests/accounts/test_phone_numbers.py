@@ -187,3 +187,26 @@ def test_a_hong_kong_fixed_line_gets_no_code():
         "to": "This is not a mobile number; enter one that can receive text messages."
     }
     assert not Notification.objects.exists()
+
+
+def test_a_hong_kong_account_is_sent_to_face_recognition_for_real_name():
+    from portsign.accounts.models import PersonVerification
+
+    person = make_person(HK_MOBILE, "Erin Test")
+    english = Api(person.token, language="en")
+    body = {"name": "Erin Test", "id_number": "110101199003070011", "method": "carrier3"}
+    response = english.post("/me/verification", body)
+    assert (response.status_code, error_code(response)) == (400, "phone_not_mainland")
+    assert response.json()["error"]["fields"] == {
+        "phone": "Mobile carrier and bank checks cover mainland China numbers only; "
+        "choose face recognition."
+    }
+    assert not PersonVerification.objects.exists()
+
+
+def test_masks_hide_all_but_the_last_four_digits_of_a_short_number():
+    from portsign.accounts.domain.codes import mask_address
+
+    assert mask_address("+8613812345678") == "+86138****5678"
+    assert mask_address("+85251234567") == "+852****4567"
+    assert mask_address("+85366123456") == "+853****3456"

@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from portsign.accounts.models import ApiToken, PersonVerification
 from portsign.api import api
+from portsign.archive.models import ArchivedContract
 from portsign.backoffice.models import Review
 from portsign.common.ids import new_id
 from portsign.common.models import AuditEvent, Conversion, Notification, SandboxMessage
@@ -513,6 +514,17 @@ def build_tenant_a(alice: Person) -> TenantA:
         user=alice.user, enterprise=acme, application=platform.application, scopes=["binding"]
     )
 
+    # A contract of Acme's signed outside PortSign, in its archive cabinet (issue 16).
+    archived = ArchivedContract.objects.create(
+        enterprise=acme,
+        uploaded_by=alice.user,
+        title="纸质堆存协议",
+        counterparties=["演示堆场"],
+        counterparty_text="演示堆场",
+        signed_on=timezone.localdate(),
+        document=Contract.objects.get(pk=completed).body,
+    )
+
     ids = {
         "enterprise_id": acme.id,
         "member_id": dave_member.id,
@@ -547,6 +559,7 @@ def build_tenant_a(alice: Person) -> TenantA:
         "entrustment_id": entrustment.id,
         "key_id": api_key.id,
         "platform_binding_id": binding.id,
+        "item_id": archived.id,
     }
     alternatives = [
         (
@@ -678,7 +691,9 @@ def _call(person: Person, method: str, path: str, body, files: dict[str, tuple[s
     kind, fields = body
     if kind == "multipart":
         data = {
-            name: SimpleUploadedFile(*files[value]) if value in files else value
+            name: SimpleUploadedFile(*files[value])
+            if isinstance(value, str) and value in files
+            else value
             for name, value in fields.items()
         }
         assert method == "POST"
@@ -757,6 +772,7 @@ SNAPSHOT: list[type[Model]] = [
     AutoConfirmation,
     ApiKey,
     Binding,
+    ArchivedContract,
 ]
 
 
@@ -811,16 +827,16 @@ class Sweep:
 
 def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, charlie):
     operations = _operations()
-    assert len(operations) == 225
+    assert len(operations) == 232
     with_ids = [(m, p, o) for m, p, o in operations if PARAM.search(p)]
-    assert len(with_ids) == 168
+    assert len(with_ids) == 175
     # Public operations (no security) would be out of scope; none of them names an object.
     assert [(m, p) for m, p, o in with_ids if not o.get("security")] == []
     assert set(OUT_OF_SCOPE) | set(BY_DESIGN) | set(UNDOCUMENTED_BODIES) <= {
         (m, p) for m, p, _o in with_ids
     }
     swept = [(m, p, o) for m, p, o in with_ids if (m, p) not in OUT_OF_SCOPE]
-    assert len(swept) == 166
+    assert len(swept) == 173
 
     tenant = build_tenant_a(alice)
     intruders = build_intruders(bob, charlie)
@@ -857,8 +873,8 @@ def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, c
 
     assert sweep.found == KNOWN_LEAKS, "\n".join(sweep.answers)
     assert sweeps == {
-        "primary": 166,
-        "enterprise in verification": 51,
+        "primary": 173,
+        "enterprise in verification": 54,
         "draft": 29,
         "completed": 29,
         "personal draft": 29,
@@ -867,7 +883,7 @@ def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, c
         "declared filing": 7,
         "own outer object": 12,
     }
-    assert sweep.probes == (166 + 51 + 29 + 29 + 29 + 9 + 7 + 7) * 3 + 12 == 993
+    assert sweep.probes == (173 + 54 + 29 + 29 + 29 + 9 + 7 + 7) * 3 + 12 == 1023
     # Nothing of anybody changed: no row of any tenant's objects, no message, no audit event.
     after = snapshot(tenant.owner)
     assert [name for name in before if before[name] != after[name]] == []

@@ -200,3 +200,12 @@ def test_legal_rep_must_be_the_registered_one(alice):
         "",
     )
     assert alice.api.get(f"/enterprises/{draft.id}").json()["status"] == "unverified"
+
+
+def test_a_legal_rep_phone_outside_the_mainland_is_refused(alice, draft):
+    from portsign.enterprises.models import LegalRepVerification
+
+    response = _start(alice, draft, phone="+85251234567")
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "phone_not_mainland")
+    assert list(response.json()["error"]["fields"]) == ["phone"]
+    assert not LegalRepVerification.objects.filter(status="awaiting_code").exists()

@@ -56,3 +56,15 @@ def test_the_key_is_in_the_member_list_as_itself(alice, acme):
     alice.api.delete(f"/enterprises/{acme.id}/api-keys/{created['id']}")
     members = {m["user_id"]: m for m in alice.api.get(f"/enterprises/{acme.id}/members").json()}
     assert members[user.id]["is_active"] is False
+
+
+def test_notices_to_a_keys_account_are_never_sent(alice, acme):
+    from portsign.common.models import Notification, SandboxMessage
+    from portsign.common.notify.outbox import queue_message
+
+    key = ApiKey.objects.get(pk=create_key(alice, acme, ["contracts:read"])["id"])
+    address = key.user.email
+    queue_message(to=address, channel="email", subject="合同已完成", text="…")
+    note = Notification.objects.get(to=address)
+    assert (note.status, note.last_error) == ("failed", "reserved address (.invalid): not sent")
+    assert not SandboxMessage.objects.filter(to=address).exists()

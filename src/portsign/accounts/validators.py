@@ -140,3 +140,16 @@ def check_name(name: str, *, field: str = "name") -> str:
         code="name_invalid",
         message=_("Enter your name (1 to 50 characters)."),
     )
+
+
+def require_mainland_mobile(phone: str, *, field: str = "phone") -> str:
+    """*phone* (E.164) if it is a mainland number: the carrier and bank checks of real-name
+    verification cover mainland operators only, so a +852/+853 number is told to use face
+    recognition instead of being sent to a check that cannot answer."""
+    if not phone.startswith("+86"):
+        message = _(
+            "Mobile carrier and bank checks cover mainland China numbers only; "
+            "choose face recognition."
+        )
+        raise Invalid(message, code="phone_not_mainland", fields={field: message})
+    return phone

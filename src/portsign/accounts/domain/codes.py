@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+import phonenumbers
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
@@ -54,11 +55,18 @@ def hash_code(code: str) -> str:
 
 
 def mask_address(address: str) -> str:
-    """+8613812345678 → +86138****5678; alice@example.cn → a***@example.cn."""
+    """+8613812345678 → +86138****5678; +85251234567 → +852****4567 (a short number keeps only
+    its country code and last four digits); alice@example.cn → a***@example.cn."""
     if "@" in address:
         local, _at, domain = address.partition("@")
         return f"{local[:1]}***@{domain}"
-    return address[:6] + "****" + address[-4:]
+    if address.startswith("+86"):
+        return address[:6] + "****" + address[-4:]
+    try:
+        country = str(phonenumbers.parse(address).country_code)
+    except phonenumbers.NumberParseException:
+        country = ""
+    return f"+{country}****{address[-4:]}" if country else "****" + address[-4:]
 
 
 def find_user(account: Account) -> User | None:

@@ -19,7 +19,7 @@ from portsign.accounts.enums import VerificationMethod, VerificationStatus
 from portsign.accounts.models import PersonVerification, User
 from portsign.accounts.realname.base import Answer, Outcome
 from portsign.accounts.realname.registry import provider_name, realname_provider
-from portsign.accounts.validators import check_name, normalize_phone
+from portsign.accounts.validators import check_name, normalize_phone, require_mainland_mobile
 from portsign.common.audit import record_event
 from portsign.common.cn_ids import mask_id_number, normalize_bank_card, normalize_id_number
 from portsign.common.errors import Invalid, NotFound, RateLimited
@@ -85,7 +85,11 @@ def verify_person(
     chosen = _method(method)
     clean_name = check_name(name)
     clean_id = normalize_id_number(id_number)
-    clean_phone = "" if chosen == VerificationMethod.FACE else _own_phone(user, phone)
+    clean_phone = (
+        ""
+        if chosen == VerificationMethod.FACE
+        else require_mainland_mobile(_own_phone(user, phone))
+    )
     card = normalize_bank_card(card_number) if chosen == VerificationMethod.BANK4 else ""
     _check_daily_limit(user)
     provider = realname_provider()

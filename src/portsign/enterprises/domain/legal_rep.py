@@ -18,7 +18,7 @@ from portsign.accounts.enums import CodePurpose
 from portsign.accounts.models import User
 from portsign.accounts.realname.base import Answer, Outcome
 from portsign.accounts.realname.registry import realname_provider
-from portsign.accounts.validators import Account, normalize_phone
+from portsign.accounts.validators import Account, normalize_phone, require_mainland_mobile
 from portsign.common.audit import record_event
 from portsign.common.cn_ids import mask_id_number, normalize_id_number
 from portsign.common.errors import Conflict, Invalid, NotFound
@@ -63,7 +63,7 @@ def start_legal_rep(
             _record_registry_failure(attempt, actor)
         raise
     if method == "carrier3":
-        attempt.phone = normalize_phone(phone, field="phone")
+        attempt.phone = require_mainland_mobile(normalize_phone(phone, field="phone"))
         attempt.status = LegalRepStatus.AWAITING_CODE
         issue_code(
             to=attempt.phone,
