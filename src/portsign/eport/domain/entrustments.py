@@ -215,10 +215,6 @@ def _number(district: District) -> str:
     raise Conflict(_("Try again."), code="busy")  # pragma: no cover -- 10⁶ numbers a day
 
 
-def _token_sign(card: Card, pin: str) -> Callable[[bytes], bytes]:
-    return lambda data: tokens.sign(label=card.number, pin=pin, message=data)
-
-
 def _mark(box: dict[str, float]) -> pades.Mark:
     """A date stamp in the side's box of the entrustment's PDF."""
     return pades.Mark(
@@ -456,8 +452,8 @@ def became_effective(
     with transaction.atomic():
         entrustment = _locked(entrustment_id)
         _refuse_state(entrustment, (S.AWAITING_CONFIRMATION,), _("confirmed"))
-        signed = entrustment.contract.parties.exclude(status=PartyStatus.SIGNED).exists()
-        if signed:  # pragma: no cover -- sign_managed returned, so the party signed
+        unsigned = entrustment.contract.parties.exclude(status=PartyStatus.SIGNED).exists()
+        if unsigned:  # pragma: no cover -- sign_managed returned, so both parties signed
             raise Conflict(_("The confirmation is not signed."), code="entrustment_state")
         entrustment.status = S.EFFECTIVE
         entrustment.confirmed_by = actor
