@@ -26,12 +26,11 @@ from portsign.common.errors import DomainError, Forbidden, NotFound
 from portsign.common.paging import page_from_query
 from portsign.enterprises.models import Enterprise
 from portsign.enterprises.views import ACTING_SESSION_KEY
-from portsign.eport.domain import agreements, card_pins, districts, filings
+from portsign.eport.domain import agreements, districts, filings
 from portsign.eport.domain.agreement_documents import TERMS, TITLE
-from portsign.eport.domain.card_sign_in import acting_card, card_of_certificate
+from portsign.eport.domain.card_sign_in import acting_card, session_card_problem
 from portsign.eport.enums import LIVE_AGREEMENT, AgreementStatus
 from portsign.eport.models import Card, PaperlessAgreement
-from portsign.pki import login_certificates
 
 PAGE_SIZE = 20
 # AgreementEvent.action → its words in the history (lazy: read in each request's language).
@@ -193,20 +192,6 @@ def terminate(request: HttpRequest, agreement_id: str) -> HttpResponse:
 # -- the enterprise: 三方协议签约 ------------------------------------------------------------------
 
 
-def _session_card_problem(request: HttpRequest, user: User) -> DomainError | None:
-    """Why the card this session was opened with can no longer act (locked, lost, frozen,
-    expired…), if it is the signed-in person's card; None if there is no such card."""
-    issued = login_certificates.signed_in_certificate(request)
-    card = card_of_certificate(issued) if issued is not None else None
-    if card is None or card.holder_id != user.id:
-        return None
-    try:
-        card_pins.refuse_unusable(card)
-    except DomainError as exc:
-        return exc
-    return None
-
-
 def _refusal(
     request: HttpRequest, user: User, enterprise_id: str, acting: Card | None
 ) -> tuple[Enterprise, DomainError | None]:
@@ -221,7 +206,7 @@ def _refusal(
     except NotFound as exc:
         raise Http404 from exc
     if acting is None:
-        problem = _session_card_problem(request, user)
+        problem = session_card_problem(request, user)
         if problem is not None:
             return enterprise, problem
     try:

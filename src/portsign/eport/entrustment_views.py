@@ -41,17 +41,15 @@ from portsign.eport.domain import (
     auto_confirmations,
     brokers,
     card_permissions,
-    card_pins,
     districts,
     entrustments,
     filings,
 )
-from portsign.eport.domain.card_sign_in import acting_card, card_of_certificate
+from portsign.eport.domain.card_sign_in import acting_card, session_card_problem
 from portsign.eport.domain.entrustment_documents import GOODS_FIELDS, TERMS, TERMS_TITLE
 from portsign.eport.domain.entrustment_goods import CURRENCIES, MAX_ROWS
 from portsign.eport.enums import CardKind, EntrustmentSide, EntrustmentStatus
 from portsign.eport.models import Card, Entrustment
-from portsign.pki import login_certificates
 from portsign.seals.models import Seal, SealStatus
 
 PAGE_SIZE = 20
@@ -96,27 +94,13 @@ def _visible(request: HttpRequest, user: User, entrustment_id: str) -> tuple[Ent
         raise Http404 from exc
 
 
-def _session_card_problem(request: HttpRequest, user: User) -> DomainError | None:
-    """Why the card this session was opened with can no longer act (locked, lost, expired…),
-    if it is the signed-in person's card; None if there is no such card."""
-    issued = login_certificates.signed_in_certificate(request)
-    card = card_of_certificate(issued) if issued is not None else None
-    if card is None or card.holder_id != user.id:
-        return None
-    try:
-        card_pins.refuse_unusable(card)
-    except DomainError as exc:
-        return exc
-    return None
-
-
 def _card_refusal(
     request: HttpRequest, user: User, enterprise: Enterprise, acting: Card | None
 ) -> DomainError | None:
     """Why this session may not sign entrustments for *enterprise* (None: it may, subject to
     the district the card's permission is scoped to, which the domain checks)."""
     if acting is None:
-        problem = _session_card_problem(request, user)
+        problem = session_card_problem(request, user)
         if problem is not None:
             return problem
     if acting is None or acting.enterprise_id != enterprise.id or acting.holder_id != user.id:

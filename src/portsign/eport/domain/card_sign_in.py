@@ -95,6 +95,21 @@ def acting_card(request: HttpRequest) -> Card | None:
     return card
 
 
+def session_card_problem(request: HttpRequest, user: User) -> DomainError | None:
+    """Why the card this session was opened with can no longer act (locked, lost, frozen,
+    expired…), if it is the signed-in person's card; None if there is no such card. The
+    console says this, where `acting_card` only stops acting for it."""
+    issued = login_certificates.signed_in_certificate(request)
+    card = card_of_certificate(issued) if issued is not None else None
+    if card is None or card.holder_id != user.id:
+        return None
+    try:
+        card_pins.refuse_unusable(card)
+    except DomainError as exc:
+        return exc
+    return None
+
+
 def limit_sign_ins(ip: str) -> None:
     """Card sign-ins from one address: 30 in 10 minutes (the API's and the console's)."""
     ratelimit.enforce(
