@@ -8,6 +8,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 from oauth2_provider.models import Application
 
 from portsign.common.models import AuditEvent
@@ -15,8 +16,11 @@ from portsign.integrations.domain.returns import return_secret
 
 
 def run(*args: str) -> str:
+    """The command in English whatever language an earlier test left active in this thread
+    (its messages are translated: a Chinese one would not match the English patterns)."""
     out = io.StringIO()
-    call_command("oauth_client", *args, stdout=out)
+    with translation.override("en"):
+        call_command("oauth_client", *args, stdout=out)
     return out.getvalue()
 
 
