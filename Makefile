@@ -68,9 +68,11 @@ $(VENV)/.installed: $(VENV)/.installed-run
 
 assets: src/portsign/static/vendor/htmx.min.js
 
+# Front-end packages from npm (never committed): htmx, and uPlot for the usage chart.
 src/portsign/static/vendor/htmx.min.js: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	mkdir -p src/portsign/static/vendor
+	cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css src/portsign/static/vendor/
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
 messages:

@@ -26,6 +26,12 @@ def _database(transactional_db: None, settings, tmp_path) -> None:
     # Argon2 costs ~0.1 s a hash by design; tests hash thousands of times. Production's hasher
     # is checked in tests/accounts/test_passwords.py.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests send many contracts from one enterprise or person; the real free allotment (5/10
+    # for an enterprise, 1/3 for a person) is what tests/billing/ runs with (`real_allotment`).
+    settings.BILLING_FREE = {
+        "enterprise": {"corporate": 1000, "personal": 1000},
+        "person": {"corporate": 1000, "personal": 1000},
+    }
 
 
 @pytest.fixture

@@ -15,9 +15,10 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from portsign.accounts.api import auth_router, me_router
 from portsign.archive.api import router as archive_router
+from portsign.billing.api import router as billing_router
 from portsign.common.api import sandbox_router
 from portsign.common.conversions_api import router as conversions_router
-from portsign.common.errors import DomainError, RateLimited, error_body
+from portsign.common.errors import DomainError, PaymentRequired, RateLimited, error_body
 from portsign.common.schemas import ErrorOut
 from portsign.contracts.api import approval_router
 from portsign.contracts.api import router as contracts_router
@@ -26,6 +27,7 @@ from portsign.contracts.draft_api import router as _drafts  # noqa: F401  (on co
 from portsign.contracts.package_api import router as package_router
 from portsign.contracts.signing_api import router as signing_router
 from portsign.contracts.templates_api import router as templates_router
+from portsign.enterprises import departments_api as _departments  # noqa: F401  (on its router)
 from portsign.enterprises.api import invitation_router, join_router, sandbox_bank_router
 from portsign.enterprises.api import router as enterprises_router
 from portsign.eport.api import router as eport_router
@@ -49,6 +51,7 @@ log = logging.getLogger(__name__)
 API_ERRORS = {
     "400": "Invalid input; the error code says which rule",
     "401": "Not signed in, or the bearer token is invalid",
+    "402": "The sender's contract quota is used up (quota_exhausted); `link` is the recharge page",
     "403": "Signed in, but without the permission (or CSRF token) this needs",
     "404": "Not found, or not yours: another enterprise's object is a 404",
     "409": "Conflicts with the object's state, or an Idempotency-Key still running",
@@ -97,7 +100,9 @@ def _json(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpRespon
 
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    response = _json(request, exc.status, error_body(exc.code, exc.message, exc.fields))
+    link = exc.link if isinstance(exc, PaymentRequired) else ""
+    body = error_body(exc.code, exc.message, exc.fields, link=link)
+    response = _json(request, exc.status, body)
     if isinstance(exc, RateLimited):  # also Busy (503)
         response["Retry-After"] = str(exc.retry_after)
     return response
@@ -221,6 +226,7 @@ api.add_router("", api_keys_router)
 api.add_router("", bindings_router)
 api.add_router("", templates_router)
 api.add_router("", archive_router)
+api.add_router("", billing_router)
 if settings.SANDBOX:
     api.add_router("/sandbox", sandbox_router)
     api.add_router("/sandbox/bank", sandbox_bank_router)

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "portsign.webhooks",
     "portsign.integrations",
     "portsign.archive",
+    "portsign.billing",
     # The OAuth 2.0 authorization server for platform bindings (integrations/oauth_*.py).
     "oauth2_provider",
 ]
@@ -386,6 +387,41 @@ CONVERSION_RUNNER = env_choice(
 )
 # Address space of the child process that renders one page (common/pdf_render.py).
 PDF_RENDER_MEMORY_MB = env_int("PDF_RENDER_MEMORY_MB", 768, minimum=256)
+# Quotas and billing (SPEC D7). The free allotment on verification (seed 000: a verified
+# enterprise "可发: 对公合同 5 份 对私合同 10 份"); a person gets a few to try PortSign.
+BILLING_FREE: dict[str, dict[str, int]] = {
+    "enterprise": {
+        "corporate": env_int("FREE_CORPORATE_CONTRACTS", 5),
+        "personal": env_int("FREE_PERSONAL_CONTRACTS", 10),
+    },
+    "person": {
+        "corporate": env_int("PERSON_FREE_CORPORATE_CONTRACTS", 1),
+        "personal": env_int("PERSON_FREE_PERSONAL_CONTRACTS", 3),
+    },
+}
+PAYMENT_PROVIDER = env_choice(
+    "PAYMENT_PROVIDER", "sandbox" if SANDBOX else "alipay", ("sandbox", "alipay")
+)
+if PRODUCTION and PAYMENT_PROVIDER == "sandbox":
+    raise SettingError("PORTSIGN_MODE=production refuses the sandbox payment provider")
+# Recharge orders one person may open per hour.
+ORDERS_PER_HOUR = env_int("ORDERS_PER_HOUR", 20, minimum=1)
+# How long the sandbox cashier's "pay, notify late" holds its notification back.
+SANDBOX_PAYMENT_LATE_SECONDS = env_int("SANDBOX_PAYMENT_LATE_SECONDS", 120, minimum=1)
+ALIPAY: dict[str, str] = {
+    "app_id": env_str("ALIPAY_APP_ID"),
+    "gateway": env_str("ALIPAY_GATEWAY", "https://openapi.alipay.com/gateway.do"),
+    # The merchant's RSA private key (PEM) and Alipay's public key, in files mode 0600.
+    "private_key_file": env_str("ALIPAY_PRIVATE_KEY_FILE"),
+    "public_key_file": env_str("ALIPAY_PUBLIC_KEY_FILE"),
+}
+if PAYMENT_PROVIDER == "alipay" and not (
+    ALIPAY["app_id"] and ALIPAY["private_key_file"] and ALIPAY["public_key_file"]
+):
+    raise SettingError(
+        "the Alipay payment provider needs PORTSIGN_ALIPAY_APP_ID, "
+        "PORTSIGN_ALIPAY_PRIVATE_KEY_FILE and PORTSIGN_ALIPAY_PUBLIC_KEY_FILE"
+    )
 CONTRACT_DEFAULT_DAYS = env_int("CONTRACT_DEFAULT_DAYS", 14, minimum=1)
 CONTRACT_DUE_SOON_DAYS = env_int("CONTRACT_DUE_SOON_DAYS", 3, minimum=1)
 # 催签: the sender may remind at most once per this many minutes; automatic reminders go out

@@ -14,6 +14,7 @@ urlpatterns = [
     path("console/webhooks/", include("portsign.webhooks.urls")),
     path("console/integrations/", include("portsign.integrations.urls")),
     path("console/archive/", include("portsign.archive.urls")),
+    path("console/billing/", include("portsign.billing.urls")),
     # Platform bindings (SPEC B6): OAuth 2.0 authorization server, consent and return pages.
     path("oauth/", include("portsign.integrations.oauth_urls")),
     path("console/eport/", include("portsign.eport.urls")),

@@ -49,7 +49,8 @@ def test_cleanup_keeps_live_rows_and_deletes_dead_ones():
         "webhooks_due=0, "
         "webhooks_forgotten=0, certificate_materials=0, certificate_notices=0, card_reminders=0, "
         "notifications_requeued=0, notice_digests=0, "
-        "conversions_resumed=0, conversions_forgotten=0, oauth_tokens_cleared=0, audit_anchored=0"
+        "conversions_resumed=0, conversions_forgotten=0, oauth_tokens_cleared=0, "
+        "payment_notices=0, audit_anchored=0"
     )
     assert out.getvalue().strip() == expected
     assert list(Captcha.objects.values_list("pk", flat=True)) == [live_captcha.pk]

@@ -176,6 +176,7 @@ def test_every_tile_says_what_it_is_for(alice):
         "tile-contracts",
         "tile-templates",
         "tile-eport",
+        "tile-billing",
         "tile-verify",
         "tile-api-docs",
     ]

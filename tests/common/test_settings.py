@@ -24,6 +24,9 @@ PRODUCTION_ENV = {
     "PORTSIGN_ALIYUN_SMS_TEMPLATE_CODE": "SMS_000000",
     "PORTSIGN_TENCENT_SECRET_ID": "test-id",
     "PORTSIGN_TENCENT_SECRET_KEY": "test-key",
+    "PORTSIGN_ALIPAY_APP_ID": "2021000000000000",
+    "PORTSIGN_ALIPAY_PRIVATE_KEY_FILE": "/etc/portsign/alipay-app.pem",
+    "PORTSIGN_ALIPAY_PUBLIC_KEY_FILE": "/etc/portsign/alipay-public.pem",
 }
 
 
@@ -65,6 +68,8 @@ def test_production_passes_check_deploy(tmp_path):
         ({"PORTSIGN_ALIYUN_ACCESS_KEY_SECRET": ""}, "the Aliyun SMS gateway needs"),
         ({"PORTSIGN_REALNAME_PROVIDER": "sandbox"}, "refuses the sandbox real-name provider"),
         ({"PORTSIGN_TENCENT_SECRET_KEY": ""}, "the Tencent real-name provider needs"),
+        ({"PORTSIGN_ALIPAY_APP_ID": ""}, "the Alipay payment provider needs"),
+        ({"PORTSIGN_PAYMENT_PROVIDER": "sandbox"}, "refuses the sandbox payment provider"),
     ],
 )
 def test_production_refuses_unsafe_settings(tmp_path, extra, message):

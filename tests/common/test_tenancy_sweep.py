@@ -39,6 +39,7 @@ from portsign.accounts.models import ApiToken, PersonVerification
 from portsign.api import api
 from portsign.archive.models import ArchivedContract
 from portsign.backoffice.models import Review
+from portsign.billing.models import Invoice, Order, PaymentNotice, Usage, Wallet
 from portsign.common.ids import new_id
 from portsign.common.models import AuditEvent, Conversion, Notification, SandboxMessage
 from portsign.contracts.models import (
@@ -525,8 +526,27 @@ def build_tenant_a(alice: Person) -> TenantA:
         document=Contract.objects.get(pk=completed).body,
     )
 
+    # Departments of Acme's and of the pending enterprise, each with a member (issue 16).
+    from portsign.enterprises.models import Department
+
+    department = Department.objects.create(enterprise=acme, name="操作部")
+    department.members.add(dave_member)
+    pending_department = Department.objects.create(enterprise=pending, name="操作部")
+    pending_department.members.add(pending_member)
+
+    # A recharge order of Acme's (issue 16 point 3).
+    from portsign.billing.domain import orders as billing_orders
+    from portsign.billing.domain.catalogue import ensure_default_packages
+
+    ensure_default_packages()
+    order = billing_orders.create_order(
+        actor=alice.user, package_id="corporate-10", enterprise_id=acme.id
+    )
+
     ids = {
         "enterprise_id": acme.id,
+        "order_id": order.id,
+        "department_id": department.id,
         "member_id": dave_member.id,
         "role_id": role["id"],
         "request_id": join["id"],
@@ -568,6 +588,7 @@ def build_tenant_a(alice: Person) -> TenantA:
                 "enterprise_id": pending.id,
                 "member_id": pending_member.id,
                 "role_id": pending_role.id,
+                "department_id": pending_department.id,
             },
         ),
         ("draft", {"contract_id": draft, "party_id": draft_party}),
@@ -720,6 +741,11 @@ def _operations() -> list[tuple[str, str, dict]]:
 # -- A's state, to compare before and after -------------------------------------------------------
 
 SNAPSHOT: list[type[Model]] = [
+    Wallet,
+    Order,
+    Invoice,
+    Usage,
+    PaymentNotice,
     Enterprise,
     Role,
     Membership,
@@ -827,16 +853,16 @@ class Sweep:
 
 def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, charlie):
     operations = _operations()
-    assert len(operations) == 232
+    assert len(operations) == 252
     with_ids = [(m, p, o) for m, p, o in operations if PARAM.search(p)]
-    assert len(with_ids) == 175
+    assert len(with_ids) == 189
     # Public operations (no security) would be out of scope; none of them names an object.
     assert [(m, p) for m, p, o in with_ids if not o.get("security")] == []
     assert set(OUT_OF_SCOPE) | set(BY_DESIGN) | set(UNDOCUMENTED_BODIES) <= {
         (m, p) for m, p, _o in with_ids
     }
     swept = [(m, p, o) for m, p, o in with_ids if (m, p) not in OUT_OF_SCOPE]
-    assert len(swept) == 173
+    assert len(swept) == 187
 
     tenant = build_tenant_a(alice)
     intruders = build_intruders(bob, charlie)
@@ -873,17 +899,17 @@ def test_every_operation_with_an_id_is_a_404_to_every_other_tenant(alice, bob, c
 
     assert sweep.found == KNOWN_LEAKS, "\n".join(sweep.answers)
     assert sweeps == {
-        "primary": 173,
-        "enterprise in verification": 54,
+        "primary": 187,
+        "enterprise in verification": 65,
         "draft": 29,
         "completed": 29,
         "personal draft": 29,
         "personal signature": 9,
         "personal certificate": 7,
         "declared filing": 7,
-        "own outer object": 12,
+        "own outer object": 16,
     }
-    assert sweep.probes == (173 + 54 + 29 + 29 + 29 + 9 + 7 + 7) * 3 + 12 == 1023
+    assert sweep.probes == (187 + 65 + 29 + 29 + 29 + 9 + 7 + 7) * 3 + 16 == 1102
     # Nothing of anybody changed: no row of any tenant's objects, no message, no audit event.
     after = snapshot(tenant.owner)
     assert [name for name in before if before[name] != after[name]] == []

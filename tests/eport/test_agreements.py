@@ -10,6 +10,7 @@ import subprocess
 import pytest
 from asn1crypto import cms
 from django.core.files.storage import default_storage
+from django.db import connection
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from portsign.eport.domain import agreements
@@ -33,6 +34,23 @@ pytestmark = pytest.mark.usefixtures("district_table")
 @pytest.fixture
 def customs(world):
     return customs_reviewers()
+
+
+class _Recording:
+    """The real storage, noting what is written and removed, and how many atomic blocks were
+    open at each write."""
+
+    def __init__(self):
+        self.saved, self.deleted, self.depths = [], [], []
+
+    def save(self, name, content):
+        self.depths.append(len(connection.atomic_blocks))
+        self.saved.append(default_storage.save(name, content))
+        return self.saved[-1]
+
+    def delete(self, name):
+        self.deleted.append(name)
+        default_storage.delete(name)
 
 
 def _codes(rows) -> list[str]:
@@ -214,26 +232,28 @@ def test_a_double_click_that_passes_the_check_still_signs_once(world, customs, m
             *agreements.districts.direct_districts().filter(code=QINGDAO),
         ],
     )
-    saved, deleted = [], []
-
-    class Recording:  # the real storage, noting what the late request writes and removes
-        def save(self, name, content):
-            saved.append(default_storage.save(name, content))
-            return saved[-1]
-
-        def delete(self, name):
-            deleted.append(name)
-            default_storage.delete(name)
-
-    monkeypatch.setattr(agreements, "default_storage", Recording())
+    recording = _Recording()
+    monkeypatch.setattr(agreements, "default_storage", recording)
     late = sign(session, world.enterprise.id, [QINGDAO])
     assert (late.status_code, error_code(late)) == (409, "district_signed")
     assert PaperlessAgreement.objects.count() == 1
     assert AgreementEvent.objects.count() == 1
     # The second request's PDF was stored before its insert failed, and removed again.
-    assert len(saved) == 1
-    assert deleted == saved
-    assert not default_storage.exists(saved[0])
+    assert len(recording.saved) == 1
+    assert recording.deleted == recording.saved
+    assert not default_storage.exists(recording.saved[0])
+
+
+def test_the_pdfs_are_stored_outside_the_transaction(world, customs, monkeypatch):
+    _card, session = legal_person_session(world)
+    recording = _Recording()
+    monkeypatch.setattr(agreements, "default_storage", recording)
+    ok(sign(session, world.enterprise.id, [QINGDAO, NANJING]), 201)
+    # Each save ran at the test's own depth of atomic blocks: none of `sign` was open.
+    assert recording.depths == [len(connection.atomic_blocks)] * 2
+    assert sorted(PaperlessAgreement.objects.values_list("path", flat=True)) == sorted(
+        recording.saved
+    )
 
 
 def test_another_enterprise_and_another_customs_see_nothing(world, customs, bob, sanya):

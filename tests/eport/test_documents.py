@@ -125,3 +125,26 @@ def test_another_enterprises_documents_are_not_found(alice, bob, sanya, draft):
         assert response.status_code == 404
         assert error_code(response) == "not_found"
     assert FilingDocument.objects.count() == 1
+
+
+def test_the_file_is_stored_outside_the_transaction(alice, draft, monkeypatch):
+    from django.core.files.storage import default_storage
+    from django.db import connection
+
+    from portsign.common import uploads
+
+    depths = []
+
+    class Recording:  # the real storage, noting how many atomic blocks were open at each write
+        def exists(self, name):
+            return default_storage.exists(name)
+
+        def save(self, name, content):
+            depths.append(len(connection.atomic_blocks))
+            return default_storage.save(name, content)
+
+    monkeypatch.setattr(uploads, "default_storage", Recording())
+    content = image_bytes("PNG", (41, 30))
+    ok(upload(alice, path(draft), content, "licence.png", type="business_licence"), 201)
+    assert depths == [len(connection.atomic_blocks)]
+    assert FilingDocument.objects.get().kind == "png"

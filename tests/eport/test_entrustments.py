@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from portsign.accounts.models import User
 from portsign.contracts.models import Contract
 from portsign.eport.domain import entrustments
-from portsign.eport.models import Entrustment, EntrustmentEvent
+from portsign.eport.models import Card, CardPermission, Entrustment, EntrustmentEvent
 from tests.eport.card_helpers import NEW_PIN
 from tests.eport.conftest import ok
 from tests.eport.customs_helpers import customs_reviewers
@@ -242,3 +245,75 @@ def test_another_enterprise_sees_nothing(trade):
         == 404
     )
     assert EntrustmentEvent.objects.count() == 1
+
+
+def _more_confirmers(side, count: int) -> list[str]:
+    """*count* more active operator cards of the side allowed to confirm, held by people without
+    a phone or an e-mail address: nobody more is texted, only the reading could grow."""
+    card = Card.objects.get(pk=side.operator_card["id"])
+    permissions = list(card.permissions.all())
+    names = []
+    for index in range(count):
+        holder = User.objects.create_user(name=f"Extra Confirmer {index}")
+        extra = Card.objects.create(
+            enterprise=card.enterprise,
+            number=f"{card.number}{index}",  # sorts after the first card: still the signer
+            kind=card.kind,
+            operator=card.operator,
+            holder=holder,
+            holder_name=holder.name,
+            holder_id_number="",
+            certificate=card.certificate,
+            issued_by=card.issued_by,
+        )
+        CardPermission.objects.bulk_create(
+            CardPermission(card=extra, subsystem=p.subsystem, action=p.action, district=p.district)
+            for p in permissions
+        )
+        names.append(holder.name)
+    return names
+
+
+def test_the_queries_of_creating_do_not_grow_with_the_other_sides_cards(
+    trade, django_assert_num_queries
+):
+    ok(entrust(trade.consignor.session, trade), 201)  # the first of a kind warms caches
+    with CaptureQueriesContext(connection) as one_card:
+        ok(entrust(trade.consignor.session, trade), 201)
+    extra = _more_confirmers(trade.broker, 3)
+    with CaptureQueriesContext(connection) as four_cards:
+        ok(entrust(trade.consignor.session, trade), 201)
+    assert len(four_cards) == len(one_card)
+    with django_assert_num_queries(2):  # the cards with their holders, then their permissions
+        holders = entrustments._signers(trade.broker.enterprise)
+    assert [user.name for user in holders] == [trade.broker.operator.user.name, *extra]
+
+
+def test_creating_is_one_card_operation(trade, monkeypatch):
+    from portsign.eport.domain import tokens
+
+    signed = []
+    real = tokens.sign
+    monkeypatch.setattr(
+        tokens, "sign", lambda **kwargs: signed.append(kwargs["label"]) or real(**kwargs)
+    )
+    made = ok(entrust(trade.consignor.session, trade), 201)
+    # The PIN went to the card once, with the signature itself: no probe before it.
+    assert signed == [trade.consignor.operator_card["number"]]
+    contract = Contract.objects.get(pk=made["contract_id"])
+    assert list(contract.versions.values_list("number", "kind")) == [(1, "prepared"), (2, "signed")]
+    assert list(contract.parties.values_list("status", flat=True)) == ["signed", "pending"]
+
+
+def test_a_signature_that_cannot_be_recorded_revokes_the_contract(trade, monkeypatch):
+    from portsign.contracts.domain import signing
+
+    def fail(*args, **kwargs):
+        raise OSError("storage unavailable")
+
+    monkeypatch.setattr(signing, "_record", fail)
+    failed = entrust(trade.consignor.session, trade)
+    assert (failed.status_code, error_code(failed)) == (500, "internal_error")
+    contract = Contract.objects.get(managed_by="eport")
+    assert (contract.status, contract.reason) == ("revoked", "发起方签名未完成")
+    assert not Entrustment.objects.exists()

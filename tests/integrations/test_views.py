@@ -26,6 +26,12 @@ def test_an_administrator_creates_a_key_sees_it_once_and_revokes_it(alice, acme)
     assert made.status_code == 200
     assert made["Cache-Control"] == "no-store"
     (raw,) = KEY.findall(made.content.decode())
+    assert (
+        '<section class="card" data-testid="new-key">\n  <h2>新的 API 密钥</h2>\n'
+        "  <p>密钥“EDI”仅此一次显示。请立即复制到平台的配置中；"
+        "PortSign 只保存其指纹，无法再次显示。</p>\n"
+        f'  <p class="alert ok"><code data-testid="key">{raw}</code></p>\n</section>'
+    ) in made.content.decode()
     key = ApiKey.objects.get()
     assert (key.name, key.scopes, key.prefix) == ("EDI", ["contracts:read", "webhooks"], raw[:12])
     again = web.get(page).content.decode()

@@ -41,7 +41,14 @@ def test_add_shows_the_secret_once_then_rotate_disable_delete(receiver, alice, b
     assert "whsec_" not in page  # shown once
 
     rotated = web.post(f"/console/webhooks/{endpoint.id}/rotate/")
+    assert rotated["Cache-Control"] == "no-store"
     (new_secret,) = SECRET.findall(rotated.content.decode())
+    assert (
+        '<section class="card" data-testid="new-secret">\n  <h2>签名密钥</h2>\n'
+        f"  <p>{receiver.url()} 的签名密钥只显示这一次。"
+        "请复制到接收方配置中，港签无法再次显示。</p>\n"
+        f'  <p class="alert ok"><code data-testid="secret">{new_secret}</code></p>\n</section>'
+    ) in rotated.content.decode()
     assert new_secret != secret
     assert "whsec_" not in web.get(base).content.decode()
 

@@ -15,6 +15,7 @@ NAV = [
     ("contracts", _("Contracts"), "contracts:index"),
     ("templates", _("Templates"), "contracts:templates"),
     ("eport", _("E-Port"), "eport:index"),
+    ("billing", _("Recharge and usage"), "billing:index"),
     ("verify", _("Verify a PDF"), "verify"),
 ]
 

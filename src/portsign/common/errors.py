@@ -34,6 +34,20 @@ class Invalid(DomainError):
     code = "invalid"
 
 
+class PaymentRequired(DomainError):
+    """The holder's quota is used up; `link` is where to recharge."""
+
+    status = 402
+    code = "payment_required"
+
+    def __init__(
+        self, message: str | Promise, *, link: str, link_label: str | Promise, **kwargs: Any
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.link = link
+        self.link_label = link_label
+
+
 class Unauthorized(DomainError):
     status = 401
     code = "unauthorized"
@@ -84,5 +98,11 @@ class Busy(RateLimited):
     code = "busy"
 
 
-def error_body(code: str, message: str | Promise, fields: dict[str, Any] | None = None) -> dict:
-    return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
+def error_body(
+    code: str, message: str | Promise, fields: dict[str, Any] | None = None, *, link: str = ""
+) -> dict:
+    """API.md's error shape; `link` (when set) is the page that resolves it, e.g. recharge."""
+    body: dict[str, Any] = {"code": code, "message": str(message), "fields": fields or {}}
+    if link:
+        body["link"] = link
+    return {"error": body}

@@ -8,8 +8,20 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.html import format_html
 
-from portsign.common.errors import DomainError, NotFound
+from portsign.common.errors import DomainError, NotFound, PaymentRequired
+
+
+def show_error(request: HttpRequest, exc: DomainError) -> None:
+    """The error as a flash message, with the page that resolves it when there is one."""
+    if isinstance(exc, PaymentRequired):
+        text = format_html(
+            '{} <a href="{}">{}</a>', str(exc.message), exc.link, str(exc.link_label)
+        )
+        messages.error(request, text)
+    else:
+        messages.error(request, str(exc.message))
 
 
 def run_action(request: HttpRequest, call: Callable[[], Any], done: str, back: str) -> HttpResponse:
@@ -19,7 +31,7 @@ def run_action(request: HttpRequest, call: Callable[[], Any], done: str, back: s
     except NotFound as exc:
         raise Http404 from exc
     except DomainError as exc:
-        messages.error(request, str(exc.message))
+        show_error(request, exc)
     else:
         messages.success(request, done)
     return redirect(back)

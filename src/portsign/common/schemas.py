@@ -17,6 +17,7 @@ class ErrorDetail(Schema):
     code: str
     message: str
     fields: dict[str, Any]
+    link: str | None = None  # where to resolve it (402 quota_exhausted: the recharge page)
 
 
 class ErrorOut(Schema):

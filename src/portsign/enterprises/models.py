@@ -103,6 +103,40 @@ class Membership(models.Model):
         ]
 
 
+class Department(models.Model):
+    """A department (部门) of an enterprise, optionally inside another of the same enterprise.
+
+    Members belong to any number of departments; a seal held by a department may be applied by
+    its members (seals.Seal.department). Deleting only sets `deleted_at`, so seal history and
+    audit events keep pointing here; a deleted department's name is free again.
+    """
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="departments")
+    name = models.CharField(max_length=50)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # A removed member (deleted Membership) leaves its departments with it: the through rows
+    # cascade. A disabled member stays listed but cannot act (rules.membership_of).
+    members = models.ManyToManyField(Membership, related_name="departments", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise", "name"],
+                condition=Q(deleted_at__isnull=True),
+                name="department_name_unique_live",
+            )
+        ]
+        indexes = [models.Index(fields=["enterprise", "deleted_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class JoinRequest(models.Model):
     id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
     enterprise = models.ForeignKey(

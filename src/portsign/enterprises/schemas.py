@@ -8,6 +8,7 @@ from ninja import Schema
 from pydantic import Field
 
 from portsign.enterprises.models import (
+    Department,
     DepositVerification,
     Enterprise,
     JoinRequest,
@@ -210,3 +211,54 @@ class JoinOut(Schema):
             created_at=j.created_at,
             decided_at=j.decided_at,
         )
+
+
+class DepartmentSealOut(Schema):
+    id: str
+    name: str
+    type: str = Field(description="official | contract | finance | legal_rep | hr")
+    status: str = Field(description="active | disabled")
+
+
+class DepartmentMemberOut(Schema):
+    id: str = Field(description="the membership id")
+    name: str
+
+
+class DepartmentOut(Schema):
+    id: str
+    name: str
+    parent_id: str | None
+    member_count: int
+    members: list[DepartmentMemberOut]
+    seals: list[DepartmentSealOut] = Field(description="the live seals the department holds")
+    created_at: datetime
+
+    @staticmethod
+    def of(d: Department) -> DepartmentOut:
+        """*d* as listed by `departments.departments_of` (members and seals prefetched)."""
+        members = list(d.members.all())
+        return DepartmentOut(
+            id=d.id,
+            name=d.name,
+            parent_id=d.parent_id,
+            member_count=len(members),
+            members=[DepartmentMemberOut(id=m.id, name=m.user.name) for m in members],
+            seals=[
+                DepartmentSealOut(id=s.id, name=s.name, type=s.kind, status=s.status)
+                for s in d.seals.all()
+            ],
+            created_at=d.created_at,
+        )
+
+
+class DepartmentIn(Schema):
+    name: str
+    parent_id: str | None = Field(None, description="a department of the same enterprise")
+
+
+class DepartmentPatch(Schema):
+    name: str | None = None
+    parent_id: str | None = Field(
+        None, description='another department of the enterprise; "" for the top level'
+    )

@@ -59,6 +59,32 @@ urlpatterns = [
         name="member_transfer",
     ),
     path("<str:enterprise_id>/main-admin/", views.hand_over, name="hand_over"),
+    path("<str:enterprise_id>/departments/", views.department_list, name="departments"),
+    path(
+        "<str:enterprise_id>/departments/create/",
+        views.department_create,
+        name="department_create",
+    ),
+    path(
+        "<str:enterprise_id>/departments/<str:department_id>/",
+        views.department_update,
+        name="department_update",
+    ),
+    path(
+        "<str:enterprise_id>/departments/<str:department_id>/delete/",
+        views.department_delete,
+        name="department_delete",
+    ),
+    path(
+        "<str:enterprise_id>/departments/<str:department_id>/members/",
+        views.department_member_add,
+        name="department_member_add",
+    ),
+    path(
+        "<str:enterprise_id>/departments/<str:department_id>/members/<str:member_id>/remove/",
+        views.department_member_remove,
+        name="department_member_remove",
+    ),
     path("<str:enterprise_id>/roles/", views.role_create, name="role_create"),
     path("<str:enterprise_id>/roles/<str:role_id>/delete/", views.role_delete, name="role_delete"),
 ]

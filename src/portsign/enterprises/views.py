@@ -26,6 +26,7 @@ from portsign.common.forms import run_action
 from portsign.common.qr import qr_svg
 from portsign.enterprises.bank import PLATFORM_ACCOUNT
 from portsign.enterprises.domain import (
+    departments,
     deposits,
     enterprises,
     invitations,
@@ -171,6 +172,7 @@ def _detail_page(request: HttpRequest, enterprise_id: str, **extra: Any) -> Http
                 else []
             ),
             "permissions": Permission.choices,
+            "departments": departments.departments_of(actor=user, enterprise_id=enterprise.id),
             **_certificate_context(user, enterprise, live=live, can_verify=can_verify),
             **extra,
         },
@@ -463,6 +465,7 @@ def certificate_apply(request: HttpRequest, enterprise_id: str) -> HttpResponse:
             form=ApplicationForm.from_post(request.POST, default_term=DEFAULT_TERM),
             authorization_code=request.POST.get("authorization_code", ""),
             material_ids=_upload_certificate_materials(request, user),
+            department_id=request.POST.get("department_id", ""),
         ),
         str(gettext_lazy("The certificate application was submitted.")),
         enterprise_id,
@@ -613,3 +616,83 @@ def sandbox_bank(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The transfer was made."))
         return redirect("sandbox_bank")
     return render(request, "sandbox/bank.html", {"platform_account": PLATFORM_ACCOUNT})
+
+
+# -- departments (issue 16 point 9) -------------------------------------------------------------
+
+
+def _departments_page(enterprise_id: str) -> str:
+    return reverse("enterprises:departments", args=[enterprise_id])
+
+
+@login_required
+@require_GET
+def department_list(request: HttpRequest, enterprise_id: str) -> HttpResponse:
+    """Every member sees the departments; member managers create, rename, move and delete
+    them and say who belongs (the same domain functions as the API)."""
+    user = signed_in_user(request)
+    try:
+        membership = membership_of(user=user, enterprise_id=enterprise_id, include_expired=True)
+    except NotFound as exc:
+        raise Http404 from exc
+    enterprise = membership.enterprise
+    rows = list(departments.departments_of(actor=user, enterprise_id=enterprise.id))
+    return render(
+        request,
+        "enterprises/departments.html",
+        {
+            "active": "enterprise",
+            "enterprise": enterprise,
+            "can_manage": enterprise.status != EnterpriseStatus.EXPIRED
+            and Permission.MANAGE_MEMBERS in membership.role.permissions,
+            "departments": rows,
+            "members": members.members_of(actor=user, enterprise_id=enterprise.id),
+        },
+    )
+
+
+def _department_action(
+    call: Callable[..., object], *, fields: tuple[str, ...], done: Promise
+) -> Callable[..., HttpResponse]:
+    """A departments-page form passing its POST *fields* (and URL ids) to a domain function,
+    then back to the departments page."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, enterprise_id: str, **ids: str) -> HttpResponse:
+        values = {name: request.POST.get(name, "") for name in fields}
+        return run_action(
+            request,
+            lambda: call(
+                actor=signed_in_user(request), enterprise_id=enterprise_id, **ids, **values
+            ),
+            str(done),
+            _departments_page(enterprise_id),
+        )
+
+    return view
+
+
+department_create = _department_action(
+    departments.create_department,
+    fields=("name", "parent_id"),
+    done=gettext_lazy("The department was created."),
+)
+department_update = _department_action(
+    departments.update_department,
+    fields=("name", "parent_id"),
+    done=gettext_lazy("The department was saved."),
+)
+department_delete = _department_action(
+    departments.delete_department, fields=(), done=gettext_lazy("The department was deleted.")
+)
+department_member_add = _department_action(
+    departments.add_member,
+    fields=("member_id",),
+    done=gettext_lazy("The member was added to the department."),
+)
+department_member_remove = _department_action(
+    departments.remove_member,
+    fields=(),
+    done=gettext_lazy("The member was taken out of the department."),
+)

@@ -28,7 +28,7 @@ from portsign.enterprises.models import Enterprise
 from portsign.enterprises.views import ACTING_SESSION_KEY
 from portsign.eport.domain import agreements, districts, filings
 from portsign.eport.domain.agreement_documents import TERMS, TITLE
-from portsign.eport.domain.card_sign_in import acting_card, session_card_problem
+from portsign.eport.domain.card_sign_in import acting_card, card_refusal
 from portsign.eport.enums import LIVE_AGREEMENT, AgreementStatus
 from portsign.eport.models import Card, PaperlessAgreement
 
@@ -205,15 +205,12 @@ def _refusal(
         enterprise = agreements.readable_enterprise(user, enterprise_id)
     except NotFound as exc:
         raise Http404 from exc
-    if acting is None:
-        problem = session_card_problem(request, user)
-        if problem is not None:
-            return enterprise, problem
-    try:
-        agreements.require_legal_person_card(user, enterprise, acting)
-    except Forbidden as exc:
-        return enterprise, exc
-    return enterprise, None
+    return enterprise, card_refusal(
+        request,
+        user,
+        acting,
+        lambda: agreements.require_legal_person_card(user, enterprise, acting),
+    )
 
 
 # Codes of the refusals that belong to the district checkboxes (they name no field).

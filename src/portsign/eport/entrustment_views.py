@@ -40,15 +40,14 @@ from portsign.eport.domain import (
     agreements,
     auto_confirmations,
     brokers,
-    card_permissions,
     districts,
     entrustments,
     filings,
 )
-from portsign.eport.domain.card_sign_in import acting_card, session_card_problem
+from portsign.eport.domain.card_sign_in import acting_card, card_refusal
 from portsign.eport.domain.entrustment_documents import GOODS_FIELDS, TERMS, TERMS_TITLE
 from portsign.eport.domain.entrustment_goods import CURRENCIES, MAX_ROWS
-from portsign.eport.enums import CardKind, EntrustmentSide, EntrustmentStatus
+from portsign.eport.enums import EntrustmentSide, EntrustmentStatus
 from portsign.eport.models import Card, Entrustment
 from portsign.seals.models import Seal, SealStatus
 
@@ -98,29 +97,10 @@ def _card_refusal(
     request: HttpRequest, user: User, enterprise: Enterprise, acting: Card | None
 ) -> DomainError | None:
     """Why this session may not sign entrustments for *enterprise* (None: it may, subject to
-    the district the card's permission is scoped to, which the domain checks)."""
-    if acting is None:
-        problem = session_card_problem(request, user)
-        if problem is not None:
-            return problem
-    if acting is None or acting.enterprise_id != enterprise.id or acting.holder_id != user.id:
-        return Forbidden(
-            _("Sign in with an operator card of %(enterprise)s to sign entrustments.")
-            % {"enterprise": enterprise.name},
-            code="operator_card_required",
-        )
-    if acting.kind != CardKind.OPERATOR:
-        return Forbidden(
-            _("Entrustments are signed with an operator card, not the legal-person card."),
-            code="operator_card_required",
-        )
-    if entrustments.PERMISSION not in card_permissions.granted(acting):
-        return Forbidden(
-            _("Card %(number)s does not hold the permission “Confirm entrustments”.")
-            % {"number": acting.number},
-            code="card_permission_missing",
-        )
-    return None
+    the district the card's permission is scoped to, which the act checks)."""
+    return card_refusal(
+        request, user, acting, lambda: entrustments.signing_card(user, acting, enterprise)
+    )
 
 
 def _status_choices() -> list[tuple[str, str]]:

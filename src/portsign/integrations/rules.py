@@ -48,12 +48,15 @@ _EVERY_KEY = (
     _rule(_WRITE, r"/verify"),
 )
 _CATALOGUE = _rule(_READ, rf"/enterprises/{_ID}/(contract-types|business-fields)")
+# What is left to send, and what sending used: an integrator checks before a batch.
+_QUOTA = _rule(_READ, rf"/enterprises/{_ID}/(quota|usage|usage/chart)")
 SCOPE_PATHS: dict[str, tuple[PathRule, ...]] = {
     ApiKeyScope.CONTRACTS_READ: (
         _rule(_READ, r"/contracts(/.*)?"),
         _rule(_READ, r"/templates(/.*)?"),
         _rule(_READ, r"/bulk-sends(/.*)?"),
         _CATALOGUE,
+        _QUOTA,
     ),
     ApiKeyScope.CONTRACTS_WRITE: (
         _rule(_WRITE, r"/contracts(/.*)?"),
@@ -61,6 +64,7 @@ SCOPE_PATHS: dict[str, tuple[PathRule, ...]] = {
         _rule(_WRITE, r"/bulk-sends(/.*)?"),
         _rule(_WRITE, r"/conversions(/.*)?"),
         _CATALOGUE,
+        _QUOTA,
     ),
     ApiKeyScope.WEBHOOKS: (
         _rule(_WRITE, rf"/enterprises/{_ID}/webhooks"),

@@ -1,7 +1,6 @@
 """Console page for an enterprise's API keys. Same domain functions as the API.
 
-A new key is rendered straight into the answer to the POST instead of being carried across a
-redirect: a flash message would keep it in the session store.
+A new key is shown once, in the answer to the POST that made it (`common.secret_pages`).
 """
 
 from __future__ import annotations
@@ -9,18 +8,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from portsign.accounts.backends import signed_in_user
-from portsign.common.errors import DomainError, Forbidden, NotFound
+from portsign.common.errors import Forbidden, NotFound
 from portsign.common.forms import run_action
+from portsign.common.secret_pages import show_once
 from portsign.enterprises.rules import membership_of
 from portsign.integrations.domain import keys
 from portsign.integrations.enums import ApiKeyScope
@@ -46,7 +45,7 @@ def _render(
 ) -> HttpResponse:
     user = signed_in_user(request)
     rows = _guarded(lambda: list(keys.keys_of(actor=user, enterprise_id=enterprise_id)))
-    response = render(
+    return render(
         request,
         "integrations/api_keys.html",
         {
@@ -57,9 +56,6 @@ def _render(
             "new_key": new_key,
         },
     )
-    if new_key is not None:
-        response["Cache-Control"] = "no-store"  # the page holds a key: keep it out of caches
-    return response
 
 
 @login_required
@@ -72,20 +68,20 @@ def api_keys(request: HttpRequest, enterprise_id: str) -> HttpResponse:
 @require_POST
 def create(request: HttpRequest, enterprise_id: str) -> HttpResponse:
     user = signed_in_user(request)
-    try:
-        made = _guarded(
+    return show_once(
+        request,
+        lambda: _guarded(
             lambda: keys.create_key(
                 actor=user,
                 enterprise_id=enterprise_id,
                 name=request.POST.get("name", ""),
                 scopes=request.POST.getlist("scopes"),
             )
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-        return redirect(_page(enterprise_id))
-    messages.success(request, _("The API key was created. Copy it now: it is not shown again."))
-    return _render(request, enterprise_id, new_key=made)
+        ),
+        done=_("The API key was created. Copy it now: it is not shown again."),
+        back=_page(enterprise_id),
+        page=lambda made: _render(request, enterprise_id, new_key=made),
+    )
 
 
 @login_required

@@ -48,6 +48,11 @@ class ApplyIn(Schema):
     material_ids: list[str] = Field(
         default_factory=list, description="Ids from POST /certificate-materials"
     )
+    department_id: str = Field(
+        "",
+        description="Enterprise applications only: a department's certificate (subject "
+        "OU=<department>), which its department seals sign with",
+    )
 
     def form(self) -> ApplicationForm:
         return ApplicationForm(
@@ -119,6 +124,7 @@ class CertificateOut(Schema):
     not_after: datetime | None
     pem: str | None
     enterprise_id: str | None
+    department_id: str | None = Field(description="set for a department's certificate")
     term_years: int
     medium: str
     invoice: InvoiceOut
@@ -140,6 +146,7 @@ class CertificateOut(Schema):
             not_after=cert.not_after if cert else None,
             pem=cert.certificate_pem if cert else None,
             enterprise_id=application.enterprise_id,
+            department_id=application.department_id,
             term_years=application.term_years,
             medium=application.medium,
             invoice=InvoiceOut(
@@ -217,6 +224,7 @@ def apply_enterprise(
                 form=payload.form(),
                 authorization_code=payload.authorization_code,
                 material_ids=payload.material_ids,
+                department_id=payload.department_id,
             )
         ),
     )

@@ -31,11 +31,11 @@ from portsign.backoffice import domain as backoffice
 from portsign.backoffice.models import Review
 from portsign.backoffice.registry import ReviewKind, register
 from portsign.common.audit import record_event
-from portsign.common.errors import Conflict, Forbidden, NotFound
+from portsign.common.errors import Conflict, Forbidden, Invalid, NotFound
 from portsign.common.notify.outbox import queue_message
 from portsign.common.text import clean_text
 from portsign.enterprises.enums import Permission
-from portsign.enterprises.models import Enterprise, Membership
+from portsign.enterprises.models import Department, Enterprise, Membership
 from portsign.enterprises.rules import enterprise_for, membership_of
 from portsign.pki import authorizations, issuance, materials
 from portsign.pki.application_details import (
@@ -116,9 +116,11 @@ def apply(
     form: ApplicationForm | None = None,
     authorization_code: str = "",
     material_ids: Sequence[str] = (),
+    department_id: str = "",
 ) -> CertificateApplication:
     _require_real_name(actor)
     enterprise, authorization = _applying_for(actor, enterprise_id, authorization_code)
+    department = _department(enterprise, department_id)
     details = clean_details(form or ApplicationForm(), applicant=actor, enterprise=enterprise)
     claimed = materials.claim_materials(actor=actor, material_ids=material_ids)
     _confirm_with_code(actor, code)
@@ -128,8 +130,26 @@ def apply(
         details=details,
         authorization=authorization,
         claimed=claimed,
+        department=department,
     )
     return _decide_now_if_auto(application)
+
+
+def _department(enterprise: Enterprise | None, department_id: str) -> Department | None:
+    """The live department of *enterprise* a certificate is applied for ("" for none)."""
+    if not department_id:
+        return None
+    department = (
+        Department.objects.filter(
+            pk=department_id, enterprise=enterprise, deleted_at__isnull=True
+        ).first()
+        if enterprise is not None
+        else None
+    )
+    if department is None:
+        message = _("Choose a department of this enterprise.")
+        raise Invalid(message, code="department_invalid", fields={"department_id": message})
+    return department
 
 
 def _create(
@@ -140,6 +160,7 @@ def _create(
     claimed: Sequence[CertificateMaterial],
     authorization: CertificateAuthorization | None = None,
     renews: CertificateApplication | None = None,
+    department: Department | None = None,
 ) -> CertificateApplication:
     mailing = details.mailing
     with transaction.atomic():
@@ -160,6 +181,8 @@ def _create(
             mail_address=mailing.address if mailing else "",
             authorization=authorization,
             renews=renews,
+            # A renewal keeps the department, as it keeps the subject.
+            department=renews.department if renews is not None else department,
         )
         attached = materials.attach(application, claimed)
         record_event(
@@ -173,6 +196,8 @@ def _create(
                 "medium": details.medium,
                 "renews": renews.id if renews else "",
                 "authorization": authorization.id if authorization else "",
+                # Only a department's certificate names one: other events keep their shape.
+                **({"department": application.department_id} if application.department_id else {}),
                 "materials": [m.sha256 for m in attached],
             },
         )
@@ -237,7 +262,9 @@ def _subject(application: CertificateApplication) -> x509.Name:
         return x509.load_pem_x509_certificate(old.certificate_pem.encode()).subject
     if application.enterprise:
         return issuance.enterprise_name(
-            name=application.enterprise.name, uscc=application.enterprise.uscc
+            name=application.enterprise.name,
+            uscc=application.enterprise.uscc,
+            department=application.department.name if application.department else "",
         )
     return issuance.person_name(
         name=application.applicant.name, id_number=application.applicant.id_number
@@ -369,7 +396,7 @@ def personal_applications(*, actor: User) -> QuerySet[CertificateApplication]:
 def enterprise_applications(*, actor: User, enterprise_id: str) -> QuerySet[CertificateApplication]:
     membership_of(user=actor, enterprise_id=enterprise_id)  # any member sees them, like one
     return (
-        CertificateApplication.objects.select_related("certificate", "applicant")
+        CertificateApplication.objects.select_related("certificate", "applicant", "department")
         .filter(enterprise_id=enterprise_id)
         .order_by("-created_at")
     )
@@ -606,9 +633,13 @@ register(
 
 
 def signing_certificate(
-    *, enterprise_id: str | None = None, user_id: str | None = None
+    *,
+    enterprise_id: str | None = None,
+    user_id: str | None = None,
+    department_id: str | None = None,
 ) -> IssuedCertificate | None:
-    """The newest usable cloud certificate of an enterprise, or of a person (personal
+    """The newest usable cloud certificate of an enterprise (of one of its departments with
+    *department_id*; never a department's without it), or of a person (personal
     application): issued, valid, in date, with its key in the vault. After a renewal that is
     the new certificate; the old one stays valid for verifiers until it expires."""
     rows = CertificateApplication.objects.filter(
@@ -620,7 +651,7 @@ def signing_certificate(
         certificate__key__isnull=False,
     )
     if enterprise_id is not None:
-        rows = rows.filter(enterprise_id=enterprise_id)
+        rows = rows.filter(enterprise_id=enterprise_id, department_id=department_id)
     else:
         rows = rows.filter(enterprise__isnull=True, applicant_id=user_id)
     application = rows.select_related("certificate").order_by("-decided_at").first()

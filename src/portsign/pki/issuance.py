@@ -61,11 +61,14 @@ def person_name(*, name: str, id_number: str) -> x509.Name:
     )
 
 
-def enterprise_name(*, name: str, uscc: str) -> x509.Name:
+def enterprise_name(*, name: str, uscc: str, department: str = "") -> x509.Name:
+    """The enterprise's subject; a department's certificate adds OU=<department>."""
+    unit = [x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, department)] if department else []
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
+            *unit,
             x509.NameAttribute(NameOID.COMMON_NAME, name),
             # ETSI EN 319 412-1 organizationIdentifier: "NTR" + country + registration number.
             x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, f"NTRCN-{uscc}"),

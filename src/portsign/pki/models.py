@@ -152,6 +152,15 @@ class CertificateApplication(models.Model):
         on_delete=models.PROTECT,
         related_name="certificates",
     )
+    # A department's certificate (seed 003: a certificate per selected seal): the subject adds
+    # OU=<department> to the enterprise's; a department seal signs with it when it is usable.
+    department = models.ForeignKey(
+        "enterprises.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="certificates",
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     term_years = models.PositiveSmallIntegerField(default=2)
     medium = models.CharField(max_length=8, choices=Medium.choices, default=Medium.CLOUD)

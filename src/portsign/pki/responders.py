@@ -448,13 +448,24 @@ def _cms_time(moment: datetime) -> Any:
     return cms.Time({"generalized_time": moment})
 
 
+def sha256_signature_algorithm(key_algorithm: str) -> dict[str, Any]:
+    """The CMS signatureAlgorithm of SHA-256 signatures by a key of *key_algorithm*, named as
+    asn1crypto names a public key's ("rsa", "ec"): the one place for every signer of ours (the
+    responders here, the vault's and the cards' signers in pki/signer.py)."""
+    if key_algorithm == "rsa":
+        # sha256WithRSAEncryption carries explicit NULL parameters (RFC 4055 5).
+        return {"algorithm": "sha256_rsa", "parameters": asn1_core.Null()}
+    if key_algorithm == "ec":
+        return {"algorithm": "sha256_ecdsa"}  # parameters absent (RFC 5758 3.2)
+    raise TypeError(f"keys must be RSA or ECDSA, not {key_algorithm}")
+
+
 def cms_signature_algorithm(key: CertificateIssuerPrivateKeyTypes) -> dict[str, Any]:
     """The CMS signatureAlgorithm for SHA-256 signatures by `key` (also used by pki/pades.py)."""
     if isinstance(key, rsa.RSAPrivateKey):
-        # sha256WithRSAEncryption carries explicit NULL parameters (RFC 4055 5).
-        return {"algorithm": "sha256_rsa", "parameters": asn1_core.Null()}
+        return sha256_signature_algorithm("rsa")
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        return {"algorithm": "sha256_ecdsa"}  # parameters absent (RFC 5758 3.2)
+        return sha256_signature_algorithm("ec")
     raise TypeError(f"TSA keys must be RSA or ECDSA, not {type(key).__name__}")
 
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, cast
 
-from asn1crypto import core as asn1_core
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -21,7 +20,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from portsign.pki.ca import Role, authority, certificate_of
 from portsign.pki.models import IssuedCertificate
-from portsign.pki.responders import cms_sign, cms_signature_algorithm
+from portsign.pki.responders import cms_sign, cms_signature_algorithm, sha256_signature_algorithm
 from portsign.pki.vault import load_private_key
 
 
@@ -68,8 +67,8 @@ class TokenSigner(Signer):
         self._sign = sign
 
     def cms_algorithm(self) -> dict[str, Any]:
-        # sha256WithRSAEncryption carries explicit NULL parameters (RFC 4055 5).
-        return {"algorithm": "sha256_rsa", "parameters": asn1_core.Null()}
+        """The CMS signatureAlgorithm of its SHA-256 signatures (RSA: `token_signer` checks)."""
+        return sha256_signature_algorithm("rsa")
 
     def sign_sha256(self, data: bytes) -> bytes:
         return self._sign(data)

@@ -29,6 +29,7 @@ PAGE_SIZE = 20
 class SealOut(Schema):
     id: str
     enterprise_id: str | None
+    department_id: str | None = Field(description="the department holding the seal, if any")
     type: str = Field(description="official | contract | finance | legal_rep | hr | signature")
     name: str
     shape: str
@@ -46,6 +47,7 @@ class SealOut(Schema):
         return SealOut(
             id=seal.id,
             enterprise_id=seal.enterprise_id,
+            department_id=seal.department_id,
             type=seal.kind,
             name=seal.name,
             shape=seal.shape,
@@ -78,6 +80,9 @@ class SealPatch(Schema):
     code: str | None = None
     shape: str | None = None
     status: str | None = Field(None, description="active | disabled")
+    department_id: str | None = Field(
+        None, description='a department of the enterprise to hold the seal; "" for none'
+    )
 
 
 class HoldersIn(Schema):
@@ -254,6 +259,7 @@ def update_seal(request: HttpRequest, seal_id: str, payload: SealPatch) -> SealO
         code=payload.code,
         shape=payload.shape,
         status=payload.status,
+        department_id=payload.department_id,
     )
     return SealOut.of(seal)
 

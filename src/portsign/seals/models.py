@@ -53,6 +53,15 @@ class Seal(models.Model):
         on_delete=models.PROTECT,
         related_name="signatures",
     )
+    # A department seal (部门印章, seed 003): still the enterprise's seal, held by one of its
+    # departments, whose members may apply it (domain/holders.py).
+    department = models.ForeignKey(
+        "enterprises.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="seals",
+    )
     kind = models.CharField(max_length=12, choices=SealKind.choices)
     name = models.CharField(max_length=40)  # the label people pick it by
     shape = models.CharField(max_length=8, blank=True)  # round | oval | square (generated)
@@ -77,7 +86,11 @@ class Seal(models.Model):
                 condition=Q(enterprise__isnull=True, owner__isnull=False)
                 | Q(enterprise__isnull=False, owner__isnull=True),
                 name="seal_belongs_to_enterprise_or_person",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(department__isnull=True) | Q(enterprise__isnull=False),
+                name="department_seal_is_an_enterprise_seal",
+            ),
         ]
         indexes = [
             models.Index(fields=["enterprise", "deleted_at"]),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portsign.accounts.backends import signed_in_user
 from portsign.common.errors import NotFound
 from portsign.common.forms import run_action
-from portsign.enterprises.domain import enterprises, members
+from portsign.enterprises.domain import departments, enterprises, members
 from portsign.enterprises.enums import EnterpriseStatus, Permission
 from portsign.enterprises.rules import membership_of
 from portsign.seals.domain import holders, scans
@@ -72,6 +72,7 @@ def enterprise(request: HttpRequest, enterprise_id: str) -> HttpResponse:
                 is_active=True
             ),
             "roles": membership.enterprise.roles.order_by("-builtin", "name"),
+            "departments": departments.departments_of(actor=user, enterprise_id=enterprise_id),
             "scans": scans.scans_of(actor=user, enterprise_id=enterprise_id)[:20],
         },
     )
@@ -120,6 +121,7 @@ def update(request: HttpRequest, seal_id: str) -> HttpResponse:
             name=data.get("name") or None,
             status=data.get("status") or None,
             code=data.get("code"),
+            department_id=data.get("department_id"),
         ),
         _("The seal was saved."),
         back if back.startswith("/console/") else reverse("seals:index"),

@@ -1,7 +1,7 @@
 """Console pages for webhooks (回调地址). Same domain functions as the API.
 
-A new or rotated secret is rendered straight into the answer to the POST instead of being
-carried across a redirect: a flash message would keep it in the session store.
+A new or rotated signing secret is shown once, in the answer to the POST that made it
+(`common.secret_pages`).
 """
 
 from __future__ import annotations
@@ -9,19 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from portsign.accounts.backends import signed_in_user
-from portsign.common.errors import DomainError, Forbidden, NotFound
+from portsign.common.errors import Forbidden, NotFound
 from portsign.common.forms import run_action
+from portsign.common.secret_pages import show_once
 from portsign.webhooks.domain import deliveries, endpoints
 from portsign.webhooks.models import Endpoint
 
@@ -49,7 +49,7 @@ def _render_enterprise(
     enterprise = _guarded(
         lambda: endpoints.manageable_enterprise(actor=user, enterprise_id=enterprise_id)
     )
-    response = render(
+    return render(
         request,
         "webhooks/enterprise.html",
         {
@@ -60,9 +60,6 @@ def _render_enterprise(
             "new_secret": new_secret,
         },
     )
-    if new_secret is not None:
-        response["Cache-Control"] = "no-store"  # the page holds a secret: keep it out of caches
-    return response
 
 
 @login_required
@@ -75,35 +72,33 @@ def enterprise(request: HttpRequest, enterprise_id: str) -> HttpResponse:
 @require_POST
 def create(request: HttpRequest, enterprise_id: str) -> HttpResponse:
     user = signed_in_user(request)
-    try:
-        made = _guarded(
+    return show_once(
+        request,
+        lambda: _guarded(
             lambda: endpoints.create_endpoint(
                 actor=user,
                 enterprise_id=enterprise_id,
                 url=request.POST.get("url", ""),
                 events=request.POST.getlist("events"),
             )
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-        return redirect(_enterprise_page(enterprise_id))
-    messages.success(request, _("The webhook was added. Copy its signing secret now."))
-    return _render_enterprise(request, enterprise_id, new_secret=made)
+        ),
+        done=_("The webhook was added. Copy its signing secret now."),
+        back=_enterprise_page(enterprise_id),
+        page=lambda made: _render_enterprise(request, enterprise_id, new_secret=made),
+    )
 
 
 @login_required
 @require_POST
 def rotate(request: HttpRequest, endpoint_id: str) -> HttpResponse:
     user = signed_in_user(request)
-    try:
-        endpoint, secret = _guarded(
-            lambda: endpoints.rotate_secret(actor=user, endpoint_id=endpoint_id)
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-        return redirect(reverse("console"))
-    messages.success(request, _("A new signing secret was made; the old one no longer works."))
-    return _render_enterprise(request, endpoint.enterprise_id, new_secret=(endpoint, secret))
+    return show_once(
+        request,
+        lambda: _guarded(lambda: endpoints.rotate_secret(actor=user, endpoint_id=endpoint_id)),
+        done=_("A new signing secret was made; the old one no longer works."),
+        back=reverse("console"),
+        page=lambda made: _render_enterprise(request, made[0].enterprise_id, new_secret=made),
+    )
 
 
 @login_required

@@ -7,6 +7,7 @@ name and ID number only change through a new successful verification.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -161,12 +162,23 @@ def _conclude(attempt: PersonVerification, answer: Answer) -> PersonVerification
     return attempt
 
 
+# Called inside the transaction that verifies a person (billing grants the free allotment).
+_ON_VERIFIED: list[Callable[[User], None]] = []
+
+
+def on_verified(listener: Callable[[User], None]) -> None:
+    if listener not in _ON_VERIFIED:
+        _ON_VERIFIED.append(listener)
+
+
 def _lock_identity(attempt: PersonVerification) -> None:
     user = User.objects.select_for_update().get(pk=attempt.user_id)
     user.name, user.id_number = attempt.name, attempt.id_number
     user.real_name_verified_at, user.real_name_method = attempt.completed_at, attempt.method
     user.save(update_fields=["name", "id_number", "real_name_verified_at", "real_name_method"])
     attempt.user = user
+    for listener in _ON_VERIFIED:
+        listener(user)
 
 
 def _audit(attempt: PersonVerification, action: str, **extra: str) -> None:

@@ -452,7 +452,7 @@ def sign_managed(
     _claim(contract_id, party_id)
     try:
         contract = Contract.objects.select_related("current").get(pk=contract_id)
-        field = f"PortSign-{next_version_number(contract)}-E"
+        field = managed_field(next_version_number(contract))
         signed = make(documents.read_document(contract.current), field)
         act = _Act(actor, marks or [], allowed or [], signed, certificate_ids, True)
         if _record(contract_id, party_id, act):
@@ -460,6 +460,25 @@ def sign_managed(
     finally:
         Contract.objects.filter(pk=contract_id).update(busy_until=None)
     return Contract.objects.get(pk=contract_id)
+
+
+def managed_field(version: int) -> str:
+    """The signature field of a managed contract's act that makes version *version*."""
+    return f"PortSign-{version}-E"
+
+
+def record_managed(
+    *, contract_id: str, party_id: str, actor: User, signed: bytes, certificate_ids: list[str]
+) -> None:
+    """A finishing act of a managed contract's party signed before the contract was written
+    (`managed.open_contract`: the initiator's own signature, in `managed_field` of the next
+    version, over the current PDF): recorded as `sign_managed` records one."""
+    _claim(contract_id, party_id)
+    try:
+        if _record(contract_id, party_id, _Act(actor, [], [], signed, certificate_ids, True)):
+            _complete_or_leave_for_later(contract_id)
+    finally:
+        Contract.objects.filter(pk=contract_id).update(busy_until=None)
 
 
 def finish(*, actor: User, contract_id: str, acting_as: str) -> Contract:
@@ -506,8 +525,12 @@ def _claim(contract_id: str, party_id: str) -> None:
         time.sleep(0.2)
 
 
-def _certificate_id(*, enterprise_id: str | None, user: User) -> str:
-    certificate = signing_certificate(enterprise_id=enterprise_id, user_id=user.id)
+def _certificate_id(
+    *, enterprise_id: str | None, user: User, department_id: str | None = None
+) -> str:
+    certificate = signing_certificate(
+        enterprise_id=enterprise_id, user_id=user.id, department_id=department_id
+    )
     if certificate is None:
         if enterprise_id is not None:
             raise Conflict(
@@ -560,17 +583,20 @@ def _make_signatures(
     )
     serial = next_version_number(contract)
     if party.kind == PartyKind.ENTERPRISE and company:
-        certificate_id = _certificate_id(enterprise_id=party.enterprise_id, user=actor)
-        used.append(certificate_id)
-        pdf = pades.sign_approval(
-            pdf,
-            certificate_id=certificate_id,
-            marks=_engine_marks(company, seals, today),
-            field_name=f"PortSign-{serial}-E",
-            reason=_("Signed for %(enterprise)s")
-            % {"enterprise": party.enterprise.name if party.enterprise else ""},
-            signer_name=actor.name,
-        )
+        for suffix, department_id, group in _company_groups(company, seals, party):
+            certificate_id = _certificate_id(
+                enterprise_id=party.enterprise_id, user=actor, department_id=department_id
+            )
+            used.append(certificate_id)
+            pdf = pades.sign_approval(
+                pdf,
+                certificate_id=certificate_id,
+                marks=_engine_marks(group, seals, today),
+                field_name=f"PortSign-{serial}-E{suffix}",
+                reason=_("Signed for %(enterprise)s")
+                % {"enterprise": party.enterprise.name if party.enterprise else ""},
+                signer_name=actor.name,
+            )
     elif company:  # a person's date stamps go with their signature
         personal = personal + company
     if personal:
@@ -585,6 +611,32 @@ def _make_signatures(
             signer_name=actor.name,
         )
     return pdf, used
+
+
+def _company_groups(
+    company: list[Mark], seals: dict[str, Seal], party: Party
+) -> list[tuple[str, str | None, list[Mark]]]:
+    """The enterprise's marks by the certificate that signs them: a department seal (seed 003)
+    with its department's own usable certificate, the rest with the enterprise's. Date
+    stamps go with the enterprise's signature, or with the first department's when no other
+    mark needs the enterprise's certificate. Without department certificates: one group."""
+    own: dict[str, list[Mark]] = {}
+    rest: list[Mark] = []
+    for mark in company:
+        department_id = seals[mark.seal_id].department_id if mark.seal_id else None
+        if department_id and signing_certificate(
+            enterprise_id=party.enterprise_id, department_id=department_id
+        ):
+            own.setdefault(department_id, []).append(mark)
+        else:
+            rest.append(mark)
+    groups: list[tuple[str, str | None, list[Mark]]] = [
+        (f"-{n}", d, marks) for n, (d, marks) in enumerate(sorted(own.items()), 1)
+    ]
+    if groups and all(m.is_date for m in rest):
+        groups[0][2].extend(rest)
+        rest = []
+    return [("", None, rest), *groups] if rest else groups
 
 
 @dataclass(frozen=True)

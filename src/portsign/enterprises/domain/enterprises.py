@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -108,6 +109,15 @@ def _create_builtin_roles(enterprise: Enterprise) -> dict[str, Role]:
     }
 
 
+# Called inside the transaction that verifies an enterprise (billing grants its free allotment).
+_ON_VERIFIED: list[Callable[[Enterprise], None]] = []
+
+
+def on_verified(listener: Callable[[Enterprise], None]) -> None:
+    if listener not in _ON_VERIFIED:
+        _ON_VERIFIED.append(listener)
+
+
 def set_enterprise_status(
     *, enterprise_id: str, status: EnterpriseStatus, actor_id: str = "", **fields: object
 ) -> Enterprise:
@@ -142,6 +152,8 @@ def set_enterprise_status(
         )
         if status == EnterpriseStatus.VERIFIED:
             _tell_verified(enterprise)
+            for listener in _ON_VERIFIED:
+                listener(enterprise)
     return enterprise
 
 

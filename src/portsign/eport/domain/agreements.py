@@ -239,25 +239,27 @@ def sign(
         message = _("Read the agreement and accept its terms before signing.")
         raise Invalid(message, code="terms_not_accepted", fields={"accept_terms": message})
     chosen = _choose(enterprise, district_codes)
-    # One PIN presentation per district, outside any transaction (use_pin counts wrong PINs).
+    # One PIN presentation per district, and every PDF stored, outside any transaction (use_pin
+    # counts wrong PINs; storage may be slow): the transaction only writes rows.
     signed = [_Signed(d, _sign_one(enterprise, d, card, pin)) for d in chosen]
-    stored: list[str] = []
+    rows = [_stored(actor, enterprise, card, item) for item in signed]
     try:
         with transaction.atomic():
-            made = [_record(actor, enterprise, card, item, stored) for item in signed]
+            made = [_record(actor, row) for row in rows]
     except IntegrityError as exc:  # a double click signed the same district meanwhile
-        for path in stored:  # the files of the rows rolled back
-            default_storage.delete(path)
+        _discard(rows)
         raise Conflict(
             _("One of these districts was signed meanwhile; nothing more was signed."),
             code="district_signed",
         ) from exc
+    except BaseException:
+        _discard(rows)
+        raise
     return made
 
 
-def _record(
-    actor: User, enterprise: Enterprise, card: Card, item: _Signed, stored: list[str]
-) -> PaperlessAgreement:
+def _stored(actor: User, enterprise: Enterprise, card: Card, item: _Signed) -> PaperlessAgreement:
+    """The agreement's row, not yet saved, its signed PDF already in storage."""
     agreement = PaperlessAgreement(
         enterprise=enterprise,
         district=item.district,
@@ -270,7 +272,16 @@ def _record(
     agreement.path = default_storage.save(
         f"eport/agreements/{agreement.id}.pdf", ContentFile(item.pdf)
     )
-    stored.append(agreement.path)
+    return agreement
+
+
+def _discard(rows: list[PaperlessAgreement]) -> None:
+    """The files of rows rolled back (named by their row's id: nothing else refers to them)."""
+    for row in rows:
+        default_storage.delete(row.path)
+
+
+def _record(actor: User, agreement: PaperlessAgreement) -> PaperlessAgreement:
     with transaction.atomic():  # a savepoint: the constraint fails this one cleanly
         agreement.save(force_insert=True)
     _log(agreement, actor, "sign")

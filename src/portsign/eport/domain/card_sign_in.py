@@ -11,6 +11,7 @@ the enterprise information is approved.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from portsign.accounts.domain.challenges import new_challenge
 from portsign.accounts.models import User
 from portsign.common import ratelimit
-from portsign.common.errors import DomainError, Unauthorized
+from portsign.common.errors import DomainError, Forbidden, Unauthorized
 from portsign.eport.domain import card_pins, cards, filings, tokens
 from portsign.eport.enums import CardKind, CardStatus
 from portsign.eport.models import Card, CardCertificate
@@ -106,6 +107,23 @@ def session_card_problem(request: HttpRequest, user: User) -> DomainError | None
     try:
         card_pins.refuse_unusable(card)
     except DomainError as exc:
+        return exc
+    return None
+
+
+def card_refusal(
+    request: HttpRequest, user: User, acting: Card | None, rule: Callable[[], object]
+) -> DomainError | None:
+    """Why this session may not act with its card (None: it may), for the pages to say before
+    the form is filled in: what is wrong with the session's card when it cannot act, else the
+    refusal *rule* (the domain's own check, the one the act itself makes) raises."""
+    if acting is None:
+        problem = session_card_problem(request, user)
+        if problem is not None:
+            return problem
+    try:
+        rule()
+    except Forbidden as exc:
         return exc
     return None
 

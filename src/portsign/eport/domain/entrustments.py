@@ -110,17 +110,20 @@ def may_confirm(card: Card, district: District) -> bool:
 
 
 def signing_card(
-    actor: User, acting: Card | None, enterprise: Enterprise, district: District
+    actor: User, acting: Card | None, enterprise: Enterprise, district: District | None = None
 ) -> Card:
     """The operator card the session was opened with, of *enterprise*, allowed to sign
-    entrustments in *district*; otherwise refused with the reason."""
+    entrustments in *district*; otherwise refused with the reason. Without a district (the
+    pages, before one is chosen): allowed to sign entrustments somewhere."""
     if acting is None or acting.enterprise_id != enterprise.id or acting.holder_id != actor.id:
         raise Forbidden(
             _("Sign in with an operator card of %(enterprise)s to sign entrustments.")
             % {"enterprise": enterprise.name},
             code="operator_card_required",
         )
-    if not may_confirm(acting, district):
+    if district is None:
+        _refuse_unfit(acting)
+    elif not may_confirm(acting, district):
         raise Forbidden(
             _(
                 "Card %(number)s does not hold the permission “Confirm entrustments” "
@@ -130,6 +133,20 @@ def signing_card(
             code="card_permission_missing",
         )
     return acting
+
+
+def _refuse_unfit(card: Card) -> None:
+    if card.kind != CardKind.OPERATOR:
+        raise Forbidden(
+            _("Entrustments are signed with an operator card, not the legal-person card."),
+            code="operator_card_required",
+        )
+    if PERMISSION not in card_permissions.granted(card):
+        raise Forbidden(
+            _("Card %(number)s does not hold the permission “Confirm entrustments”.")
+            % {"number": card.number},
+            code="card_permission_missing",
+        )
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -244,13 +261,6 @@ def _card_signature(card: Card, pin: str, box: dict[str, float]) -> Callable[[by
     return make
 
 
-def _probe_pin(card: Card, pin: str) -> None:
-    """Present the PIN once before anything is written: a wrong or locked card stops here."""
-    card_pins.use_pin(
-        card, pin, lambda: tokens.sign(label=card.number, pin=pin, message=secrets.token_bytes(32))
-    )
-
-
 def _require_agreement(consignor: Enterprise, district: District) -> None:
     if not agreements.has_approved(consignor.id, district.code):
         raise Conflict(
@@ -303,7 +313,6 @@ def create(*, actor: User, acting: Card | None, new: NewEntrustment) -> Entrustm
     valid_until = _valid_until(new.valid_until)
     goods = clean_goods(new.goods)
     _require_agreement(consignor, district)
-    _probe_pin(card, new.pin)
     number = _number(district)
     pdf, boxes = entrustment_pdf(
         EntrustmentFacts(
@@ -320,7 +329,10 @@ def create(*, actor: User, acting: Card | None, new: NewEntrustment) -> Entrustm
     )
     where = {name: vars(box) for name, box in boxes.items()}
     others = _signers(broker.enterprise if initiator == EntrustmentSide.CONSIGNOR else consignor)
-    contract, parties = managed.open_contract(
+    sign = _card_signature(card, new.pin, where[initiator])
+    # One card operation: the PIN is presented with the signature itself, before anything is
+    # written, so a wrong or locked card leaves no contract (use_pin counts wrong PINs).
+    contract, _parties = managed.open_contract(
         managed_by="eport",
         sender=actor,
         sender_enterprise=own,
@@ -332,25 +344,14 @@ def create(*, actor: User, acting: Card | None, new: NewEntrustment) -> Entrustm
         ],
         deadline=_end_of(valid_until),
         valid_until=valid_until,
-    )
-    mine = parties[0] if initiator == EntrustmentSide.CONSIGNOR else parties[1]
-    try:
-        contract_signing.sign_managed(
-            contract_id=contract.id,
-            party_id=mine.id,
+        first=managed.FirstSignature(
+            party=0 if initiator == EntrustmentSide.CONSIGNOR else 1,
             actor=actor,
-            make=_card_signature(card, new.pin, where[initiator]),
+            make=lambda pdf, field: card_pins.use_pin(card, new.pin, lambda: sign(pdf, field)),
             certificate_ids=[card.certificate_id],
-        )
-    except Exception:
-        with transaction.atomic():  # the PIN was right a moment ago: the reader failed
-            managed.close(
-                contract.id,
-                ContractStatus.REVOKED,
-                actor_id=actor.id,
-                reason="发起方签名未完成",
-            )
-        raise
+            abandoned="发起方签名未完成",
+        ),
+    )
     with transaction.atomic():
         entrustment = Entrustment.objects.create(
             number=number,
@@ -367,7 +368,7 @@ def create(*, actor: User, acting: Card | None, new: NewEntrustment) -> Entrustm
             initiator_card=card,
         )
         _log(entrustment, actor, "create")
-        _tell(entrustment, other(initiator), _("to confirm"))
+        _tell(entrustment, other(initiator), _("to confirm"), others)
     if initiator == EntrustmentSide.BROKER:
         from portsign.eport.domain import auto_confirmations  # it builds on this module
 
@@ -383,13 +384,12 @@ def _end_of(day: dt.date) -> dt.datetime:
 def _signers(enterprise: Enterprise) -> list[User]:
     """Who is told on the other side: holders of its operator cards allowed to confirm, else
     its main administrator."""
-    holders = [
-        card.holder
-        for card in Card.objects.filter(
-            enterprise=enterprise, kind=CardKind.OPERATOR, status=CardStatus.ACTIVE
-        ).select_related("holder")
-        if PERMISSION in card_permissions.granted(card)
-    ]
+    cards = (
+        Card.objects.filter(enterprise=enterprise, kind=CardKind.OPERATOR, status=CardStatus.ACTIVE)
+        .select_related("holder")
+        .prefetch_related("permissions")  # `granted` reads them: two queries for any number
+    )
+    holders = [card.holder for card in cards if PERMISSION in card_permissions.granted(card)]
     return holders or [enterprise.main_admin]
 
 
@@ -593,7 +593,10 @@ def payload(entrustment: Entrustment) -> dict[str, object]:
     }
 
 
-def _tell(entrustment: Entrustment, side: str, what: str) -> None:
+def _tell(
+    entrustment: Entrustment, side: str, what: str, signers: list[User] | None = None
+) -> None:
+    """Text the side's signers (*signers* when the caller already has them)."""
     enterprise = enterprise_of(entrustment, side)
     text = _(
         "【PortSign】Declaration entrustment %(number)s (%(consignor)s → %(broker)s): %(what)s."
@@ -603,7 +606,7 @@ def _tell(entrustment: Entrustment, side: str, what: str) -> None:
         "broker": entrustment.broker.name,
         "what": what,
     }
-    for user in _signers(enterprise):
+    for user in _signers(enterprise) if signers is None else signers:
         to, channel = (user.phone, "sms") if user.phone else (user.email or "", "email")
         if to:
             queue_message(to=to, channel=channel, subject=_("Declaration entrustment"), text=text)

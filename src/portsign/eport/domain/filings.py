@@ -489,24 +489,19 @@ def add_document(
     if doc_type not in DocumentType.values:
         message = _("Choose a document type.")
         raise Invalid(message, code="document_type", fields={"type": message})
+    # Judged before the file is read and stored, and again under the lock: storage may be slow
+    # and stays outside the transaction (content-addressed, so a file left by a refusal is
+    # harmless and shared by the next identical upload).
+    _refuse_adding(own_filing(actor, filing_id, write=True, acting=acting))
+    stored = uploads.check_and_store(
+        upload,
+        folder="eport",
+        allowed={"jpeg", "png", "pdf"},
+        max_bytes=MAX_DOCUMENT_MB * 2**20,
+    )
     with transaction.atomic():
         filing = own_filing(actor, filing_id, write=True, lock=True, acting=acting)
-        if filing.status not in (S.DRAFT, S.RETURNED):
-            raise Conflict(
-                _("Documents are added while the filing is a draft or returned."),
-                code="filing_state",
-            )
-        if filing.documents.count() >= MAX_DOCUMENTS:
-            raise Conflict(
-                _("A filing has at most %(n)d documents.") % {"n": MAX_DOCUMENTS},
-                code="too_many_documents",
-            )
-        stored = uploads.check_and_store(
-            upload,
-            folder="eport",
-            allowed={"jpeg", "png", "pdf"},
-            max_bytes=MAX_DOCUMENT_MB * 2**20,
-        )
+        _refuse_adding(filing)
         document = FilingDocument.objects.create(
             filing=filing,
             type=doc_type,
@@ -525,6 +520,19 @@ def add_document(
             data={"type": doc_type, "sha256": stored.sha256},
         )
     return document
+
+
+def _refuse_adding(filing: Filing) -> None:
+    if filing.status not in (S.DRAFT, S.RETURNED):
+        raise Conflict(
+            _("Documents are added while the filing is a draft or returned."),
+            code="filing_state",
+        )
+    if filing.documents.count() >= MAX_DOCUMENTS:
+        raise Conflict(
+            _("A filing has at most %(n)d documents.") % {"n": MAX_DOCUMENTS},
+            code="too_many_documents",
+        )
 
 
 def remove_document(

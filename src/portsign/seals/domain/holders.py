@@ -1,8 +1,16 @@
 """Seal holders and the use log (SPEC C4).
 
 A member may apply an enterprise seal when their role allows applying seals (`use_seals`) and
-they hold the seal — granted to them by name (持有人) or to their role (持有角色). A personal
-signature is applied only by its owner. Every application is logged in SealUse.
+they hold the seal — granted to them by name (持有人) or to their role (持有角色), or as a
+member of the department that holds it (部门印章, `Seal.department`). A personal signature is
+applied only by its owner. Every application is logged in SealUse.
+
+Why the seal's department and not a third kind of SealGrant: a department seal is *held* by
+one department (seed 003: 企业或部门印章), which is a fact about the seal — the certificate that
+signs with it and the refusal to delete a department that still holds one both read it there.
+A grant row per department would say the same thing twice and could disagree with it.
+Department membership then implies holding, next to the member and role grants, so the
+holder checks below gain one OR-term each and nothing else changes.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from portsign.common.audit import record_event
 from portsign.common.errors import Invalid
 from portsign.common.request_context import current_origin
 from portsign.enterprises.enums import Permission
-from portsign.enterprises.models import Membership, Role
+from portsign.enterprises.models import Department, Membership, Role
 from portsign.enterprises.rules import membership_of, require
 from portsign.seals.domain.seals import managed_seal, visible_seal
 from portsign.seals.models import Seal, SealGrant, SealStatus, SealUse
@@ -130,7 +138,15 @@ def may_use(seal: Seal, membership: Membership) -> bool:
         return False
     if Permission.USE_SEALS not in membership.role.permissions:
         return False
+    if seal.department_id is not None and _in_department(seal.department_id, membership):
+        return True
     return seal.grants.filter(Q(member=membership) | Q(role_id=membership.role_id)).exists()
+
+
+def _in_department(department_id: str, membership: Membership) -> bool:
+    return Department.objects.filter(
+        pk=department_id, deleted_at__isnull=True, members=membership
+    ).exists()
 
 
 def usable_seals(membership: Membership) -> QuerySet[Seal]:
@@ -139,7 +155,9 @@ def usable_seals(membership: Membership) -> QuerySet[Seal]:
         return Seal.objects.none()
     return (
         Seal.objects.filter(
-            Q(grants__member=membership) | Q(grants__role_id=membership.role_id),
+            Q(grants__member=membership)
+            | Q(grants__role_id=membership.role_id)
+            | Q(department__members=membership, department__deleted_at__isnull=True),
             enterprise_id=membership.enterprise_id,
             status=SealStatus.ACTIVE,
             deleted_at__isnull=True,

@@ -23,7 +23,7 @@ from portsign.common.audit import record_event
 from portsign.common.errors import Conflict, Invalid, NotFound
 from portsign.common.text import clean_text
 from portsign.enterprises.enums import EnterpriseStatus, Permission
-from portsign.enterprises.models import Enterprise, Membership
+from portsign.enterprises.models import Department, Enterprise, Membership
 from portsign.enterprises.rules import membership_of, require
 from portsign.seals import render
 from portsign.seals.domain.images import check_seal_upload, size_mm, store_seal_png
@@ -88,7 +88,7 @@ def seals_of(*, actor: User, enterprise_id: str) -> QuerySet[Seal]:
     membership_of(user=actor, enterprise_id=enterprise_id)
     return (
         Seal.objects.filter(enterprise_id=enterprise_id, deleted_at__isnull=True)
-        .select_related("enterprise")
+        .select_related("enterprise", "department")
         .order_by("kind", "created_at")
     )
 
@@ -368,8 +368,10 @@ def update_seal(
     code: str | None = None,
     shape: str | None = None,
     status: str | None = None,
+    department_id: str | None = None,
 ) -> Seal:
-    """Rename, re-code or re-shape (generated seals are redrawn), disable or enable."""
+    """Rename, re-code or re-shape (generated seals are redrawn), disable or enable; give it to
+    a department of the enterprise (`department_id`; "" gives it back to the enterprise)."""
     with transaction.atomic():
         seal = managed_seal(actor=actor, seal_id=seal_id)
         seal = (
@@ -390,9 +392,27 @@ def update_seal(
         if code is not None or shape is not None:
             _redraw(seal, code=code, shape=shape)
             changed.update(code=seal.code, shape=seal.shape)
+        if department_id is not None:
+            seal.department = _holding_department(seal, department_id)
+            changed["department"] = department_id
         seal.save()
         _audit(seal, actor, "seal.updated", changed)
     return seal
+
+
+def _holding_department(seal: Seal, department_id: str) -> Department | None:
+    """The live department of the seal's own enterprise that is to hold it ("" for none)."""
+    if seal.enterprise_id is None:
+        raise Invalid(_("A personal signature has no other holders."), code="signature_not_shared")
+    if not department_id:
+        return None
+    department = Department.objects.filter(
+        pk=department_id, enterprise_id=seal.enterprise_id, deleted_at__isnull=True
+    ).first()
+    if department is None:
+        message = _("Choose a department of this enterprise.")
+        raise Invalid(message, code="department_invalid", fields={"department_id": message})
+    return department
 
 
 def _redraw(seal: Seal, *, code: str | None, shape: str | None) -> None:

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portsign.accounts.models import Captcha, LoginChallenge, SignInThrottle, VerificationCode
+from portsign.billing.domain.orders import deliver_sandbox_notices
 from portsign.common import conversions
 from portsign.common.models import IdempotencyRecord
 from portsign.common.notify.outbox import relay_stuck, send_digests
@@ -98,6 +99,8 @@ class Command(BaseCommand):
             "conversions_forgotten": conversions.forget_old(now=now),
             # OAuth grants and tokens of bound platforms past their lifetime.
             "oauth_tokens_cleared": clear_expired_tokens(),
+            # The sandbox cashier's late payment notifications whose time has come.
+            "payment_notices": deliver_sandbox_notices(now=now),
             # The audit head, time-stamped by our TSA into file storage when it moved.
             "audit_anchored": anchor_head(),
         }
