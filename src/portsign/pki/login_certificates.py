@@ -262,9 +262,9 @@ def _check_validity(certificate: x509.Certificate) -> None:
 def _check_login_profile(certificate: x509.Certificate) -> None:
     """Only certificates issued for sign-in carry clientAuth; cloud (signing) ones do not."""
     try:
-        usages = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        usages = list(certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
     except x509.ExtensionNotFound:
-        usages = x509.ExtendedKeyUsage([])
+        usages = []  # (cryptography ≥ 51 refuses to build an empty ExtendedKeyUsage)
     if ExtendedKeyUsageOID.CLIENT_AUTH not in usages:
         raise _refused(
             _("This certificate is not a login certificate."), "certificate_not_for_login"

@@ -47,6 +47,7 @@ import hashlib
 import io
 import json
 import sys
+import warnings
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -58,13 +59,17 @@ from asn1crypto import algos, cms, pem, tsp
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
-from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
-from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
-from pyhanko.sign.validation.status import SignatureCoverageLevel
-from pyhanko_certvalidator import CertificateValidator, ValidationContext
-from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
+
+# pyHanko imports cryptography's DSA classes, which recent cryptography releases deprecate at
+# import; this verifier never meets a DSA key, and its reader should see only its answer.
+warnings.filterwarnings("ignore", message="DSA is deprecated")
+from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: E402
+from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp  # noqa: E402
+from pyhanko.sign.validation.generic_cms import validate_tst_signed_data  # noqa: E402
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature  # noqa: E402
+from pyhanko.sign.validation.status import SignatureCoverageLevel  # noqa: E402
+from pyhanko_certvalidator import CertificateValidator, ValidationContext  # noqa: E402
+from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator  # noqa: E402
 
 VALID, INVALID, UNREADABLE = 0, 1, 2
 FORMAT = "portsign-evidence-package/1"
