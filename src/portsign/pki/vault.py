@@ -7,7 +7,8 @@ token (see pki/kek.py) — so a copy of the database alone reveals nothing. Rota
 re-wraps the small DEKs, never the keys themselves. The record id is bound as associated data,
 so sealed blobs cannot be swapped between records.
 
-Parsing a key costs ~50 ms; keys are loaded once per process and cached.
+Keys are parsed once per process and cached, and without cryptography's RSA key validation
+(`load_private_key`): the check costs 30-60 ms per RSA-2048 key, holding the GIL.
 
 Other secrets PortSign must be able to read back (webhook signing secrets) are sealed the same
 way in a `KeyRecord` of algorithm "secret" (`seal_secret` / `open_secret`), so a KEK rotation
@@ -73,6 +74,8 @@ def _open(record: KeyRecord) -> bytes:
 
 
 def store_private_key(key: PrivateKeyTypes, *, algorithm: str) -> KeyRecord:
+    """Seal *key*: one cryptography generated, or loaded with its validation (the default),
+    since `load_private_key` reads it back without validating it again."""
     der = key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -88,7 +91,24 @@ def new_key(algorithm: str) -> tuple[PrivateKeyTypes, KeyRecord]:
 def load_private_key(record_id: str) -> PrivateKeyTypes:
     """The key of *record_id*, parsed once per process."""
     record = KeyRecord.objects.exclude(algorithm=SECRET_ALGORITHM).get(pk=record_id)
-    return serialization.load_der_private_key(_open(record), password=None)
+    return _parse_sealed_key(_open(record))
+
+
+def _parse_sealed_key(der: bytes) -> PrivateKeyTypes:
+    """A key read back from the vault, parsed without cryptography's RSA key validation.
+
+    That validation (primality and consistency of p, q, d and the CRT values; 30-60 ms per
+    RSA-2048 key, ~90 ms RSA-3072, holding the GIL, on each first use of a signer in a worker)
+    guards against a key from outside whose parameters are wrong, with which OpenSSL "may
+    hang, crash, or otherwise misbehave" (cryptography's documentation of the flag; with a
+    wrong CRT value a signature can give away the factors). A vault key is not from outside:
+    its bytes are the PKCS#8 that `store_private_key` wrote from a key object cryptography
+    generated (`new_key`) or validated on loading, and `unseal` (AES-256-GCM, the record id as
+    associated data) fails unless they are exactly those bytes of this record. Keys from
+    anywhere else (vendor key files, a client's PKCS#12) keep the validating default."""
+    return serialization.load_der_private_key(
+        der, password=None, unsafe_skip_rsa_key_validation=True
+    )
 
 
 def seal_secret(secret: bytes) -> KeyRecord:
