@@ -187,6 +187,20 @@ def test_expired_deadline_turns_the_contract_expired_without_anyone(sent, alice)
     assert late.status_code == 409
 
 
+def test_reading_one_contract_expires_only_that_one(sent, alice, acme, globex):
+    """A read looks at the row it loaded; it no longer sweeps every contract (issue 17)."""
+    other = create_draft(alice, acting_as=acme.id)["id"]
+    _party(alice, other, kind="enterprise", account="+8613800000002", enterprise_name=globex.name)
+    assert alice.api.post(f"/contracts/{other}/send").status_code == 200
+    past = timezone.now() - dt.timedelta(minutes=1)
+    Contract.objects.filter(pk__in=[sent["id"], other]).update(deadline=past)
+    with CaptureQueriesContext(connection) as queries:
+        assert alice.api.get(f"/contracts/{other}").json()["status"] == "expired"
+    assert Contract.objects.get(pk=sent["id"]).status == "signing"  # cleanup or its own read
+    sweeps = [q["sql"] for q in queries if 'ORDER BY "contracts_contract"."deadline"' in q["sql"]]
+    assert sweeps == []
+
+
 def test_cleanup_command_expires_too(sent):
     from django.core.management import call_command
 
