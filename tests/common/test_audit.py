@@ -192,3 +192,15 @@ def test_command_names_the_row_after_a_deleted_one():
     AuditEvent.objects.filter(seq=events[1].seq).delete()
     with pytest.raises(CommandError, match=rf"BROKEN at row {events[2].seq}\b"):
         call_command("audit", "verify")
+
+
+def test_an_event_inside_a_transaction_costs_three_statements():
+    """Lock the head, insert the row, move the head: no savepoint of its own (issue 17)."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    record_event(action="test.first")  # the head row exists from here on
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        record_event(action="test.event", object_id="x")
+    statements = [q["sql"].split()[0].upper() for q in queries]
+    assert statements == ["SELECT", "INSERT", "UPDATE"]
