@@ -18,14 +18,29 @@ turn, and has as many as keep every phone under the sandbox SMS gateway's flow c
 Then gunicorn (`portsign.wsgi`, 2 workers, 4 threads, as `make run`) serves the same database
 on a free loopback port, and W client threads drive N contracts over HTTP only: enterprise A
 uploads the PDF, adds B then A as parties, sends; B then A each ask for an intent code, read it
-from the sandbox outbox and sign; A's signature completes the contract (B-LTA). One untimed
-contract per worker warms the server first. Every contract must end `completed` with versions
-prepared, signed, signed, archived, or the run fails.
+from the sandbox outbox and sign; A's signature completes the contract (B-LTA). Untimed
+contracts warm the server first, until each gunicorn worker has served every kind of request.
+Every contract must end `completed` with versions prepared, signed, signed, archived, or the
+run fails.
+
+gunicorn runs with bench/gunicorn_sql.py as its config file: server hooks only (the product,
+its settings and middleware are untouched), which count in each worker the SQL statements
+Django sends (as `assertNumQueries` counts them) and each request's thread CPU, per step (the
+bench tags its requests with an `X-Flow-Step` header). Snapshots before and after the timed
+contracts give the figures of those contracts alone.
 
 Prints figures only: wall time, contracts/second, median and p95 ms per step, against two
 baselines measured in the same run: an authenticated `GET /api/v1/me` (the HTTP + auth floor)
 and, after the server has stopped, the signing engine alone in process (`pades.sign_approval`
-for one party's marks, `pades.archive` for B-LTA) on the same documents.
+for one party's marks, `pades.archive` for B-LTA) on the same documents. The last line is issue
+17's figures, `flow: cpu_ratio=… sql_per_contract=… contracts_per_s=…`:
+- cpu_ratio: server CPU per completed contract (gunicorn's, plus PostgreSQL's when it runs on
+  this machine) over the engine's CPU for the same contract (2 x sign_approval + archive);
+- sql_per_contract: the statements the server executed during the timed contracts, over their
+  number: all their requests and anything the server's other threads did meanwhile;
+- both leave out the bench's outbox reads (a stand-in for the signer's phone, not the
+  contract's work; their statements and request CPU are printed beside);
+- contracts_per_s: completed contracts over the timed run's wall time.
 """
 
 from __future__ import annotations
@@ -53,6 +68,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, LiteralString
 from urllib.parse import quote, urlparse, urlunparse
 
+from gunicorn_sql import DIRECTORY_VARIABLE, FIRST_STEP, OUTSIDE, STEP_HEADER, UNTAGGED, Snapshot
+
 if TYPE_CHECKING:
     from portsign.accounts.models import User
 
@@ -66,6 +83,7 @@ SERVER_WORKERS = 2
 SERVER_THREADS = 4
 STARTUP_SECONDS = 30
 ENGINE_ROUNDS = 5
+WARM_UP_ROUNDS = 5  # at most; each round is one contract per client thread
 FLOOR_ROUNDS = 20
 SMS_PER_CONTRACT = 3
 
@@ -234,7 +252,7 @@ def _paid_amount(bank_account: str) -> str:
 def seed_signer(sequence: int) -> Signer:
     from portsign.accounts.domain.tokens import issue_token
     from portsign.contracts.demo import ensure_certificate, ensure_contract_seal
-    from portsign.enterprises.demo import demo_uscc
+    from portsign.enterprises.demo import demo_id_number, demo_uscc, submit_sample_materials
     from portsign.enterprises.domain import deposits, enterprises
     from portsign.seals.models import Seal
 
@@ -244,6 +262,10 @@ def seed_signer(sequence: int) -> Signer:
         name=f"基准测试第{sequence}港务有限公司",
         uscc=demo_uscc(sequence),
         legal_rep_name="基准法人",
+    )
+    # Every verification method wants the licence and both sides of the ID card first.
+    submit_sample_materials(
+        actor=admin, enterprise=enterprise, legal_rep_id_number=demo_id_number(sequence + 500)
     )
     bank_account = f"62220000{sequence:08d}"
     deposits.start_deposit(
@@ -269,8 +291,11 @@ def prepare(workers: int, contracts: int) -> list[Lane]:
     from django.core.management import call_command
 
     per_pair = contracts_per_pair()
-    # Thread i drives contracts i, i + W, i + 2W, ..., and one warm-up contract before them.
-    sizes = [math.ceil((1 + len(range(i, contracts, workers))) / per_pair) for i in range(workers)]
+    # Thread i drives contracts i, i + W, i + 2W, ..., and up to WARM_UP_ROUNDS before them.
+    sizes = [
+        math.ceil((WARM_UP_ROUNDS + len(range(i, contracts, workers))) / per_pair)
+        for i in range(workers)
+    ]
     sequences = iter(range(101, 1000))  # synthetic ID numbers repeat after 1000 (demo_id_number)
     if 2 * sum(sizes) > 899:
         raise SystemExit(
@@ -290,12 +315,17 @@ def prepare(workers: int, contracts: int) -> list[Lane]:
 # -- the server ---------------------------------------------------------------------------------
 
 
-def start_server(port: int, log_path: Path) -> subprocess.Popen[bytes]:
+def start_server(port: int, log_path: Path, counters: Path) -> subprocess.Popen[bytes]:
+    """gunicorn as `make run` starts it, plus bench/gunicorn_sql.py: server hooks only, which
+    count the SQL statements and request CPU of each worker into files under *counters*."""
+    counters.mkdir()
     command = [
         sys.executable,
         "-m",
         "gunicorn",
         "portsign.wsgi",
+        "--config",
+        str(Path(__file__).with_name("gunicorn_sql.py")),
         "--bind",
         f"{HOST}:{port}",
         "--workers",
@@ -307,7 +337,11 @@ def start_server(port: int, log_path: Path) -> subprocess.Popen[bytes]:
     ]
     with log_path.open("wb") as log:
         return subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy()
+            command,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, DIRECTORY_VARIABLE: str(counters)},
         )
 
 
@@ -413,6 +447,9 @@ class Client:
         self, method: str, path: str, body: bytes | None = None, content_type: str = ""
     ) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {self.token}", "Accept-Language": "en"}
+        step = getattr(_step, "number", None)
+        if step is not None:  # the server's hooks count this request's SQL under its step
+            headers[STEP_HEADER] = str(step)
         if content_type:
             headers["Content-Type"] = content_type
         connection = http.client.HTTPConnection(HOST, self.port, timeout=120)
@@ -465,9 +502,18 @@ class Timings:
             self.steps[step].append(ms)
 
 
+# The step a client thread's requests belong to (its number in STEPS), sent with each request
+# as X-Flow-Step so that bench/gunicorn_sql.py counts the SQL and CPU per step.
+_step = threading.local()
+
+
 def timed(timings: Timings | None, step: str, action: Callable[[], Any]) -> Any:
+    _step.number = STEPS.index(step)
     start = time.perf_counter()
-    result = action()
+    try:
+        result = action()
+    finally:
+        _step.number = None
     if timings is not None:
         timings.add(step, (time.perf_counter() - start) * 1000)
     return result
@@ -546,6 +592,23 @@ def drive(
     with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
         parts = [*pool.map(worker, lanes, range(len(lanes)))]
     return {cid: pair for part in parts for cid, pair in part.items()}, time.perf_counter() - start
+
+
+def warm_up(lanes: list[Lane], port: int, pdf: bytes, counters: Path) -> int:
+    """Untimed contracts, one per client thread a round, until every gunicorn worker has served
+    each kind of request at least once (WARM_UP_ROUNDS at most); how many. The kernel, not the
+    bench, picks the worker that accepts a connection, and a worker's first request of a kind
+    pays for imports and caches (hundreds of ms) that no later contract pays again."""
+    done = 0
+    for _ in range(WARM_UP_ROUNDS):
+        drive(lanes, port, pdf, len(lanes), None)
+        done += len(lanes)
+        workers = Snapshot.per_worker(counters)
+        if len(workers) >= SERVER_WORKERS and all(
+            w.requests[slot(step)] for w in workers for step in REQUEST_STEPS
+        ):
+            break
+    return done
 
 
 def check_completed(contracts: dict[str, Pair], port: int, count: int) -> None:
@@ -658,9 +721,70 @@ class Totals:
     """The timed run as a whole."""
 
     completed: int
+    warm_ups: int  # contracts before it, not counted
     wall: float  # seconds
     cpu: Cpu  # spent during the timed run
+    counted: Snapshot  # what the server's hooks counted during it (bench/gunicorn_sql.py)
     load: tuple[float, float, float]
+
+
+# Requests the bench makes only because the sandbox has no phone: the server's work for them is
+# not the contract's, so SQL and CPU per contract leave them out (and say how much they were).
+NOT_THE_CONTRACTS = ("read code (outbox)",)
+REQUEST_STEPS = tuple(s for s in STEPS if s != "whole contract")
+
+
+def slot(step: str) -> int:
+    return FIRST_STEP + STEPS.index(step)
+
+
+def check_counted(counted: Snapshot, timings: Timings) -> None:
+    """The hooks saw each of the bench's timed requests under its step, and no other request."""
+    seen = {step: counted.requests[slot(step)] for step in REQUEST_STEPS}
+    sent = {step: len(timings.steps[step]) for step in REQUEST_STEPS}
+    if seen != sent or sum(counted.requests) != sum(sent.values()):
+        raise RuntimeError(f"the server counted requests {counted.requests}; the bench sent {sent}")
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The last line's figures (issue 17, "Targets"), and what they are made of."""
+
+    sql_per_contract: float  # all statements of the timed run, but the outbox reads', over n
+    sql_aside: float  # the outbox reads' statements, per contract
+    server_cpu: float | None  # ms per contract: gunicorn + PostgreSQL (if local) - aside
+    cpu_aside: float  # ms per contract: the outbox reads' request-thread CPU
+    engine_cpu: float  # ms per contract: 2 x sign_approval + archive, in process
+    contracts_per_s: float
+
+    @staticmethod
+    def of(totals: Totals, engine: Engine) -> Figures:
+        n, counted, cpu = totals.completed, totals.counted, totals.cpu
+        aside = [slot(step) for step in NOT_THE_CONTRACTS]
+        sql_aside = sum(counted.statements[i] for i in aside)
+        cpu_aside = sum(counted.cpu_ns[i] for i in aside) / 1e6 / n
+        server = None
+        if cpu.server is not None:
+            server = (cpu.server + (cpu.database or 0.0)) * 1000 / n - cpu_aside
+        return Figures(
+            sql_per_contract=(sum(counted.statements) - sql_aside) / n,
+            sql_aside=sql_aside / n,
+            server_cpu=server,
+            cpu_aside=cpu_aside,
+            engine_cpu=2 * engine.approval.cpu + engine.archive.cpu,
+            contracts_per_s=n / totals.wall,
+        )
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        return None if self.server_cpu is None else self.server_cpu / self.engine_cpu
+
+    def last_line(self) -> str:
+        ratio = "n/a" if self.cpu_ratio is None else f"{self.cpu_ratio:.2f}"
+        return (
+            f"flow: cpu_ratio={ratio} sql_per_contract={self.sql_per_contract:.1f} "
+            f"contracts_per_s={self.contracts_per_s:.2f}"
+        )
 
 
 def report(
@@ -673,6 +797,8 @@ def report(
     engine: Engine,
 ) -> None:
     n = totals.completed
+    figures = Figures.of(totals, engine)
+    counted = totals.counted
     floor_median = statistics.median(floor)
     contained = {
         "sign, first party": engine.approval.wall,
@@ -681,9 +807,9 @@ def report(
     print(f"\n{database}; gunicorn {SERVER_WORKERS} workers x {SERVER_THREADS} threads; ", end="")
     print(f"{args.workers} client threads; {os.cpu_count()} CPUs")
     print("load average before:  {:.2f} {:.2f} {:.2f}".format(*totals.load))
-    print(f"contracts completed:  {n} (+{args.workers} warm-up, not counted)")
+    print(f"contracts completed:  {n} (+{totals.warm_ups} warm-up, not counted)")
     print(f"wall time:            {totals.wall:.2f} s")
-    print(f"contracts/second:     {n / totals.wall:.2f}")
+    print(f"contracts/second:     {figures.contracts_per_s:.2f}")
     cpu = totals.cpu
     for label, seconds in (
         ("gunicorn", cpu.server),
@@ -693,15 +819,35 @@ def report(
         if seconds is not None:
             print(f"CPU/contract, {label + ':':12} {seconds / n * 1000:5.0f} ms")
     print()
-    print(f"{'step':28} {'n':>4} {'median ms':>10} {'p95 ms':>9} {'x floor':>8} {'x engine':>9}")
+    print(
+        f"{'step':28} {'n':>4} {'median ms':>10} {'p95 ms':>9} {'x floor':>8} {'x engine':>9}"
+        f" {'SQL':>6} {'CPU ms':>7}"
+    )
     for step in STEPS:
         values = timings.steps[step]
         median = statistics.median(values)
-        vs_engine = f"{median / contained[step]:9.2f}" if step in contained else ""
+        vs_engine = f"{median / contained[step]:9.2f}" if step in contained else " " * 9
+        if step in REQUEST_STEPS:  # per request, from the server's hooks
+            requests = max(1, counted.requests[slot(step)])
+            sql = counted.statements[slot(step)] / requests
+            cpu_ms = counted.cpu_ns[slot(step)] / 1e6 / requests
+        else:  # per contract, without the outbox reads, as the last line
+            mine = [slot(s) for s in REQUEST_STEPS if s not in NOT_THE_CONTRACTS]
+            sql = sum(counted.statements[i] for i in mine) / n
+            cpu_ms = sum(counted.cpu_ns[i] for i in mine) / 1e6 / n
         print(
             f"{step:28} {len(values):4d} {median:10.1f} {p95(values):9.1f} "
-            f"{median / floor_median:8.1f} {vs_engine}".rstrip()
+            f"{median / floor_median:8.1f} {vs_engine} {sql:6.1f} {cpu_ms:7.1f}"
         )
+    print("  (SQL: statements the server executed per request, through Django's cursor;")
+    print("   CPU ms: the serving thread's CPU from gunicorn's pre_request to post_request)")
+    outside = counted.statements[OUTSIDE] / n
+    untagged = counted.statements[UNTAGGED] / n
+    print(
+        f"SQL/contract:         {figures.sql_per_contract:.1f} statements (its requests"
+        f" {figures.sql_per_contract - outside - untagged:.1f}, other threads of the server"
+        f" {outside:.1f}); the outbox reads' {figures.sql_aside:.1f} left out"
+    )
     print()
     print("baselines, same run (medians):")
     print(f"  floor, GET /api/v1/me over HTTP:  {floor_median:7.1f} ms wall (n={len(floor)})")
@@ -709,12 +855,23 @@ def report(
         print(
             f"  engine in process, {name + ':':17} {cost.wall:5.1f} ms wall, {cost.cpu:5.1f} ms CPU"
         )
-    per_contract = 2 * engine.approval.cpu + engine.archive.cpu
-    print(f"  engine CPU per contract (2 approvals + archive): {per_contract:.0f} ms", end="")
-    if cpu.server is not None:
-        print(f" = {per_contract / (cpu.server / n * 1000):.0%} of gunicorn's", end="")
-    print()
+    print(f"  engine CPU per contract (2 approvals + archive): {figures.engine_cpu:.0f} ms")
     print("  (x engine: the step's median over the engine work it contains, both wall)")
+    if figures.server_cpu is not None and cpu.server is not None:
+        # Server CPU is the service's: on SQLite the database works inside gunicorn, so on
+        # PostgreSQL its server's CPU (when it runs here, as under with-postgres.sh) counts too.
+        database_part, alone = "", ""
+        if cpu.database is not None:
+            database_part = f" + PostgreSQL {cpu.database / n * 1000:.0f}"
+            gunicorn_alone = cpu.server * 1000 / n - figures.cpu_aside
+            alone = f"; gunicorn alone {gunicorn_alone / figures.engine_cpu:.2f}"
+        print(
+            f"cpu_ratio: (gunicorn {cpu.server / n * 1000:.0f}{database_part}"
+            f" - outbox reads {figures.cpu_aside:.0f}) / engine {figures.engine_cpu:.0f}"
+            f" ms per contract{alone}"
+        )
+    print()
+    print(figures.last_line())
 
 
 # -- main ---------------------------------------------------------------------------------------
@@ -748,18 +905,23 @@ def run(args: argparse.Namespace, data_dir: Path, port: int) -> None:
     database, database_pid = database_label(), postmaster_pid()
     connections.close_all()  # idle until the engine baseline; the server has the database
     pdf = agreement_pdf()  # the demo's one-page container tally agreement
-    log_path = data_dir / "gunicorn.log"
-    server = start_server(port, log_path)
+    log_path, counters = data_dir / "gunicorn.log", data_dir / "counters"
+    server = start_server(port, log_path, counters)
     try:
         probe = Client(port, lanes[0].pairs[0].sender.token)
         wait_until_serving(server, probe, log_path)
         print(f"gunicorn on {HOST}:{port}; warming up, then {args.contracts} contracts ...")
-        drive(lanes, port, pdf, len(lanes), None)
+        warm_ups = warm_up(lanes, port, pdf, counters)
         timings = Timings()
         load = os.getloadavg()  # other work on the machine skews every figure: say so
+        counted_before = Snapshot.settled(counters)
         before = Cpu.now(server.pid, database_pid)
         contracts, wall = drive(lanes, port, pdf, args.contracts, timings)
+        # The last responses are out before gunicorn's post_request has counted them: wait for
+        # it (microseconds), then read the CPU and the counters over the same window.
+        counted = Snapshot.settled(counters).since(counted_before)
         spent = Cpu.now(server.pid, database_pid).since(before)
+        check_counted(counted, timings)
         floor = floor_ms(probe)
         check_completed(contracts, port, args.contracts)
     except ApiError:
@@ -770,7 +932,9 @@ def run(args: argparse.Namespace, data_dir: Path, port: int) -> None:
     totals = Totals(
         completed=len(contracts),
         wall=wall,
+        warm_ups=warm_ups,
         cpu=spent,
+        counted=counted,
         load=load,
     )
     contract_id, pair = next(iter(contracts.items()))
