@@ -182,3 +182,13 @@ def test_the_wallet_never_goes_below_zero(alice, acme, globex):
 def test_an_unverified_enterprise_has_no_allotment(alice):
     enterprise = make_enterprise(alice, "Initech Shipping Co., Ltd.", 7, verified=False)
     assert not Wallet.objects.filter(enterprise=enterprise).exists()
+
+
+def test_charging_a_contract_again_is_a_no_op_even_with_nothing_left(alice, acme, globex):
+    contract_id = _to_enterprise(alice, acme, globex)
+    Wallet.objects.filter(enterprise=acme).update(corporate_remaining=1)
+    contract = Contract.objects.get(pk=contract_id)
+    quotas.charge_contract(contract)
+    quotas.charge_contract(contract)  # a retry: no second charge, and no 402 at zero
+    assert _wallet(acme).corporate_remaining == 0
+    assert Usage.objects.filter(contract=contract, reason=UsageReason.SEND).count() == 1

@@ -131,9 +131,9 @@ def charge_contract(contract: Contract) -> None:
         return
     kind = kind_of(contract)
     wallet = payer_of(contract)
-    if Usage.objects.filter(contract=contract, reason=UsageReason.SEND).exists():
-        return
     if _change(wallet, kind, -1, UsageReason.SEND, contract=contract) is None:
+        if Usage.objects.filter(contract=contract, reason=UsageReason.SEND).exists():
+            return  # charged already (a retried send): not twice
         raise PaymentRequired(
             _EXHAUSTED[kind],
             code="quota_exhausted",
