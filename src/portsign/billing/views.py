@@ -55,6 +55,7 @@ def index(request: HttpRequest) -> HttpResponse:
         raise Http404 from exc
     manage = _may_manage(request, enterprise_id)
     usage = queries.usage_of(wallet)
+    total = usage.count()
     page = page_from_query(request)
     context = {
         "active": "billing",
@@ -65,9 +66,9 @@ def index(request: HttpRequest) -> HttpResponse:
         else [],
         "may_manage": manage,
         "usage": usage[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
-        "usage_total": usage.count(),
+        "usage_total": total,
         "page": page,
-        "pages": list(range(1, min(50, (usage.count() + PAGE_SIZE - 1) // PAGE_SIZE) + 1)),
+        "pages": list(range(1, min(50, (total + PAGE_SIZE - 1) // PAGE_SIZE) + 1)),
         "chart_from": chart_from,
         "chart_to": chart_to,
         "chart_url": reverse("api:billing_enterprise_chart", args=[enterprise_id])

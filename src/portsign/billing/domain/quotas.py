@@ -113,7 +113,7 @@ def billable(contract: Contract) -> bool:
     return not contract.managed_by and contract.voids_id is None
 
 
-def recharge_link(contract: Contract) -> str:
+def recharge_link() -> str:
     """The console's recharge page (it shows the acting identity's wallet)."""
     return reverse("billing:index")
 
@@ -137,7 +137,7 @@ def charge_contract(contract: Contract) -> None:
         raise PaymentRequired(
             _EXHAUSTED[kind],
             code="quota_exhausted",
-            link=recharge_link(contract),
+            link=recharge_link(),
             link_label=_("Recharge"),
         )
 
